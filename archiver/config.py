@@ -1,0 +1,225 @@
+"""archiver.toml: the archive's settings and its sources, validated with one-line errors.
+
+Every setting has a default; an error names the key and says what was expected.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import tomlkit
+
+from .errors import ConfigError
+from .urls import SOURCE_NAME
+
+CONFIG_FILE = "archiver.toml"
+
+DEFAULT_CONFIG = """\
+# archiver settings: see docs/configuration.md
+[archive]
+# Shown on the site and in feeds.
+title = "News archive"
+# A page where site owners can reach whoever runs this archive; sent in the User-Agent.
+contact = ""
+
+[fetch]
+timeout = 30          # seconds for one request
+max_bytes = 10000000  # larger pages are refused
+per_host = 2          # requests at once to one host
+min_delay = 1.0       # seconds between requests to one host
+
+# Each source is a table under [sources]; see docs/configuration.md for every key.
+# [sources.example]
+# feeds = ["https://example.org/rss.xml"]
+"""
+
+
+@dataclass(frozen=True)
+class ScheduleConfig:
+    """When articles are re-checked; see archiver.schedule."""
+
+    first_check: float = 30.0  # minutes after first capture
+    min_interval: float = 15.0  # minutes: the most often an article is checked
+    max_interval: float = 4320.0  # minutes (3 days): the least often, while tracked
+    stop_after_days: float = 40.0  # no checks once the last change is this old
+    max_per_run: int = 200  # checks of one source in one run
+
+
+@dataclass(frozen=True)
+class SourceConfig:
+    name: str
+    feeds: tuple[str, ...] = ()
+    sitemaps: tuple[str, ...] = ()
+    pages: tuple[str, ...] = ()
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    drop_selectors: tuple[str, ...] = ()
+    drop_lines: tuple[str, ...] = ()
+    require_selectors: tuple[str, ...] = ()
+    min_chars: int = 200
+    user_agent: str = ""
+    min_delay: float | None = None
+    schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
+
+
+@dataclass(frozen=True)
+class FetchConfig:
+    timeout: float = 30.0
+    max_bytes: int = 10_000_000
+    per_host: int = 2
+    min_delay: float = 1.0
+    retries: int = 2
+    user_agent: str = ""
+
+
+@dataclass(frozen=True)
+class Config:
+    title: str = "News archive"
+    contact: str = ""
+    base_url: str = ""
+    fetch: FetchConfig = field(default_factory=FetchConfig)
+    schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
+    sources: dict[str, SourceConfig] = field(default_factory=dict)
+
+    def source(self, name: str) -> SourceConfig:
+        """A configured source, or the defaults for one added by hand."""
+        return self.sources.get(name) or SourceConfig(name=name, schedule=self.schedule)
+
+
+def load_config(root: Path) -> Config:
+    path = root / CONFIG_FILE
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such file") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
+        raise ConfigError(f"{path}: not valid TOML ({err})") from None
+    return parse_config(data, str(path))
+
+
+def parse_config(data: dict[str, Any], where: str = CONFIG_FILE) -> Config:
+    _only(data, {"archive", "fetch", "schedule", "sources"}, where, "")
+    archive = _table(data, "archive", where)
+    _only(archive, {"title", "contact", "base_url"}, where, "archive.")
+    schedule = _dataclass(ScheduleConfig, _table(data, "schedule", where), where, "schedule.")
+    sources_table = _table(data, "sources", where)
+    sources = {name: _source(name, value, schedule, where) for name, value in sources_table.items()}
+    return Config(
+        title=_typed(archive, "title", str, where, "archive.", Config.title),
+        contact=_typed(archive, "contact", str, where, "archive.", ""),
+        base_url=_typed(archive, "base_url", str, where, "archive.", ""),
+        fetch=_dataclass(FetchConfig, _table(data, "fetch", where), where, "fetch."),
+        schedule=schedule,
+        sources=sources,
+    )
+
+
+def _source(name: str, value: Any, schedule: ScheduleConfig, where: str) -> SourceConfig:
+    key = f"sources.{name}"
+    if not SOURCE_NAME.match(name):
+        raise ConfigError(
+            f"{where}: {key}: expected a name of lower-case letters, digits, '-' or '_'"
+        )
+    if not isinstance(value, dict):
+        raise ConfigError(f"{where}: {key}: expected a table, got {_kind(value)}")
+    value = dict(value)
+    overrides = value.pop("schedule", {})
+    if not isinstance(overrides, dict):
+        raise ConfigError(f"{where}: {key}.schedule: expected a table, got {_kind(overrides)}")
+    merged = {f.name: getattr(schedule, f.name) for f in fields(ScheduleConfig)} | overrides
+    source = _dataclass(SourceConfig, {"name": name, **value}, where, f"{key}.")
+    for pattern_key in ("include", "exclude", "drop_lines"):
+        for pattern in getattr(source, pattern_key):
+            try:
+                re.compile(pattern)
+            except re.error as err:
+                raise ConfigError(
+                    f"{where}: {key}.{pattern_key}: {pattern!r} is not a valid regex ({err})"
+                ) from None
+    schedule_cfg = _dataclass(ScheduleConfig, merged, where, f"{key}.schedule.")
+    return SourceConfig(**{**source.__dict__, "schedule": schedule_cfg})
+
+
+def _dataclass(cls: type, table: dict[str, Any], where: str, prefix: str) -> Any:
+    known = {f.name: f for f in fields(cls) if f.name != "schedule"}
+    _only(table, set(known), where, prefix)
+    values = {}
+    for name, spec in known.items():
+        if name not in table:
+            continue
+        values[name] = _coerce(table[name], spec.type, where, prefix + name)
+    return cls(**values)
+
+
+def _coerce(value: Any, type_name: Any, where: str, key: str) -> Any:
+    type_name = str(type_name)
+    if type_name.startswith("tuple"):
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ConfigError(f"{where}: {key}: expected a list of strings, got {_kind(value)}")
+        return tuple(value)
+    if type_name.startswith("float"):
+        if value is None and "None" in type_name:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+            raise ConfigError(f"{where}: {key}: expected a number ≥ 0, got {_kind(value)}")
+        return float(value)
+    if type_name == "int":
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ConfigError(f"{where}: {key}: expected a whole number ≥ 0, got {_kind(value)}")
+        return value
+    if not isinstance(value, str):
+        raise ConfigError(f"{where}: {key}: expected a string, got {_kind(value)}")
+    return value
+
+
+def _typed(
+    table: dict[str, Any], key: str, kind: type, where: str, prefix: str, default: Any
+) -> Any:
+    value = table.get(key, default)
+    if not isinstance(value, kind):
+        raise ConfigError(f"{where}: {prefix}{key}: expected {kind.__name__}, got {_kind(value)}")
+    return value
+
+
+def _table(data: dict[str, Any], key: str, where: str) -> dict[str, Any]:
+    value = data.get(key, {})
+    if not isinstance(value, dict):
+        raise ConfigError(f"{where}: {key}: expected a table, got {_kind(value)}")
+    return value
+
+
+def _only(table: dict[str, Any], allowed: set[str], where: str, prefix: str) -> None:
+    for key in table:
+        if key not in allowed:
+            expected = ", ".join(sorted(allowed))
+            raise ConfigError(f"{where}: {prefix}{key}: unknown key (expected one of: {expected})")
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, str):
+        return f"string {value!r}"
+    if isinstance(value, bool):
+        return f"boolean {str(value).lower()}"
+    if isinstance(value, int | float):
+        return f"number {value}"
+    return {list: "a list", dict: "a table"}.get(type(value), type(value).__name__)
+
+
+def add_source(root: Path, name: str, **values: list[str]) -> None:
+    """Add or extend a source in archiver.toml, keeping the file's comments and layout."""
+    path = root / CONFIG_FILE
+    document = tomlkit.parse(path.read_text(encoding="utf-8"))
+    sources = document.setdefault("sources", tomlkit.table(is_super_table=True))
+    table = sources.setdefault(name, tomlkit.table())
+    for key, items in values.items():
+        if items:
+            merged = list(dict.fromkeys([*table.get(key, []), *items]))
+            table[key] = merged
+    parse_config(tomllib.loads(tomlkit.dumps(document)), str(path))  # refuse to write a bad file
+    path.write_text(tomlkit.dumps(document), encoding="utf-8")

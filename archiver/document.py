@@ -1,0 +1,64 @@
+"""The stored form of an article: YAML front matter of stable facts, then the markdown body."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, replace
+
+import yaml
+
+from .errors import ArchiverError
+
+_FRONT = "---\n"
+
+
+@dataclass(frozen=True)
+class Document:
+    """An article as archived. Only facts that stay put between fetches belong here: fetch
+    times, HTTP headers and schedule state live in commit trailers and the state store."""
+
+    url: str
+    source: str
+    title: str
+    body: str
+    authors: tuple[str, ...] = ()
+    published: str | None = None
+    updated: str | None = None
+    language: str | None = None
+    extractor: str = ""
+    normalizer: int = 0
+
+    def render(self) -> str:
+        """The file's bytes as text: deterministic for equal documents."""
+        facts = {k: v for k, v in asdict(self).items() if k != "body" and v not in (None, "", ())}
+        if self.authors:
+            facts["authors"] = list(self.authors)
+        header = yaml.safe_dump(
+            facts, sort_keys=False, allow_unicode=True, width=1_000_000, default_flow_style=False
+        )
+        return f"{_FRONT}{header}{_FRONT}\n{self.body}"
+
+    def with_body(self, body: str) -> Document:
+        return replace(self, body=body)
+
+    @property
+    def byline(self) -> str:
+        return ", ".join(self.authors)
+
+
+def parse_document(text: str, where: str = "document") -> Document:
+    """The inverse of Document.render."""
+    if not text.startswith(_FRONT):
+        raise ArchiverError(f"{where}: no front matter")
+    header, sep, body = text[len(_FRONT) :].partition(f"\n{_FRONT}")
+    if not sep:
+        raise ArchiverError(f"{where}: front matter is not closed")
+    try:
+        facts = yaml.safe_load(header) or {}
+    except yaml.YAMLError as err:
+        raise ArchiverError(f"{where}: front matter is not valid YAML ({err})") from None
+    if not isinstance(facts, dict) or "url" not in facts:
+        raise ArchiverError(f"{where}: front matter has no url")
+    known = Document.__dataclass_fields__
+    values = {k: v for k, v in facts.items() if k in known}
+    values["authors"] = tuple(values.get("authors") or ())
+    return Document(body=body.removeprefix("\n"), **{"title": "", "source": "", **values})

@@ -1,0 +1,67 @@
+"""One exception hierarchy: every failure a user can meet is an ArchiverError.
+
+Each message is one line naming the URL, file or option involved and what is wrong.
+"""
+
+from __future__ import annotations
+
+
+class ArchiverError(Exception):
+    """Base of every error archiver reports to its users."""
+
+
+class ConfigError(ArchiverError):
+    """archiver.toml, or an option, is not what was expected."""
+
+
+class NotAnArchive(ArchiverError):
+    """The folder is not an archiver archive."""
+
+
+class ArchiveLocked(ArchiverError):
+    """Another archiver run is writing this archive."""
+
+
+class UnknownArticle(ArchiverError):
+    """The archive does not track this URL."""
+
+
+class UnknownVersion(ArchiverError):
+    """The article has no such version."""
+
+
+class ArticleError(ArchiverError):
+    """One article failed; the others go on. Carries the URL it concerns."""
+
+    def __init__(self, url: str, reason: str) -> None:
+        super().__init__(f"{url}: {reason}")
+        self.url = url
+        self.reason = reason
+
+    def __reduce__(self) -> tuple[type, tuple[str, str]]:
+        # Raised in extraction worker processes: pickle by the constructor's arguments.
+        return (type(self), (self.url, self.reason))
+
+
+class InvalidURL(ArticleError):
+    """The URL is not an http(s) URL archiver can fetch."""
+
+
+class FetchError(ArticleError):
+    """The page could not be fetched (network, timeout, size cap)."""
+
+
+class HTTPStatusError(FetchError):
+    """The server answered with an error status."""
+
+    def __init__(self, url: str, status: int, reason: str) -> None:
+        super().__init__(url, reason)
+        self.status = status
+
+
+class NotHTML(FetchError):
+    """The response is not an HTML page."""
+
+
+class ExtractionError(ArticleError):
+    """The page gave no article text worth storing."""

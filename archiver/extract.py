@@ -1,0 +1,197 @@
+"""HTML → the article as a document: trafilatura for the text, a few page facts, normalized.
+
+Runs in worker processes during a sync, so everything here is a plain function of its
+arguments (no shared state) and returns picklable values.
+"""
+
+from __future__ import annotations
+
+import codecs
+import json
+import re
+from dataclasses import dataclass, field
+
+import trafilatura
+from lxml import etree
+from lxml.html import HtmlElement
+from trafilatura.xml import xmltotxt
+
+from .document import Document
+from .errors import ExtractionError
+from .normalize import NORMALIZER_VERSION, normalize_body, normalize_text
+
+EXTRACTOR = f"trafilatura {trafilatura.__version__}"
+MIN_BODY_CHARS = 200
+
+# Where a page states its headline; a capture that loses one its earlier versions had is a
+# broken page (a truncated or error template), not an edit.
+HEADLINE_SIGNALS = {
+    "meta-headline": "//meta[translate(@name,'HEADLIN','headlin')='headline']",
+    "og-title": "//meta[@property='og:title' or @name='og:title']",
+    "h1": "//h1[normalize-space()]",
+    "itemprop-headline": "//*[@itemprop='headline']",
+}
+_MODIFIED = (
+    "//meta[@property='article:modified_time' or @name='article:modified_time'"
+    " or @itemprop='dateModified' or @name='last-modified' or @name='dcterms.modified']/@content"
+)
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w.:-]+)""", re.IGNORECASE)
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+@dataclass(frozen=True)
+class Page:
+    """What extraction learned from one HTML page."""
+
+    document: Document
+    canonical: str | None = None
+    signals: frozenset[str] = field(default_factory=frozenset)
+
+
+def decode_html(body: bytes, declared: str | None = None, url: str = "") -> str:
+    """Bytes → text, trusting a BOM, then the declared charset (HTTP header, then <meta>),
+    and repairing the common mislabel of UTF-8 bytes declared as Latin-1."""
+    for bom, encoding in ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16")):
+        if body.startswith(bom) or (encoding == "utf-16" and body.startswith(codecs.BOM_UTF16_BE)):
+            return body.decode(encoding, errors="replace").lstrip("\ufeff")
+    candidates = [_codec(declared), _codec(_meta_charset(body)), "utf-8"]
+    for name in [c for c in candidates if c]:
+        if name in ("cp1252", "latin-1") and _is_utf8(body):
+            name = "utf-8"  # Latin-1 labels on UTF-8 bytes are common; the reverse is not
+        try:
+            return body.decode(name)
+        except UnicodeDecodeError:
+            continue
+    text = body.decode("cp1252", errors="replace")
+    if text.count("\ufffd") > max(10, len(text) // 100):
+        raise ExtractionError(url, "page text cannot be decoded in any known charset")
+    return text
+
+
+def _codec(label: str | None) -> str | None:
+    if not label:
+        return None
+    try:
+        name = codecs.lookup(label.strip().strip("\"'")).name
+    except LookupError:
+        return None
+    # As browsers do: Latin-1 labels mean Windows-1252.
+    return "cp1252" if name in ("latin-1", "iso8859-1", "ascii") else name
+
+
+def _meta_charset(body: bytes) -> str | None:
+    match = _META_CHARSET.search(body[:4096])
+    return match.group(1).decode("ascii", "ignore") if match else None
+
+
+def _is_utf8(body: bytes) -> bool:
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return any(b > 0x7F for b in body)
+
+
+def extract_page(html: str, url: str, source: str, min_chars: int = MIN_BODY_CHARS) -> Page:
+    """The article of one page as a normalized Document, or ExtractionError."""
+    tree = trafilatura.load_html(html)
+    if tree is None:
+        raise ExtractionError(url, "page is not parseable HTML")
+    canonical = _canonical(tree)
+    signals = frozenset(name for name, xp in HEADLINE_SIGNALS.items() if tree.xpath(xp))
+    updated = _modified_date(tree)
+    language = _language(tree)
+    result = trafilatura.bare_extraction(
+        tree,
+        url=url,
+        output_format="markdown",
+        with_metadata=True,
+        include_comments=False,
+        include_tables=True,
+        include_images=False,
+        include_links=False,
+        deduplicate=False,
+        favor_recall=True,  # more of real pages' paragraphs, no more boilerplate (corpus gate)
+    )
+    if result is None or result.body is None:
+        raise ExtractionError(url, "no article text found on the page")
+    etree.strip_tags(result.body, "hi")  # bold and italics are presentation, not text
+    title = normalize_text(result.title or "")
+    body = normalize_body(_drop_title_heading(xmltotxt(result.body, True), title))
+    if len(body) < min_chars:
+        raise ExtractionError(
+            url, f"extracted text too short ({len(body)} characters, minimum {min_chars})"
+        )
+    document = Document(
+        url=url,
+        source=source,
+        title=title,
+        authors=_authors(result.author),
+        published=_date(result.date),
+        updated=updated,
+        language=language,
+        extractor=EXTRACTOR,
+        normalizer=NORMALIZER_VERSION,
+        body=body,
+    )
+    return Page(document=document, canonical=canonical, signals=signals)
+
+
+def _drop_title_heading(markdown: str, title: str) -> str:
+    """The title lives in the front matter; a leading heading repeating it is dropped."""
+    head, _, rest = markdown.lstrip().partition("\n")
+    if head.startswith("#") and normalize_text(head.lstrip("#")) == title:
+        return rest
+    return markdown
+
+
+def _canonical(tree: HtmlElement) -> str | None:
+    hrefs = tree.xpath("//link[translate(@rel,'CANOICL','canoicl')='canonical']/@href")
+    return hrefs[0].strip() if hrefs and hrefs[0].strip() else None
+
+
+def _modified_date(tree: HtmlElement) -> str | None:
+    values = [str(v) for v in tree.xpath(_MODIFIED)]
+    for script in tree.xpath("//script[@type='application/ld+json']/text()"):
+        values.extend(_json_ld_values(script, "dateModified"))
+    for value in values:
+        if date := _date(value):
+            return date
+    return None
+
+
+def _json_ld_values(script: str, key: str) -> list[str]:
+    try:
+        data = json.loads(script)
+    except ValueError:
+        return []
+    found: list[str] = []
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            if isinstance(item.get(key), str):
+                found.append(item[key])
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return found
+
+
+def _language(tree: HtmlElement) -> str | None:
+    lang = tree.get("lang") or tree.get("{http://www.w3.org/XML/1998/namespace}lang")
+    lang = (lang or "").strip().lower()
+    return lang if re.fullmatch(r"[a-z]{2,3}(-[a-z0-9]{1,8})*", lang) else None
+
+
+def _authors(author: str | None) -> tuple[str, ...]:
+    if not author:
+        return ()
+    names = (normalize_text(name) for name in re.split(r";|\band\b", author))
+    return tuple(dict.fromkeys(name for name in names if name))
+
+
+def _date(value: str | None) -> str | None:
+    """Dates are kept to the day: a page's clock time changes with every cache refresh."""
+    match = _DATE.search(value or "")
+    return match.group(0) if match else None

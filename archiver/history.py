@@ -1,0 +1,163 @@
+"""Reading the archive's history: commits as a stream, in one `git log` pass.
+
+Everything archiver knows about an article's versions comes from commit trailers and the
+blobs they point to; the site, the state-store rebuild and the CLI all read it here.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import git
+
+from .errors import UnknownVersion
+
+_RECORD = "\x1e"
+_FIELD = "\x1f"
+_TRAILER = re.compile(r"^(Archiver-[A-Za-z-]+): ?(.*)$", re.MULTILINE)
+_NULL = "0" * 40
+
+
+@dataclass(frozen=True)
+class FileChange:
+    path: str
+    old_blob: str | None
+    new_blob: str | None  # None when the file was deleted
+
+
+@dataclass(frozen=True)
+class CommitRecord:
+    sha: str
+    when: datetime
+    subject: str
+    trailers: dict[str, str]
+    changes: tuple[FileChange, ...]
+
+    @property
+    def url(self) -> str | None:
+        return self.trailers.get("Archiver-URL")
+
+    @property
+    def version(self) -> int | None:
+        value = self.trailers.get("Archiver-Version", "")
+        return int(value) if value.isdigit() else None
+
+    def article_change(self) -> FileChange | None:
+        """The article file this commit touched, if it is an archiver commit."""
+        for change in self.changes:
+            if change.path.startswith("articles/") and change.path.endswith(".md"):
+                return change
+        return None
+
+
+def parse_trailers(message: str) -> dict[str, str]:
+    return {key: value.strip() for key, value in _TRAILER.findall(message)}
+
+
+def iter_commits(
+    repo: git.Repo, since: str | None = None, paths: tuple[str, ...] = ()
+) -> Iterator[CommitRecord]:
+    """Commits oldest first (since `since`, exclusive), each with the files it changed."""
+    revision = f"{since}..HEAD" if since else "HEAD"
+    args = [
+        "git",
+        "log",
+        "--reverse",
+        "--no-renames",
+        "--raw",
+        "--no-abbrev",
+        "--first-parent",
+        "-m",
+        f"--format={_RECORD}%H{_FIELD}%ct{_FIELD}%B{_FIELD}",
+        revision,
+    ]
+    if paths:
+        args += ["--", *paths]
+    process = repo.git.execute(args, as_process=True, stdout_as_string=False)
+    try:
+        yield from _parse_stream(_chunks(process.stdout))
+    finally:
+        process.proc.stdout.close()
+        process.proc.wait()
+
+
+def _chunks(stream) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    import codecs
+
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    while chunk := stream.read(1 << 16):
+        yield decoder.decode(chunk)
+    yield decoder.decode(b"", final=True)
+
+
+def _parse_stream(chunks: Iterator[str]) -> Iterator[CommitRecord]:
+    buffer = ""
+    for chunk in chunks:
+        buffer += chunk
+        *complete, buffer = buffer.split(_RECORD)
+        for record in complete:
+            if record.strip():
+                yield _parse_record(record)
+    if buffer.strip():
+        yield _parse_record(buffer)
+
+
+def _parse_record(record: str) -> CommitRecord:
+    sha, timestamp, message, raw = record.split(_FIELD, 3)
+    changes = []
+    for line in raw.splitlines():
+        if not line.startswith(":"):
+            continue
+        meta, _, path = line.partition("\t")
+        _, _, old, new, status = meta.split()[:5]
+        changes.append(
+            FileChange(
+                path=path,
+                old_blob=None if old == _NULL else old,
+                new_blob=None if status.startswith("D") or new == _NULL else new,
+            )
+        )
+    return CommitRecord(
+        sha=sha,
+        when=datetime.fromtimestamp(int(timestamp), UTC),
+        subject=message.split("\n", 1)[0],
+        trailers=parse_trailers(message),
+        changes=tuple(changes),
+    )
+
+
+@dataclass(frozen=True)
+class Version:
+    """One stored version of an article."""
+
+    number: int
+    sha: str
+    when: datetime
+    blob: str | None
+    trailers: dict[str, str]
+
+
+def article_versions(repo: git.Repo, path: str) -> list[Version]:
+    """An article's versions, oldest first (for one article: the site reads all at once)."""
+    versions = []
+    for commit in iter_commits(repo, paths=(path,)):
+        change = next((c for c in commit.changes if c.path == path), None)
+        number = commit.version
+        if change is None or number is None:
+            continue
+        versions.append(Version(number, commit.sha, commit.when, change.new_blob, commit.trailers))
+    return versions
+
+
+def read_blob(repo: git.Repo, blob: str) -> str:
+    return repo.odb.stream(bytes.fromhex(blob)).read().decode("utf-8")
+
+
+def pick_version(versions: list[Version], number: int, url: str) -> Version:
+    for version in versions:
+        if version.number == number:
+            return version
+    raise UnknownVersion(f"{url}: no version {number} (it has {len(versions)})")

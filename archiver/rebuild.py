@@ -1,0 +1,54 @@
+"""Rebuilding the state store from git history alone, in one pass."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .history import iter_commits
+from .schedule import next_check
+from .state import ArticleState
+
+if TYPE_CHECKING:
+    from .archive import Archive
+
+
+def rebuild_state(archive: Archive) -> int:
+    """Recreate every article's record from commit trailers; returns the article count."""
+    articles: dict[str, ArticleState] = {}
+    for commit in iter_commits(archive.repo):
+        change = commit.article_change()
+        url = commit.url
+        if change is None or url is None:
+            continue
+        previous = articles.get(url)
+        article = previous or ArticleState(
+            url=url,
+            source=commit.trailers.get("Archiver-Source", ""),
+            path=change.path,
+            first_seen=commit.when,
+        )
+        articles[url] = article.update(
+            path=change.path,
+            last_checked=commit.when,
+            last_changed=commit.when,
+            versions=commit.version or article.versions,
+            blob=change.new_blob,
+            removed=commit.trailers.get("Archiver-Removed") == "yes" or change.new_blob is None,
+            signals=frozenset(
+                s for s in commit.trailers.get("Archiver-Signals", "").split(",") if s
+            ),
+        )
+    now = archive.clock.now()
+    state = archive._state
+    assert state is not None
+    state.put_many(
+        a.update(
+            next_check=next_check(
+                now, a.last_changed or a.first_seen, archive.config.source(a.source).schedule
+            )
+        )
+        for a in articles.values()
+    )
+    state.set_meta("rebuilt_at", archive.repo.head.commit.hexsha)
+    state.commit()
+    return len(articles)

@@ -1,0 +1,204 @@
+"""The local state store: schedule and HTTP cache state per article, in SQLite.
+
+It lives in `.archiver/state.db` under the archive, ignored by git. Git stays the single
+source of truth for content: when the store is missing it is rebuilt from history.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, fields, replace
+from datetime import datetime
+from pathlib import Path
+
+from .clock import isoformat, parse_iso
+
+STATE_DIR = ".archiver"
+STATE_FILE = "state.db"
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS articles (
+    url TEXT PRIMARY KEY,
+    source TEXT NOT NULL,
+    path TEXT NOT NULL,
+    first_seen TEXT NOT NULL,
+    last_checked TEXT,
+    last_changed TEXT,
+    next_check TEXT,
+    versions INTEGER NOT NULL DEFAULT 0,
+    blob TEXT,
+    etag TEXT,
+    last_modified TEXT,
+    last_status INTEGER,
+    failures INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT,
+    signals TEXT NOT NULL DEFAULT '',
+    chars INTEGER NOT NULL DEFAULT 0,
+    unchanged INTEGER NOT NULL DEFAULT 0,
+    removed INTEGER NOT NULL DEFAULT 0,
+    gone_since TEXT
+);
+CREATE INDEX IF NOT EXISTS articles_due ON articles (next_check);
+CREATE INDEX IF NOT EXISTS articles_source ON articles (source);
+CREATE TABLE IF NOT EXISTS checks (
+    url TEXT NOT NULL,
+    source TEXT NOT NULL,
+    at TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    status INTEGER,
+    chars INTEGER,
+    error TEXT
+);
+CREATE INDEX IF NOT EXISTS checks_source_at ON checks (source, at);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+
+@dataclass(frozen=True)
+class ArticleState:
+    url: str
+    source: str
+    path: str
+    first_seen: datetime
+    last_checked: datetime | None = None
+    last_changed: datetime | None = None
+    next_check: datetime | None = None
+    versions: int = 0
+    blob: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    last_status: int | None = None
+    failures: int = 0
+    last_error: str | None = None
+    signals: frozenset[str] = frozenset()
+    chars: int = 0
+    unchanged: int = 0
+    removed: bool = False
+    gone_since: datetime | None = None
+
+    def update(self, **changes: object) -> ArticleState:
+        return replace(self, **changes)
+
+
+_DATES = {"first_seen", "last_checked", "last_changed", "next_check", "gone_since"}
+_COLUMNS = [f.name for f in fields(ArticleState)]
+
+
+def _to_row(article: ArticleState) -> tuple[object, ...]:
+    values: list[object] = []
+    for name in _COLUMNS:
+        value = getattr(article, name)
+        if name in _DATES:
+            value = isoformat(value) if value else None
+        elif name == "signals":
+            value = ",".join(sorted(value))
+        elif name == "removed":
+            value = int(value)
+        values.append(value)
+    return tuple(values)
+
+
+def _from_row(row: sqlite3.Row) -> ArticleState:
+    values = dict(zip(_COLUMNS, row, strict=True))
+    for name in _DATES:
+        values[name] = parse_iso(values[name]) if values[name] else None
+    values["signals"] = frozenset(s for s in values["signals"].split(",") if s)
+    values["removed"] = bool(values["removed"])
+    return ArticleState(**values)
+
+
+class StateStore:
+    """Per-article state. Writes are batched in one transaction per `commit()`."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self.created = not path.exists()
+        self._db = sqlite3.connect(path, isolation_level="DEFERRED")
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(_SCHEMA)
+        if self.created:
+            self.set_meta("schema", str(SCHEMA_VERSION))
+            self._db.commit()
+
+    def close(self) -> None:
+        self._db.commit()
+        self._db.close()
+
+    def commit(self) -> None:
+        self._db.commit()
+
+    def get(self, url: str) -> ArticleState | None:
+        row = self._db.execute(
+            f"SELECT {','.join(_COLUMNS)} FROM articles WHERE url = ?", (url,)
+        ).fetchone()
+        return _from_row(row) if row else None
+
+    def put(self, article: ArticleState) -> None:
+        marks = ",".join("?" * len(_COLUMNS))
+        self._db.execute(
+            f"INSERT OR REPLACE INTO articles ({','.join(_COLUMNS)}) VALUES ({marks})",
+            _to_row(article),
+        )
+
+    def put_many(self, articles: Iterable[ArticleState]) -> None:
+        marks = ",".join("?" * len(_COLUMNS))
+        self._db.executemany(
+            f"INSERT OR REPLACE INTO articles ({','.join(_COLUMNS)}) VALUES ({marks})",
+            (_to_row(a) for a in articles),
+        )
+
+    def all(self, source: str | None = None) -> Iterator[ArticleState]:
+        query = f"SELECT {','.join(_COLUMNS)} FROM articles"
+        rows = (
+            self._db.execute(query + " WHERE source = ? ORDER BY url", (source,))
+            if source
+            else self._db.execute(query + " ORDER BY url")
+        )
+        return (_from_row(row) for row in rows.fetchall())
+
+    def due(self, now: datetime) -> list[ArticleState]:
+        rows = self._db.execute(
+            f"SELECT {','.join(_COLUMNS)} FROM articles"
+            " WHERE next_check IS NOT NULL AND next_check <= ? ORDER BY next_check, url",
+            (isoformat(now),),
+        ).fetchall()
+        return [_from_row(row) for row in rows]
+
+    def count(self) -> int:
+        return int(self._db.execute("SELECT count(*) FROM articles").fetchone()[0])
+
+    def record_check(
+        self,
+        url: str,
+        source: str,
+        at: datetime,
+        outcome: str,
+        status: int | None = None,
+        chars: int | None = None,
+        error: str | None = None,
+    ) -> None:
+        self._db.execute(
+            "INSERT INTO checks (url, source, at, outcome, status, chars, error)"
+            " VALUES (?,?,?,?,?,?,?)",
+            (url, source, isoformat(at), outcome, status, chars, error),
+        )
+
+    def checks_since(self, since: datetime) -> list[sqlite3.Row]:
+        self._db.row_factory = sqlite3.Row
+        try:
+            return self._db.execute(
+                "SELECT * FROM checks WHERE at >= ? ORDER BY at", (isoformat(since),)
+            ).fetchall()
+        finally:
+            self._db.row_factory = None
+
+    def get_meta(self, key: str) -> str | None:
+        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        self._db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))

@@ -1,0 +1,162 @@
+"""A news site on loopback for tests and benchmarks: pages that change between checks,
+error statuses, slow answers, wrong charsets, ETags, and a log of every request."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import threading
+import time
+from dataclasses import dataclass, field
+from email.utils import formatdate
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+@dataclass
+class Route:
+    body: bytes = b""
+    status: int = 200
+    content_type: str = "text/html; charset=utf-8"
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0  # seconds before answering
+    etag: bool = True  # answer conditional requests with 304
+    gzip: bool = False
+    reset: bool = False  # close the connection without answering
+
+
+@dataclass(frozen=True)
+class Request:
+    path: str
+    headers: dict[str, str]
+    at: float  # time.monotonic() when received
+
+
+class NewsServer:
+    """`server.set("/a", html)` serves a page; `server.url("/a")` is its address."""
+
+    def __init__(self) -> None:
+        self.routes: dict[str, Route] = {}
+        self.requests: list[Request] = []
+        self._lock = threading.Lock()
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._httpd.daemon_threads = True
+        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+
+    def __enter__(self) -> NewsServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+
+    @property
+    def base(self) -> str:
+        host, port = self._httpd.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def url(self, path: str) -> str:
+        return self.base + path
+
+    def set(self, path: str, body: str | bytes = b"", **options: object) -> Route:
+        data = body.encode("utf-8") if isinstance(body, str) else body
+        route = Route(body=data, **options)  # type: ignore[arg-type]
+        with self._lock:
+            self.routes[path] = route
+        return route
+
+    def remove(self, path: str) -> None:
+        with self._lock:
+            self.routes.pop(path, None)
+
+    def hits(self, path: str) -> list[Request]:
+        with self._lock:
+            return [r for r in self.requests if r.path == path]
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                with server._lock:
+                    server.requests.append(
+                        Request(
+                            self.path,
+                            {k.lower(): v for k, v in self.headers.items()},
+                            time.monotonic(),
+                        )
+                    )
+                    route = server.routes.get(self.path)
+                if route is None:
+                    self._send(404, b"<html><body>Not found</body></html>", "text/html", {})
+                    return
+                if route.delay:
+                    time.sleep(route.delay)
+                if route.reset:
+                    self.connection.close()
+                    return
+                tag = '"' + hashlib.sha1(route.body).hexdigest()[:16] + '"'
+                headers = dict(route.headers)
+                if route.etag and route.status == 200:
+                    headers.setdefault("ETag", tag)
+                    if self.headers.get("If-None-Match") == tag:
+                        self._send(304, b"", None, headers)
+                        return
+                body = route.body
+                if route.gzip:
+                    body = gzip.compress(body)
+                    headers["Content-Encoding"] = "gzip"
+                self._send(route.status, body, route.content_type, headers)
+
+            def _send(
+                self, status: int, body: bytes, ctype: str | None, headers: dict[str, str]
+            ) -> None:
+                self.send_response(status)
+                if ctype:
+                    self.send_header("Content-Type", ctype)
+                self.send_header("Date", formatdate(usegmt=True))
+                for key, value in headers.items():
+                    self.send_header(key, value)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                if status != 304:
+                    self.wfile.write(body)
+
+        return Handler
+
+
+def article_html(
+    title: str,
+    paragraphs: list[str],
+    byline: str = "Staff reporter",
+    published: str = "2025-03-01T09:00:00Z",
+    extra_head: str = "",
+    boilerplate: str = "",
+) -> str:
+    """A page in the manner of a news site: navigation, byline, related links, footer."""
+    body = "\n".join(f"<p>{p}</p>" for p in paragraphs)
+    return f"""<!DOCTYPE html>
+<html lang="en-GB"><head><meta charset="utf-8">
+<title>{title} - The Daily Example</title>
+<meta property="og:title" content="{title}">
+<meta name="author" content="{byline}">
+<meta property="article:published_time" content="{published}">
+{extra_head}
+</head><body>
+<header><nav><a href="/">Home</a> <a href="/world">World</a>
+<a href="/politics">Politics</a></nav></header>
+<main><article>
+<h1>{title}</h1>
+<p class="byline">By {byline}</p>
+{body}
+</article>
+<aside><h2>Related stories</h2><ul><li><a href="/other">Another story entirely</a></li></ul></aside>
+{boilerplate}
+</main>
+<footer><p>Copyright The Daily Example. All rights reserved.</p></footer>
+</body></html>"""
