@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint format bench clean
+.PHONY: demo test test-tools lint format bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,7 +15,10 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)  ## set up, then run the main job on the embedded sample
 	$(BIN)/archiver demo demo
 
-test: $(STAMP)  ## set up, then run lint and the tests
+test-tools: $(STAMP)  ## the real tools the site tests drive: chromium, Playwright, LinkChecker, vnu, axe-core
+	bash .ci/install-test-tools $(VENV)
+
+test: $(STAMP) test-tools  ## set up, then run lint and the tests
 	$(BIN)/ruff check archiver tests benchmarks
 	$(BIN)/ruff format --check archiver tests benchmarks
 	$(BIN)/python -m pytest -n 2 -q
@@ -32,4 +35,4 @@ bench: $(STAMP)  ## speed and memory figures for docs/performance.md
 	$(BIN)/python -m benchmarks.store_bench
 
 clean:
-	rm -rf $(VENV) demo site .pytest_cache .ruff_cache
+	rm -rf $(VENV) demo site .pytest_cache .ruff_cache .tools test-artifacts

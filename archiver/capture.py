@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 from collections.abc import Callable, Iterable
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -21,9 +22,11 @@ import httpx
 from .archive import Archive
 from .clock import isoformat
 from .config import SourceConfig
+from .document import Document, parse_document
 from .errors import ArticleError, ExtractionError, FetchError
 from .extract import Page, decode_html, extract_page
 from .fetch import Fetcher, Response, user_agent
+from .history import BlobReader
 from .schedule import next_check
 from .state import ArticleState
 from .store import Change, CommitStream, blob_id, subject_line
@@ -100,7 +103,14 @@ def make_executor(jobs: int) -> Executor | None:
     import multiprocessing
 
     # Forked workers inherit the imported extractor: no cold start per process.
-    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
+    return ProcessPoolExecutor(
+        workers, mp_context=multiprocessing.get_context("fork"), initializer=_ignore_interrupts
+    )
+
+
+def _ignore_interrupts() -> None:
+    # Ctrl-C is for the parent, which stops the run in order; workers just finish their page.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def run_checks(
@@ -148,6 +158,7 @@ async def _run(
                 for task in tasks:
                     task.cancel()
                 writer.flush()
+                writer.close()
     finally:
         if owns_client:
             await client.aclose()
@@ -202,7 +213,7 @@ def _validate(page: Page, state: ArticleState | None, url: str) -> None:
     if lost:
         raise ExtractionError(
             url,
-            f"page lost the headline markup its earlier versions had ({', '.join(sorted(lost))})",
+            f"page lost the headline metadata its earlier versions had ({', '.join(sorted(lost))})",
         )
     size = len(page.document.body)
     if state.chars and size < state.chars * SHRINK_LIMIT:
@@ -219,6 +230,16 @@ class _Writer:
         self.archive = archive
         self.stream: CommitStream | None = None
         self.pending: list[ArticleState] = []
+        self._reader: BlobReader | None = None
+
+    def _blobs(self) -> BlobReader:
+        if self._reader is None:
+            self._reader = BlobReader(self.archive.repo)
+        return self._reader
+
+    def close(self) -> None:
+        if self._reader is not None:
+            self._reader.close()
 
     def apply(self, checked: _Checked) -> Result:
         now = self.archive.clock.now()
@@ -250,7 +271,7 @@ class _Writer:
             failures=0,
             last_error=None,
         )
-        if state is not None and state.blob == blob:
+        if state is not None and state.blob and self._reads_the_same(state.blob, blob, document):
             self._keep(_checked_unchanged(base, now, schedule, response))
             return Result(target.url, target.source, Outcome.UNCHANGED, version=state.versions)
         version = base.versions + 1
@@ -278,6 +299,12 @@ class _Writer:
         )
         outcome = Outcome.NEW if state is None or not state.blob else Outcome.CHANGED
         return Result(target.url, target.source, outcome, version=version)
+
+    def _reads_the_same(self, stored_blob: str, blob: str, document: Document) -> bool:
+        if stored_blob == blob:
+            return True
+        stored = parse_document(self._blobs().read(stored_blob).decode("utf-8"), document.url)
+        return stored.same_reading(document)
 
     def _failed(self, target: Target, now: datetime, error: ArticleError) -> Result:
         state = target.state
@@ -342,6 +369,8 @@ def _trailers(
         "Archiver-Fetched": isoformat(now),
         "Archiver-Extractor": page.document.extractor,
     }
+    if page.updated:
+        trailers["Archiver-Page-Updated"] = page.updated
     if page.signals:
         trailers["Archiver-Signals"] = ",".join(sorted(page.signals))
     if response.final_url != target.url:

@@ -35,6 +35,7 @@ class ExitStatus(IntEnum):
     USAGE = 2  # a bad option or argument (typer's own code)
     FAILED = 3  # every article failed
     ERROR = 4  # the archive could not be used at all (not an archive, locked, bad config)
+    INTERRUPTED = 130  # stopped by Ctrl-C; what was captured before is stored
 
 
 app = typer.Typer(
@@ -68,6 +69,10 @@ def _errors():
         yield
     except ArchiverError as error:
         raise _fail(str(error)) from None
+    except KeyboardInterrupt:
+        raise _fail(
+            "interrupted; every change captured before is stored", ExitStatus.INTERRUPTED
+        ) from None
 
 
 def _open(archive: Path) -> Archive:

@@ -14,7 +14,9 @@ _FRONT = "---\n"
 @dataclass(frozen=True)
 class Document:
     """An article as archived. Only facts that stay put between fetches belong here: fetch
-    times, HTTP headers and schedule state live in commit trailers and the state store."""
+    times, HTTP headers and schedule state live in commit trailers and the state store.
+    The modification date a page states is not here either: sites restamp it without
+    editing a word, so it is recorded in the trailer of the version it came with."""
 
     url: str
     source: str
@@ -22,7 +24,6 @@ class Document:
     body: str
     authors: tuple[str, ...] = ()
     published: str | None = None
-    updated: str | None = None
     language: str | None = None
     extractor: str = ""
     normalizer: int = 0
@@ -39,6 +40,12 @@ class Document:
 
     def with_body(self, body: str) -> Document:
         return replace(self, body=body)
+
+    def same_reading(self, other: Document) -> bool:
+        """Whether a reader sees the same article: title, byline and text. Page metadata
+        (stated dates, language) that differs alone is not a new version: sites add and drop
+        it in redesigns without an edit."""
+        return (self.title, self.authors, self.body) == (other.title, other.authors, other.body)
 
     @property
     def byline(self) -> str:

@@ -23,20 +23,28 @@ from .normalize import NORMALIZER_VERSION, normalize_body, normalize_text
 EXTRACTOR = f"trafilatura {trafilatura.__version__}"
 MIN_BODY_CHARS = 200
 
-# Where a page states its headline; a capture that loses one its earlier versions had is a
-# broken page (a truncated or error template), not an edit.
+# Where a page's publishing system states the headline as metadata. It is emitted with every
+# render of an article, unlike layout markup (h1, itemprop) that comes and goes in redesigns,
+# so a capture that loses one its earlier versions had is a broken page, not an edit.
 HEADLINE_SIGNALS = {
     "meta-headline": "//meta[translate(@name,'HEADLIN','headlin')='headline']",
     "og-title": "//meta[@property='og:title' or @name='og:title']",
-    "h1": "//h1[normalize-space()]",
-    "itemprop-headline": "//*[@itemprop='headline']",
 }
 _MODIFIED = (
     "//meta[@property='article:modified_time' or @name='article:modified_time'"
     " or @itemprop='dateModified' or @name='last-modified' or @name='dcterms.modified']/@content"
 )
+# Only a date the page states as its publication date: guessed dates (from text, URLs,
+# nearby teasers) differ between captures of one article.
+_PUBLISHED = (
+    "//meta[@property='article:published_time' or @name='article:published_time'"
+    " or @itemprop='datePublished' or @name='OriginalPublicationDate' or @name='pubdate'"
+    " or @name='publish-date' or @name='dcterms.created' or @name='DC.date.issued'"
+    " or @name='sailthru.date' or @property='og:published_time']/@content"
+    " | //time[@itemprop='datePublished' or @pubdate]/@datetime"
+)
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w.:-]+)""", re.IGNORECASE)
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_DATE = re.compile(r"(\d{4})[-/](\d{2})[-/](\d{2})")
 
 
 @dataclass(frozen=True)
@@ -46,6 +54,7 @@ class Page:
     document: Document
     canonical: str | None = None
     signals: frozenset[str] = field(default_factory=frozenset)
+    updated: str | None = None  # the modification date the page states
 
 
 def decode_html(body: bytes, declared: str | None = None, url: str = "") -> str:
@@ -99,7 +108,8 @@ def extract_page(html: str, url: str, source: str, min_chars: int = MIN_BODY_CHA
         raise ExtractionError(url, "page is not parseable HTML")
     canonical = _canonical(tree)
     signals = frozenset(name for name, xp in HEADLINE_SIGNALS.items() if tree.xpath(xp))
-    updated = _modified_date(tree)
+    updated = _stated_date(tree, _MODIFIED, "dateModified")
+    published = _stated_date(tree, _PUBLISHED, "datePublished")
     language = _language(tree)
     result = trafilatura.bare_extraction(
         tree,
@@ -127,14 +137,13 @@ def extract_page(html: str, url: str, source: str, min_chars: int = MIN_BODY_CHA
         source=source,
         title=title,
         authors=_authors(result.author),
-        published=_date(result.date),
-        updated=updated,
+        published=published,
         language=language,
         extractor=EXTRACTOR,
         normalizer=NORMALIZER_VERSION,
         body=body,
     )
-    return Page(document=document, canonical=canonical, signals=signals)
+    return Page(document=document, canonical=canonical, signals=signals, updated=updated)
 
 
 def _drop_title_heading(markdown: str, title: str) -> str:
@@ -150,10 +159,10 @@ def _canonical(tree: HtmlElement) -> str | None:
     return hrefs[0].strip() if hrefs and hrefs[0].strip() else None
 
 
-def _modified_date(tree: HtmlElement) -> str | None:
-    values = [str(v) for v in tree.xpath(_MODIFIED)]
+def _stated_date(tree: HtmlElement, xpath: str, json_ld_key: str) -> str | None:
+    values = [str(v) for v in tree.xpath(xpath)]
     for script in tree.xpath("//script[@type='application/ld+json']/text()"):
-        values.extend(_json_ld_values(script, "dateModified"))
+        values.extend(_json_ld_values(script, json_ld_key))
     for value in values:
         if date := _date(value):
             return date
@@ -180,8 +189,9 @@ def _json_ld_values(script: str, key: str) -> list[str]:
 
 def _language(tree: HtmlElement) -> str | None:
     lang = tree.get("lang") or tree.get("{http://www.w3.org/XML/1998/namespace}lang")
-    lang = (lang or "").strip().lower()
-    return lang if re.fullmatch(r"[a-z]{2,3}(-[a-z0-9]{1,8})*", lang) else None
+    # The primary subtag only: templates flip between "en" and "en-US" without an edit.
+    lang = (lang or "").strip().lower().replace("_", "-").split("-")[0]
+    return lang if re.fullmatch(r"[a-z]{2,3}", lang) else None
 
 
 def _authors(author: str | None) -> tuple[str, ...]:
@@ -194,4 +204,4 @@ def _authors(author: str | None) -> tuple[str, ...]:
 def _date(value: str | None) -> str | None:
     """Dates are kept to the day: a page's clock time changes with every cache refresh."""
     match = _DATE.search(value or "")
-    return match.group(0) if match else None
+    return "-".join(match.groups()) if match else None

@@ -6,7 +6,9 @@ blobs they point to; the site, the state-store rebuild and the CLI all read it h
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -152,8 +154,52 @@ def article_versions(repo: git.Repo, path: str) -> list[Version]:
     return versions
 
 
+class BlobReader:
+    """Reads objects through one `git cat-file --batch` process.
+
+    Started in its own session, so a Ctrl-C meant for archiver does not kill it while a
+    run is finishing its last commits."""
+
+    def __init__(self, repo: git.Repo) -> None:
+        self._process = subprocess.Popen(
+            ["git", "cat-file", "--batch"],
+            cwd=repo.git_dir,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            env={**os.environ, "GIT_DIR": repo.git_dir},
+            start_new_session=True,
+        )
+
+    def read(self, spec: str) -> bytes | None:
+        """The object named by `spec` (a sha, or "HEAD:path"); None when it doesn't exist."""
+        assert self._process.stdin is not None and self._process.stdout is not None
+        self._process.stdin.write(spec.encode("utf-8") + b"\n")
+        self._process.stdin.flush()
+        header = self._process.stdout.readline().split()
+        if len(header) != 3:
+            return None
+        data = self._process.stdout.read(int(header[2]))
+        self._process.stdout.read(1)
+        return data
+
+    def close(self) -> None:
+        if self._process.stdin:
+            self._process.stdin.close()
+        self._process.wait()
+
+    def __enter__(self) -> BlobReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
 def read_blob(repo: git.Repo, blob: str) -> str:
-    return repo.odb.stream(bytes.fromhex(blob)).read().decode("utf-8")
+    with BlobReader(repo) as reader:
+        data = reader.read(blob)
+    if data is None:
+        raise UnknownVersion(f"{repo.working_tree_dir}: object {blob} is missing")
+    return data.decode("utf-8")
 
 
 def pick_version(versions: list[Version], number: int, url: str) -> Version:

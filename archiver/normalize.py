@@ -27,9 +27,10 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 def normalize_text(text: str) -> str:
     """One line of text: NFC, no invisible or control characters, single spaces."""
-    text = unicodedata.normalize("NFC", text).translate(_INVISIBLE)
-    text = _CONTROL.sub("", text)
-    return _SPACES.sub(" ", text).strip()
+    # Composition last: removing an invisible character can bring a letter and its accent
+    # together.
+    text = _CONTROL.sub("", text.translate(_INVISIBLE))
+    return unicodedata.normalize("NFC", _SPACES.sub(" ", text).strip())
 
 
 def _normalize_block(lines: list[str]) -> str:
@@ -37,6 +38,8 @@ def _normalize_block(lines: list[str]) -> str:
     first = lines[0].strip()
     if len(lines) == 2 and _SETEXT.match(lines[1].strip()) and not _BULLET.match(first):
         return "## " + normalize_text(first)
+    if _QUOTE.match(first):  # a quote's continuation lines carry their own markers
+        lines = [first] + [_QUOTE.sub("", line) for line in lines[1:]]
     text = normalize_text(" ".join(lines))
     if _RULE.match(text):
         return ""
@@ -85,4 +88,4 @@ def normalize_body(markdown: str) -> str:
 
 def paragraphs(body: str) -> list[str]:
     """The blocks of a normalized body."""
-    return [block for block in body.split("\n\n") if block.strip()]
+    return [block.strip() for block in body.split("\n\n") if block.strip()]

@@ -20,6 +20,7 @@ from pathlib import Path
 import git
 
 from .errors import ArchiverError
+from .history import BlobReader
 
 COMMITTER = ("archiver", "archiver@archiver.invalid")
 SUBJECT_MAX = 72
@@ -158,14 +159,18 @@ class CommitStream:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             env={**os.environ, "GIT_DIR": self.repo.git_dir},
+            # Ctrl-C reaches archiver only: it ends the stream cleanly, after a checkpoint.
+            start_new_session=True,
         )
 
     def _has_head(self) -> bool:
-        try:
-            self.repo.git.rev_parse("--verify", "--quiet", f"{self._branch}^0")
-        except git.GitCommandError:
-            return False
-        return True
+        check = subprocess.run(
+            ["git", "rev-parse", "--verify", "--quiet", f"{self._branch}^0"],
+            cwd=self.repo.git_dir,
+            capture_output=True,
+            start_new_session=True,
+        )
+        return check.returncode == 0
 
     def _write(self, data: bytes) -> None:
         assert self._process is not None and self._process.stdin is not None
@@ -199,16 +204,15 @@ def sync_worktree(repo: git.Repo, paths: Iterable[str]) -> None:
     paths = list(paths)
     root = Path(repo.working_tree_dir or "")
     if paths and repo.working_tree_dir:
-        head = repo.head.commit.tree
-        for path in paths:
-            target = root / path
-            try:
-                blob = head / path
-            except KeyError:
-                target.unlink(missing_ok=True)
-                continue
-            target.parent.mkdir(parents=True, exist_ok=True)
-            _write_atomic_bytes(target, blob.data_stream.read())
+        with BlobReader(repo) as reader:
+            for path in paths:
+                data = reader.read(f"HEAD:{path}")
+                target = root / path
+                if data is None:
+                    target.unlink(missing_ok=True)
+                    continue
+                target.parent.mkdir(parents=True, exist_ok=True)
+                _write_atomic_bytes(target, data)
         _update_index(repo, "".join(f"{p}\n" for p in paths))
     (Path(repo.git_dir) / JOURNAL).unlink(missing_ok=True)
 
@@ -230,6 +234,7 @@ def _update_index(repo: git.Repo, listing: str) -> None:
         input=listing.encode("utf-8"),
         check=True,
         capture_output=True,
+        start_new_session=True,
     )
 
 

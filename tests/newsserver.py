@@ -160,3 +160,101 @@ def article_html(
 </main>
 <footer><p>Copyright The Daily Example. All rights reserved.</p></footer>
 </body></html>"""
+
+
+# Discovery documents: feeds, sitemaps and section pages in the forms news sites serve.
+
+
+def _x(text: str) -> str:
+    from xml.sax.saxutils import escape
+
+    return escape(text, {'"': "&quot;"})
+
+
+def rss_feed(items: list[tuple[str, str, str]], title: str = "The Daily Example") -> str:
+    """RSS 2.0, one <item> per (link, title, published as ISO 8601)."""
+    from datetime import datetime
+    from email.utils import format_datetime
+
+    entries = "\n".join(
+        f"<item><title>{_x(name)}</title><link>{_x(link)}</link>"
+        f'<guid isPermaLink="false">{_x(link)}</guid>'
+        f"<pubDate>{format_datetime(datetime.fromisoformat(when))}</pubDate></item>"
+        for link, name, when in items
+    )
+    return f"""<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0"><channel><title>{_x(title)}</title><link>http://example.org/</link>
+<description>Latest stories</description>
+{entries}
+</channel></rss>"""
+
+
+def atom_feed(items: list[tuple[str, str, str]], title: str = "The Daily Example") -> str:
+    """Atom 1.0, one <entry> per (link, title, published as ISO 8601)."""
+    entries = "\n".join(
+        f'<entry><title>{_x(name)}</title><link rel="alternate" href="{_x(link)}"/>'
+        f"<id>{_x(link)}</id><published>{when}</published><updated>{when}</updated></entry>"
+        for link, name, when in items
+    )
+    return f"""<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom"><title>{_x(title)}</title>
+<id>urn:example:feed</id><updated>2025-03-01T09:00:00Z</updated>
+{entries}
+</feed>"""
+
+
+def sitemap(urls: list[str]) -> str:
+    """A plain <urlset>."""
+    entries = "\n".join(f"<url><loc>{_x(u)}</loc></url>" for u in urls)
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">
+{entries}
+</urlset>"""
+
+
+def news_sitemap(items: list[tuple[str, str, str]]) -> str:
+    """A Google news sitemap, one <url> per (loc, title, publication date as ISO 8601)."""
+    entries = "\n".join(
+        f"<url><loc>{_x(loc)}</loc><news:news><news:publication><news:name>The Daily Example"
+        "</news:name><news:language>en</news:language></news:publication>"
+        f"<news:publication_date>{when}</news:publication_date>"
+        f"<news:title>{_x(name)}</news:title></news:news></url>"
+        for loc, name, when in items
+    )
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"
+        xmlns:news="http://www.google.com/schemas/sitemap-news/0.9">
+{entries}
+</urlset>"""
+
+
+def sitemap_index(children: list[tuple[str, str | None]]) -> str:
+    """A <sitemapindex>, one <sitemap> per (loc, lastmod or None)."""
+    entries = "\n".join(
+        f"<sitemap><loc>{_x(loc)}</loc>"
+        + (f"<lastmod>{lastmod}</lastmod>" if lastmod else "")
+        + "</sitemap>"
+        for loc, lastmod in children
+    )
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">
+{entries}
+</sitemapindex>"""
+
+
+def section_page(links: list[tuple[str, str]], title: str = "World") -> str:
+    """A section front: site navigation, then one teaser per (href, headline), then a footer."""
+    teasers = "\n".join(f'<li><a href="{_x(href)}">{_x(text)}</a></li>' for href, text in links)
+    return f"""<!DOCTYPE html>
+<html lang="en-GB"><head><meta charset="utf-8"><title>{_x(title)} - The Daily Example</title>
+</head><body>
+<header><nav><a href="/">Home</a> <a href="/world">World</a> <a href="/politics">Politics</a>
+<a href="/tag/elections">Elections</a> <a href="/author/jane-doe">Jane Doe</a>
+<a href="/topics/climate">Climate</a> <a href="#main">Skip to content</a>
+<a href="mailto:news@example.org">Contact</a></nav></header>
+<main id="main"><h1>{_x(title)}</h1><ul>
+{teasers}
+</ul></main>
+<footer><a href="https://twitter.com/dailyexample">Twitter</a>
+<a href="/about">About us</a> <a href="/privacy">Privacy</a></footer>
+</body></html>"""

@@ -1,0 +1,104 @@
+"""Normalization is deterministic and idempotent; documents and paths survive any input."""
+
+from __future__ import annotations
+
+import re
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from archiver.document import Document, parse_document
+from archiver.normalize import normalize_body, normalize_text, paragraphs
+from archiver.urls import article_path, canonical_url
+
+markdownish = st.text(
+    alphabet=st.sampled_from(
+        list("abc XYZ.,;:!?'\"-*+#>_=`\t\n\r\u00a0\u200b\u2028\u00e9e\u0301\u05d0\ufeff1)")
+    ),
+    max_size=300,
+)
+
+
+@settings(max_examples=600)
+@given(markdownish)
+def test_normalizing_twice_changes_nothing(text: str):
+    once = normalize_body(text)
+    assert normalize_body(once) == once
+
+
+@given(markdownish)
+def test_normalized_blocks_are_single_lines_without_stray_space(text: str):
+    body = normalize_body(text)
+    for block in paragraphs(body):
+        assert "\n" not in block
+        assert block == block.strip() and "  " not in block
+    assert body == "" or (body.endswith("\n") and not body.endswith("\n\n"))
+
+
+def test_one_syntax_for_headings_lists_and_quotes():
+    text = "Heading\n=======\n\n### Sub ###\n* one\n+ two\n2) three\n\n>> quoted\n> on\n\n***"
+    assert (
+        normalize_body(text)
+        == "## Heading\n\n## Sub\n\n- one\n\n- two\n\n2. three\n\n> quoted on\n"
+    )
+
+
+def test_unicode_is_nfc_and_invisible_characters_go():
+    assert normalize_text("Cafe\u0301\u00a0 au\u200b lait\u00ad") == "Café au lait"
+
+
+def test_paragraphs_are_not_wrapped():
+    long = " ".join(["word"] * 400)
+    assert normalize_body(long) == long + "\n"
+
+
+@given(
+    st.text(max_size=80),
+    st.lists(st.text(max_size=20), max_size=3),
+    st.text(max_size=200).map(normalize_body),
+)
+def test_documents_round_trip(title: str, authors: list[str], body: str):
+    doc = Document(
+        url="https://example.org/a",
+        source="example",
+        title=normalize_text(title),
+        authors=tuple(normalize_text(a) for a in authors),
+        body=body,
+        published="2025-01-02",
+        extractor="trafilatura 2.3.1",
+        normalizer=1,
+    )
+    assert parse_document(doc.render()) == doc
+    assert doc.render() == doc.render()
+
+
+SAFE_PATH = re.compile(r"^articles/[a-z0-9][a-z0-9_-]*/\d{4}/\d{2}/[a-z0-9-]+-[0-9a-f]{12}\.md$")
+
+
+@settings(max_examples=300)
+@given(st.text(max_size=300))
+def test_any_url_path_makes_a_safe_archive_path(path: str):
+    from datetime import UTC, datetime
+
+    url = canonical_url("https://example.org/" + path.replace("#", "%23"))
+    result = article_path("example", datetime(2025, 1, 2, tzinfo=UTC), url)
+    assert SAFE_PATH.match(result), result
+    assert ".." not in result and len(result) <= 120
+
+
+def test_canonical_urls():
+    assert (
+        canonical_url("HTTPS://WWW.Example.ORG:443/news/a?utm_source=x&b=2&a=1&fbclid=z#frag")
+        == "https://www.example.org/news/a?a=1&b=2"
+    )
+    assert canonical_url("http://example.org") == "http://example.org/"
+    assert canonical_url("http://example.org:8080/x") == "http://example.org:8080/x"
+
+
+def test_one_url_one_path():
+    from datetime import UTC, datetime
+
+    when = datetime(2025, 1, 2, tzinfo=UTC)
+    a = article_path("bbc", when, canonical_url("https://www.bbc.co.uk/news/uk-1?utm_medium=x"))
+    b = article_path("bbc", when, canonical_url("https://www.bbc.co.uk/news/uk-1#comments"))
+    assert a == b == "articles/bbc/2025/01/uk-1-" + a.rsplit("-", 1)[1]
