@@ -1,45 +1,55 @@
-"""A run over articles: fetch → extract/normalize → store, one commit per detected change.
+"""Checking articles: fetch → extract/normalize → store, one commit per detected change.
 
 Fetching is concurrent (async HTTP), extraction runs in warm worker processes on every
-core, and commits are written in the order the articles were given, so the same captures
-make the same commits. A failing article is reported and never commits.
+core, and results are written in the order the articles were given, so the same captures
+make the same commits. A failing article is reported and never commits; a page that is
+gone for good (404/410 across several checks spanning hours, or a redirect to the home
+page) is recorded as removed, and its return as returned.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import signal
-from collections.abc import Callable, Iterable
+from collections import deque
+from collections.abc import AsyncIterator, Iterable
 from concurrent.futures import Executor, ProcessPoolExecutor
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 from enum import StrEnum
-from urllib.parse import urlsplit
-
-import httpx
+from urllib.parse import urljoin, urlsplit
 
 from .archive import Archive
 from .clock import isoformat
 from .config import SourceConfig
 from .document import Document, parse_document
-from .errors import ArticleError, ExtractionError, FetchError
+from .errors import ArticleError, ExtractionError, FetchError, HTTPStatusError
 from .extract import Page, decode_html, extract_page
-from .fetch import Fetcher, Response, user_agent
+from .fetch import Fetcher, Response
 from .history import BlobReader
+from .robots import Robots
 from .schedule import next_check
 from .state import ArticleState
 from .store import Change, CommitStream, blob_id, subject_line
 from .urls import article_path, canonical_url
 
+log = logging.getLogger(__name__)
+
 IN_FLIGHT = 64  # articles fetched or extracted at once
 SHRINK_LIMIT = 0.25  # a capture below this share of the last version's text is truncated
+GONE_STATUSES = (404, 410)
+GONE_CHECKS = 3  # a removal is recorded after this many "gone" answers in a row …
+GONE_HOURS = 6  # … spanning at least this many hours
 
 
 class Outcome(StrEnum):
     NEW = "new"
     CHANGED = "changed"
     UNCHANGED = "unchanged"
+    REMOVED = "removed"
+    RETURNED = "returned"
     FAILED = "failed"
 
 
@@ -64,6 +74,8 @@ class Result:
 @dataclass
 class RunReport:
     results: list[Result] = field(default_factory=list)
+    discovered: int = 0
+    source_errors: list[ArticleError] = field(default_factory=list)
 
     def count(self, outcome: Outcome) -> int:
         return sum(1 for r in self.results if r.outcome is outcome)
@@ -77,7 +89,14 @@ class RunReport:
         return [r for r in self.results if r.outcome is Outcome.FAILED]
 
 
-Progress = Callable[[Result], None]
+class Progress:
+    """What a run tells as it goes; the CLI draws a progress bar from it."""
+
+    def planned(self, articles: int) -> None:
+        """How many articles the run will check (known after discovery)."""
+
+    def checked(self, result: Result) -> None:
+        """One article is done."""
 
 
 @dataclass(frozen=True)
@@ -88,6 +107,19 @@ class _Checked:
     response: Response | None = None
     page: Page | None = None
     error: ArticleError | None = None
+    url: str = ""  # the canonical URL to record the article under
+
+    @property
+    def gone(self) -> bool:
+        """The page answers as a removed article does: 404/410, or a home-page redirect."""
+        if isinstance(self.error, HTTPStatusError):
+            return self.error.status in GONE_STATUSES
+        response = self.response
+        return bool(response and response.redirected and _is_home(response.final_url))
+
+
+def _is_home(url: str) -> bool:
+    return urlsplit(url).path in ("", "/")
 
 
 def extraction_job(body: bytes, charset: str | None, url: str, source: str, min_chars: int) -> Page:
@@ -113,96 +145,94 @@ def _ignore_interrupts() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def run_checks(
-    archive: Archive,
-    targets: list[Target],
-    client: httpx.AsyncClient | None = None,
-    progress: Progress | None = None,
-) -> RunReport:
-    """Check each target once and store what changed; the archive must be locked."""
-    executor = make_executor(len(targets))
-    try:
-        return asyncio.run(_run(archive, targets, client, executor, progress))
-    finally:
-        if executor is not None:
-            executor.shutdown(cancel_futures=True)
+@dataclass
+class Checker:
+    """What one run needs to check articles: the fetcher, robots.txt, extraction workers."""
 
+    archive: Archive
+    fetcher: Fetcher
+    robots: Robots
+    executor: Executor | None = None
 
-async def _run(
-    archive: Archive,
-    targets: list[Target],
-    client: httpx.AsyncClient | None,
-    executor: Executor | None,
-    progress: Progress | None,
-) -> RunReport:
-    owns_client = client is None
-    client = client or httpx.AsyncClient(http2=False, trust_env=False)
-    fetcher = Fetcher(client, archive.config.fetch, _agent(archive))
-    report = RunReport()
-    writer = _Writer(archive)
-    window = asyncio.Semaphore(IN_FLIGHT)
-    try:
-        with CommitStream(archive.repo) as stream:
-            writer.stream = stream
-            tasks = [
-                asyncio.ensure_future(_bounded(window, _check(fetcher, archive, t, executor)))
-                for t in targets
+    async def check(self, target: Target) -> _Checked:
+        source = self.archive.config.source(target.source)
+        state = target.state
+        try:
+            agent = source.user_agent or self.fetcher.agent
+            verdict = await self.robots.allowed(target.url, agent)
+            if not verdict.allowed:
+                raise FetchError(target.url, f"not fetched: {verdict.reason}")
+            delays = [
+                d for d in (source.min_delay, self.robots.crawl_delay(target.url, agent)) if d
             ]
-            try:
-                for task in tasks:  # in order: the same captures make the same commits
-                    result = writer.apply(await task)
-                    report.results.append(result)
-                    if progress:
-                        progress(result)
-            finally:
-                for task in tasks:
-                    task.cancel()
-                writer.flush()
-                writer.close()
-    finally:
-        if owns_client:
-            await client.aclose()
-    return report
+            stored = state is not None and bool(state.blob) and not state.removed
+            response = await self.fetcher.fetch(
+                target.url,
+                etag=state.etag if stored and state else None,
+                last_modified=state.last_modified if stored and state else None,
+                agent=source.user_agent or None,
+                min_delay=max(delays) if delays else source.min_delay,
+            )
+            checked = _Checked(target, response, url=target.url)
+            if response.not_modified or checked.gone:
+                return checked
+            url = target.url if state else _canonical(target.url, response)
+            page = await asyncio.get_running_loop().run_in_executor(
+                self.executor,
+                extraction_job,
+                response.body,
+                response.charset,
+                url,
+                target.source,
+                source.min_chars,
+            )
+            if state is None and (declared := _declared_canonical(url, page)) != url:
+                url = declared
+                page = replace(page, document=replace(page.document, url=url))
+            _validate(page, state, target.url)
+            return _Checked(target, response, page, url=url)
+        except ArticleError as err:
+            return _Checked(target, error=err, url=target.url)
+
+    async def check_all(self, targets: Iterable[Target]) -> AsyncIterator[_Checked]:
+        """Results in the order of `targets`, with at most IN_FLIGHT checks under way."""
+        pending: deque[asyncio.Future[_Checked]] = deque()
+        try:
+            for target in targets:
+                pending.append(asyncio.ensure_future(self.check(target)))
+                if len(pending) >= IN_FLIGHT:
+                    yield await pending.popleft()
+            while pending:
+                yield await pending.popleft()
+        finally:
+            for task in pending:
+                task.cancel()
 
 
-async def _bounded(window: asyncio.Semaphore, job: object) -> _Checked:
-    async with window:
-        return await job  # type: ignore[misc]
-
-
-def _agent(archive: Archive) -> str:
-    return archive.config.fetch.user_agent or user_agent(archive.config.contact)
-
-
-async def _check(
-    fetcher: Fetcher, archive: Archive, target: Target, executor: Executor | None
-) -> _Checked:
-    source = archive.config.source(target.source)
-    state = target.state
+def _canonical(url: str, response: Response) -> str:
+    """A new article is recorded under the address it ends at after redirects."""
     try:
-        response = await fetcher.fetch(
-            target.url,
-            etag=state.etag if state and state.blob else None,
-            last_modified=state.last_modified if state and state.blob else None,
-            agent=source.user_agent or None,
-            min_delay=source.min_delay,
-        )
-        if response.not_modified:
-            return _Checked(target, response)
-        loop = asyncio.get_running_loop()
-        page = await loop.run_in_executor(
-            executor,
-            extraction_job,
-            response.body,
-            response.charset,
-            target.url,
-            target.source,
-            source.min_chars,
-        )
-        _validate(page, state, target.url)
-        return _Checked(target, response, page)
-    except ArticleError as err:
-        return _Checked(target, error=err)
+        return canonical_url(response.final_url) if response.redirected else url
+    except ArticleError:
+        return url
+
+
+def _declared_canonical(url: str, page: Page) -> str:
+    """The page's <link rel=canonical>, when it names a URL on the same site."""
+    if not page.canonical:
+        return url
+    try:
+        declared = canonical_url(urljoin(url, page.canonical))
+    except ArticleError:
+        return url
+    return declared if _same_site(url, declared) else url
+
+
+def _same_site(a: str, b: str) -> bool:
+    """Same host, ignoring "www." (a page may not claim another site's article)."""
+    host_a = (urlsplit(a).hostname or "").removeprefix("www.")
+    host_b = (urlsplit(b).hostname or "").removeprefix("www.")
+    return host_a == host_b
 
 
 def _validate(page: Page, state: ArticleState | None, url: str) -> None:
@@ -211,40 +241,48 @@ def _validate(page: Page, state: ArticleState | None, url: str) -> None:
         return
     lost = state.signals - page.signals
     if lost:
-        raise ExtractionError(
-            url,
-            f"page lost the headline metadata its earlier versions had ({', '.join(sorted(lost))})",
-        )
+        names = ", ".join(sorted(lost))
+        raise ExtractionError(url, f"page lost the headline metadata its versions had ({names})")
     size = len(page.document.body)
     if state.chars and size < state.chars * SHRINK_LIMIT:
         raise ExtractionError(
-            url,
-            f"extracted text shrank from {state.chars} to {size} characters (a truncated page?)",
+            url, f"extracted text shrank from {state.chars} to {size} characters (truncated?)"
         )
 
 
-class _Writer:
+class Writer:
     """Turns check results into commits and state updates, in order."""
 
-    def __init__(self, archive: Archive) -> None:
+    def __init__(self, archive: Archive, stream: CommitStream) -> None:
         self.archive = archive
-        self.stream: CommitStream | None = None
+        self.stream = stream
         self.pending: list[ArticleState] = []
+        self.created: dict[str, ArticleState] = {}  # articles first stored in this run
         self._reader: BlobReader | None = None
-
-    def _blobs(self) -> BlobReader:
-        if self._reader is None:
-            self._reader = BlobReader(self.archive.repo)
-        return self._reader
-
-    def close(self) -> None:
-        if self._reader is not None:
-            self._reader.close()
 
     def apply(self, checked: _Checked) -> Result:
         now = self.archive.clock.now()
+        result = self._apply(checked, now)
+        status = checked.response.status if checked.response else None
+        status = status or getattr(checked.error, "status", None)
+        chars = len(checked.page.document.body) if checked.page else None
+        self.archive.state.record_check(
+            result.url,
+            result.source,
+            now,
+            result.outcome.value,
+            status,
+            chars,
+            result.reason or None,
+        )
+        log.info("%s %s %s", result.outcome.value, result.url, result.reason)
+        return result
+
+    def _apply(self, checked: _Checked, now: datetime) -> Result:
         target, state = checked.target, checked.target.state
         schedule = self.archive.config.source(target.source).schedule
+        if checked.gone and state is not None and state.blob:
+            return self._gone(checked, state, now)
         if checked.error is not None:
             return self._failed(target, now, checked.error)
         response = checked.response
@@ -253,99 +291,188 @@ class _Writer:
             assert state is not None
             self._keep(_checked_unchanged(state, now, schedule, response))
             return Result(target.url, target.source, Outcome.UNCHANGED, version=state.versions)
-        document = checked.page.document
+        if state is None:
+            known = self.created.get(checked.url) or self.archive.state.get(checked.url)
+            if checked.url != target.url:
+                self.archive.state.add_alias(target.url, checked.url)
+            if known is not None:  # another address of an article already tracked
+                return Result(checked.url, known.source, Outcome.UNCHANGED, version=known.versions)
+        return self._store(checked, response, state, now)
+
+    def _store(
+        self, checked: _Checked, response: Response, state: ArticleState | None, now: datetime
+    ) -> Result:
+        target = checked.target
+        page = checked.page
+        assert page is not None
+        schedule = self.archive.config.source(target.source).schedule
+        document = page.document
         text = document.render()
         blob = blob_id(text)
         base = state or ArticleState(
-            url=target.url,
+            url=checked.url,
             source=target.source,
-            path=article_path(target.source, now, target.url),
+            path=article_path(target.source, now, checked.url),
             first_seen=now,
         )
         base = base.update(
             etag=response.headers.get("etag"),
             last_modified=response.headers.get("last-modified"),
             last_status=response.status,
-            signals=checked.page.signals,
+            signals=page.signals,
             chars=len(document.body),
             failures=0,
             last_error=None,
+            gone_since=None,
         )
+        returned = bool(state and state.removed)
         if state is not None and state.blob and self._reads_the_same(state.blob, blob, document):
-            self._keep(_checked_unchanged(base, now, schedule, response))
-            return Result(target.url, target.source, Outcome.UNCHANGED, version=state.versions)
-        version = base.versions + 1
-        assert self.stream is not None
+            if not returned:
+                self._keep(_checked_unchanged(base, now, schedule, response))
+                return Result(base.url, target.source, Outcome.UNCHANGED, version=state.versions)
+            version, blob = state.versions, state.blob  # back with the text it had
+            text = self._blobs().read(state.blob).decode("utf-8")  # type: ignore[union-attr]
+        else:
+            version = base.versions + 1
+        trailers = _trailers(base.url, target.source, version, response, now, page)
+        if returned:
+            trailers["Archiver-Event"] = "returned"
         self.stream.commit(
             Change(
                 source=target.source,
                 subject=subject_line(target.source, document.title),
-                trailers=_trailers(target, version, response, now, checked.page),
+                trailers=trailers,
                 when=now,
                 files={base.path: text},
             )
         )
+        stored = base.update(
+            versions=version,
+            blob=blob,
+            removed=False,
+            last_checked=now,
+            last_changed=now,
+            next_check=next_check(now, now, schedule),
+        )
+        self._keep(stored)
+        if state is None:
+            self.created[stored.url] = stored
+        if returned:
+            outcome = Outcome.RETURNED
+        else:
+            outcome = Outcome.NEW if state is None or not state.blob else Outcome.CHANGED
+        return Result(base.url, target.source, outcome, version=version)
+
+    def _gone(self, checked: _Checked, state: ArticleState, now: datetime) -> Result:
+        """404/410 or a home-page redirect: a removal once it persists, never at once."""
+        status = checked.response.status if checked.response else checked.error.status  # type: ignore[union-attr]
+        reason = checked.error.reason if checked.error else "redirects to the home page"
+        schedule = self.archive.config.source(state.source).schedule
+        if state.removed:
+            self._keep(state.update(last_checked=now, last_status=status))
+            return Result(state.url, state.source, Outcome.UNCHANGED, reason, state.versions)
+        gone_since = state.gone_since or now
+        failures = state.failures + 1
+        persistent = failures >= GONE_CHECKS and now - gone_since >= timedelta(hours=GONE_HOURS)
+        if not persistent:
+            self._keep(
+                state.update(
+                    last_checked=now,
+                    failures=failures,
+                    gone_since=gone_since,
+                    last_status=status,
+                    last_error=reason,
+                    next_check=next_check(now, state.last_changed or now, schedule, failures),
+                )
+            )
+            return Result(state.url, state.source, Outcome.FAILED, f"{reason} (not yet removed)")
+        title = self._title(state)
+        self.stream.commit(
+            Change(
+                source=state.source,
+                subject=subject_line(state.source, f"removed: {title}"),
+                trailers={
+                    "Archiver-URL": state.url,
+                    "Archiver-Source": state.source,
+                    "Archiver-Version": str(state.versions),
+                    "Archiver-Status": str(status),
+                    "Archiver-Fetched": isoformat(now),
+                    "Archiver-Event": "removed",
+                    "Archiver-Gone-Since": isoformat(gone_since),
+                },
+                when=now,
+                deletions=(state.path,),
+            )
+        )
         self._keep(
-            base.update(
-                versions=version,
-                blob=blob,
+            state.update(
+                removed=True,
                 last_checked=now,
                 last_changed=now,
+                failures=0,
+                last_status=status,
+                last_error=None,
                 next_check=next_check(now, now, schedule),
             )
         )
-        self.archive.state.record_check(
-            target.url, target.source, now, "changed", response.status, len(document.body)
-        )
-        outcome = Outcome.NEW if state is None or not state.blob else Outcome.CHANGED
-        return Result(target.url, target.source, outcome, version=version)
+        return Result(state.url, state.source, Outcome.REMOVED, reason, state.versions)
+
+    def _title(self, state: ArticleState) -> str:
+        data = self._blobs().read(state.blob or "")
+        return parse_document(data.decode("utf-8")).title if data else state.url
 
     def _reads_the_same(self, stored_blob: str, blob: str, document: Document) -> bool:
         if stored_blob == blob:
             return True
-        stored = parse_document(self._blobs().read(stored_blob).decode("utf-8"), document.url)
-        return stored.same_reading(document)
+        data = self._blobs().read(stored_blob)
+        return data is not None and parse_document(data.decode("utf-8")).same_reading(document)
+
+    def _blobs(self) -> BlobReader:
+        if self._reader is None:
+            self._reader = BlobReader(self.archive.repo)
+        return self._reader
 
     def _failed(self, target: Target, now: datetime, error: ArticleError) -> Result:
         state = target.state
-        status = getattr(error, "status", None)
-        self.archive.state.record_check(
-            target.url, target.source, now, "failed", status, None, error.reason
-        )
         if state is not None:
             schedule = self.archive.config.source(target.source).schedule
             failures = state.failures + 1
+            changed = state.last_changed or state.first_seen
             self._keep(
                 state.update(
                     last_checked=now,
                     failures=failures,
                     last_error=error.reason,
-                    last_status=status,
-                    next_check=next_check(
-                        now, state.last_changed or state.first_seen, schedule, failures
-                    ),
+                    last_status=getattr(error, "status", None),
+                    next_check=next_check(now, changed, schedule, failures),
                 )
             )
         return Result(target.url, target.source, Outcome.FAILED, reason=error.reason)
 
     def _keep(self, article: ArticleState) -> None:
         self.pending.append(article)
-        if len(self.pending) >= 256 and self.stream is not None:
+        if len(self.pending) >= 256:
             self.flush()
 
     def flush(self) -> None:
         """Publish commits, then record state: state never runs ahead of git."""
-        if self.stream is not None:
-            self.stream.checkpoint()
+        self.stream.checkpoint()
         self.archive.state.put_many(self.pending)
         self.archive.state.commit()
         self.pending.clear()
+
+    def close(self) -> None:
+        self.flush()
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None
 
 
 def _checked_unchanged(
     state: ArticleState, now: datetime, schedule: object, response: Response
 ) -> ArticleState:
     headers = response.headers
+    changed = state.last_changed or state.first_seen
     return state.update(
         last_checked=now,
         etag=headers.get("etag") or state.etag,
@@ -353,17 +480,18 @@ def _checked_unchanged(
         last_status=response.status,
         failures=0,
         last_error=None,
+        gone_since=None,
         unchanged=state.unchanged + 1,
-        next_check=next_check(now, state.last_changed or state.first_seen, schedule),  # type: ignore[arg-type]
+        next_check=next_check(now, changed, schedule),  # type: ignore[arg-type]
     )
 
 
 def _trailers(
-    target: Target, version: int, response: Response, now: datetime, page: Page
+    url: str, source: str, version: int, response: Response, now: datetime, page: Page
 ) -> dict[str, str]:
     trailers = {
-        "Archiver-URL": target.url,
-        "Archiver-Source": target.source,
+        "Archiver-URL": url,
+        "Archiver-Source": source,
         "Archiver-Version": str(version),
         "Archiver-Status": str(response.status),
         "Archiver-Fetched": isoformat(now),
@@ -373,8 +501,6 @@ def _trailers(
         trailers["Archiver-Page-Updated"] = page.updated
     if page.signals:
         trailers["Archiver-Signals"] = ",".join(sorted(page.signals))
-    if response.final_url != target.url:
-        trailers["Archiver-Final-URL"] = response.final_url
     return trailers
 
 
@@ -388,32 +514,3 @@ def source_for(url: str, sources: Iterable[SourceConfig]) -> str:
             return source.name
     name = host.removeprefix("www.").replace(".", "-").replace("_", "-")
     return name[:40].strip("-") or "web"
-
-
-def targets_for_urls(
-    archive: Archive, urls: Iterable[str], source: str | None = None
-) -> tuple[list[Target], list[Result]]:
-    """Targets for URLs given by hand; invalid URLs become failed results, not exceptions."""
-    targets: dict[str, Target] = {}
-    invalid: list[Result] = []
-    for raw in urls:
-        try:
-            url = canonical_url(raw)
-        except ArticleError as err:
-            invalid.append(Result(raw, source or "", Outcome.FAILED, reason=err.reason))
-            continue
-        name = source or source_for(url, archive.config.sources.values())
-        state = archive.state.get(url)
-        targets.setdefault(url, Target(url, state.source if state else name, state))
-    return list(targets.values()), invalid
-
-
-__all__ = [
-    "FetchError",
-    "Outcome",
-    "Result",
-    "RunReport",
-    "Target",
-    "run_checks",
-    "targets_for_urls",
-]

@@ -7,8 +7,12 @@ says what kind of failure it was (see ExitStatus).
 from __future__ import annotations
 
 import asyncio
+import logging
 import sys
-from contextlib import contextmanager
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from datetime import datetime
 from enum import IntEnum
 from pathlib import Path
 from typing import Annotated
@@ -16,16 +20,18 @@ from typing import Annotated
 import httpx
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
+from rich.progress import Progress as RichProgress
 
-from . import __version__, articles
+from . import __version__, articles, health
 from . import sync as sync_api
 from .archive import Archive, init_archive
-from .capture import Outcome, Result, RunReport, source_for
-from .config import load_config
+from .capture import Outcome, Progress, Result, RunReport, source_for
+from .config import add_source, load_config
 from .errors import ArchiverError, ArticleError, ConfigError
 from .extract import decode_html, extract_page
 from .fetch import Fetcher, user_agent
+from .state import STATE_DIR, ArticleState
 from .urls import canonical_url
 
 
@@ -108,23 +114,164 @@ def add(
     archive: ArchiveOption = Path("."),
 ) -> None:
     """Track articles and capture them now."""
-    with _errors(), _open(archive) as opened:
-        report = _with_progress(len(urls), lambda p: sync_api.add(opened, urls, source, progress=p))
+    with _errors(), _open(archive) as opened, _run_log(opened, "add"):
+        report = _with_progress(lambda p: sync_api.add(opened, urls, source, progress=p))
     _finish(report)
 
 
 @app.command()
 def sync(
     check_all: Annotated[
-        bool, typer.Option("--all", help="Check every tracked article now.")
+        bool, typer.Option("--all", help="Check every tracked article now, due or not.")
+    ] = False,
+    no_discover: Annotated[
+        bool, typer.Option("--no-discover", help="Only re-check tracked articles.")
     ] = False,
     archive: ArchiveOption = Path("."),
 ) -> None:
-    """Re-check the tracked articles that are due."""
-    with _errors(), _open(archive) as opened:
-        total = len(sync_api.due_targets(opened, check_all))
-        report = _with_progress(total, lambda p: sync_api.sync(opened, check_all, progress=p))
+    """Discover new articles from the sources, and check new and due articles."""
+    with _errors(), _open(archive) as opened, _run_log(opened, "sync"):
+        report = _with_progress(
+            lambda p: sync_api.sync(opened, check_all, progress=p, discover_new=not no_discover)
+        )
     _finish(report)
+
+
+@app.command()
+def status(
+    url: Annotated[str | None, typer.Argument(help="One article's URL.")] = None,
+    archive: ArchiveOption = Path("."),
+) -> None:
+    """How each source is doing, or one article's schedule and state."""
+    with _errors(), _open(archive) as opened:
+        if url:
+            _print_article(health.article_status(opened, url))
+            return
+        for source in health.source_health(opened):
+            _print_source(source)
+
+
+def _print_article(state: ArticleState) -> None:
+    rows = {
+        "url": state.url,
+        "source": state.source,
+        "file": state.path,
+        "versions": str(state.versions),
+        "first seen": _when(state.first_seen),
+        "last changed": _when(state.last_changed),
+        "last checked": _when(state.last_checked),
+        "next check": _when(state.next_check) if state.next_check else "never (no longer tracked)",
+        "status": "removed" if state.removed else str(state.last_status or ""),
+    }
+    if state.last_error:
+        rows["last error"] = f"{state.last_error} ({state.failures} in a row)"
+    for key, value in rows.items():
+        out.print(f"{key + ':':<14}{value}", markup=False, soft_wrap=True)
+
+
+def _print_source(source: health.SourceHealth) -> None:
+    last = _when(source.last_success) if source.last_success else "never"
+    out.print(
+        f"{source.name}: {source.tracked} tracked, {source.due} due, {source.removed} removed; "
+        f"24 h: {source.checked_24h} checked, {source.changed_24h} changed; "
+        f"last successful fetch {last}",
+        markup=False,
+        soft_wrap=True,
+    )
+    for warning in source.warnings:
+        out.print(f"  warning: {warning}", markup=False, soft_wrap=True)
+    for url, reason in source.failures[:10]:
+        out.print(f"  failing: {url}: {reason}", markup=False, soft_wrap=True)
+    if len(source.failures) > 10:
+        out.print(f"  … and {len(source.failures) - 10} more failing")
+
+
+def _when(when: datetime | None) -> str:
+    return f"{when:%Y-%m-%d %H:%M} UTC" if when else "—"
+
+
+source_app = typer.Typer(help="Show and edit the sources in archiver.toml.", no_args_is_help=True)
+app.add_typer(source_app, name="source")
+
+
+@source_app.command("add")
+def source_add(
+    name: Annotated[str, typer.Argument(help="Source name: lower-case letters, digits, - or _.")],
+    feed: Annotated[list[str] | None, typer.Option(help="An RSS or Atom feed URL.")] = None,
+    sitemap: Annotated[list[str] | None, typer.Option(help="An XML sitemap URL.")] = None,
+    page: Annotated[
+        list[str] | None, typer.Option(help="A section or home page whose links to follow.")
+    ] = None,
+    include: Annotated[
+        list[str] | None, typer.Option(help="Regex article URLs must match.")
+    ] = None,
+    exclude: Annotated[
+        list[str] | None, typer.Option(help="Regex article URLs must not match.")
+    ] = None,
+    archive: ArchiveOption = Path("."),
+) -> None:
+    """Add a source (or more feeds, sitemaps, pages to one) in archiver.toml."""
+    with _errors():
+        root = Archive.open(archive).root
+        for url in [*(feed or []), *(sitemap or []), *(page or [])]:
+            canonical_url(url)
+        add_source(
+            root,
+            name,
+            feeds=feed or [],
+            sitemaps=sitemap or [],
+            pages=page or [],
+            include=include or [],
+            exclude=exclude or [],
+        )
+        out.print(f"Source {name} saved in {root / 'archiver.toml'}", markup=False)
+
+
+@source_app.command("list")
+def source_list(archive: ArchiveOption = Path(".")) -> None:
+    """List the configured sources."""
+    with _errors(), _open(archive) as opened:
+        for source in opened.config.sources.values():
+            out.print(source.name, markup=False)
+            for kind in ("feeds", "sitemaps", "pages", "include", "exclude"):
+                for value in getattr(source, kind):
+                    out.print(
+                        f"  {kind[:-1] if kind.endswith('s') else kind}: {value}", markup=False
+                    )
+
+
+@app.command()
+def build(
+    out_dir: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("site"),
+    full: Annotated[bool, typer.Option(help="Rebuild every page, not only what changed.")] = False,
+    archive: ArchiveOption = Path("."),
+) -> None:
+    """Build the static site from the archive's history."""
+    from .site import build_site
+
+    with _errors(), _open(archive) as opened:
+        report = build_site(opened, out_dir, full=full)
+    out.print(
+        f"Built {out_dir}: {report.pages_written} pages written, "
+        f"{report.pages_unchanged} unchanged ({report.articles} articles, "
+        f"{'incremental' if report.incremental else 'full'} build, {report.seconds:.1f} s)",
+        markup=False,
+    )
+
+
+@app.command()
+def serve(
+    directory: Annotated[Path, typer.Argument(help="The built site.")] = Path("site"),
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 8000,
+) -> None:
+    """Preview the built site on http://127.0.0.1:PORT/."""
+    from .site import serve as serve_site
+
+    if not (directory / "index.html").is_file():
+        raise _fail(f"{directory}: no built site here (run `archiver build --out {directory}`)")
+    out.print(f"Serving {directory} on http://127.0.0.1:{port}/ (Ctrl-C to stop)", markup=False)
+    with suppress(KeyboardInterrupt):
+        serve_site(directory, port=port)
 
 
 @app.command()
@@ -187,8 +334,22 @@ def diff(
     sys.stdout.write(text or "(no difference)\n")
 
 
-def _with_progress(total: int, run) -> RunReport:  # type: ignore[no-untyped-def]
-    counts = {o: 0 for o in Outcome}
+class _Bar(Progress):
+    def __init__(self, bar: RichProgress) -> None:
+        self.bar = bar
+        self.task = bar.add_task("checking", total=None, counts="")
+        self.counts: Counter[Outcome] = Counter()
+
+    def planned(self, articles: int) -> None:
+        self.bar.update(self.task, total=articles)
+
+    def checked(self, result: Result) -> None:
+        self.counts[result.outcome] += 1
+        summary = ", ".join(f"{n} {o.value}" for o, n in self.counts.items() if n)
+        self.bar.update(self.task, advance=1, counts=summary)
+
+
+def _with_progress(run: Callable[[Progress], RunReport]) -> RunReport:
     columns = (
         TextColumn("[progress.description]{task.description}"),
         BarColumn(),
@@ -196,27 +357,48 @@ def _with_progress(total: int, run) -> RunReport:  # type: ignore[no-untyped-def
         TextColumn("{task.fields[counts]}"),
         TimeElapsedColumn(),
     )
-    with Progress(*columns, console=err, transient=True, disable=total < 2) as bar:
-        task = bar.add_task("checking", total=total, counts="")
+    with RichProgress(*columns, console=err, transient=True) as bar:
+        return run(_Bar(bar))
 
-        def step(result: Result) -> None:
-            counts[result.outcome] += 1
-            summary = ", ".join(f"{n} {o.value}" for o, n in counts.items() if n)
-            bar.update(task, advance=1, counts=summary)
 
-        return run(step)
+@contextmanager
+def _run_log(archive: Archive, command: str) -> Iterator[Path]:
+    """Each run writes a log file under .archiver/logs: what was checked, and why not."""
+    folder = archive.root / STATE_DIR / "logs"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{command}-{archive.clock.now():%Y%m%dT%H%M%SZ}.log"
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    logger = logging.getLogger("archiver")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        yield path
+    finally:
+        logger.removeHandler(handler)
+        handler.close()
 
 
 def _finish(report: RunReport) -> None:
+    for error in report.source_errors:
+        err.print(f"source failed: {error.url}: {error.reason}", markup=False, soft_wrap=True)
     for failure in report.failures:
         err.print(f"failed: {failure.url}: {failure.reason}", markup=False, soft_wrap=True)
-    out.print(
-        f"checked {report.checked}: {report.count(Outcome.NEW)} new, "
-        f"{report.count(Outcome.CHANGED)} changed, {report.count(Outcome.UNCHANGED)} unchanged, "
-        f"{report.count(Outcome.FAILED)} failed"
-    )
-    failed = len(report.failures)
-    if failed and failed == report.checked:
+    counts = [
+        f"{report.count(Outcome.NEW)} new",
+        f"{report.count(Outcome.CHANGED)} changed",
+        f"{report.count(Outcome.UNCHANGED)} unchanged",
+    ]
+    counts += [
+        f"{report.count(o)} {o.value}"
+        for o in (Outcome.REMOVED, Outcome.RETURNED)
+        if report.count(o)
+    ]
+    counts.append(f"{report.count(Outcome.FAILED)} failed")
+    found = f"discovered {report.discovered}, " if report.discovered else ""
+    out.print(f"{found}checked {report.checked}: {', '.join(counts)}")
+    failed = len(report.failures) + len(report.source_errors)
+    if failed and not (report.checked - len(report.failures)):
         raise typer.Exit(ExitStatus.FAILED)
     if failed:
         raise typer.Exit(ExitStatus.PARTIAL)

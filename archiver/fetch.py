@@ -106,6 +106,7 @@ class Fetcher:
         agent: str | None = None,
         min_delay: float | None = None,
         accept: tuple[str, ...] = HTML_TYPES,
+        max_bytes: int | None = None,
     ) -> Response:
         """The page at `url`; a 304 Response when the validators still hold.
 
@@ -116,21 +117,21 @@ class Fetcher:
         if last_modified:
             headers["If-Modified-Since"] = last_modified
         for attempt in range(self.settings.retries + 1):
-            response = await self._request(url, headers, min_delay)
+            response = await self._request(url, headers, min_delay, max_bytes)
             if response.status not in (429, 503) or attempt == self.settings.retries:
                 break
             await self._sleep(_retry_delay(response, attempt, url))
         return _checked(response, accept)
 
     async def _request(
-        self, url: str, headers: dict[str, str], min_delay: float | None
+        self, url: str, headers: dict[str, str], min_delay: float | None, max_bytes: int | None
     ) -> Response:
         current, redirected = url, False
         for _ in range(MAX_REDIRECTS + 1):
             host = urlsplit(current).netloc
             await self.gate.enter(host, min_delay)
             try:
-                response = await self._once(url, current, headers)
+                response = await self._once(url, current, headers, max_bytes)
             finally:
                 self.gate.leave(host)
             if response.status not in (301, 302, 303, 307, 308):
@@ -146,8 +147,10 @@ class Fetcher:
             redirected = True
         raise FetchError(url, f"more than {MAX_REDIRECTS} redirects (a redirect loop?)")
 
-    async def _once(self, url: str, current: str, headers: dict[str, str]) -> Response:
-        cap = self.settings.max_bytes
+    async def _once(
+        self, url: str, current: str, headers: dict[str, str], max_bytes: int | None
+    ) -> Response:
+        cap = max_bytes or self.settings.max_bytes
         try:
             async with self.client.stream(
                 "GET",
@@ -191,7 +194,11 @@ def _checked(response: Response, accept: tuple[str, ...]) -> Response:
     if response.status >= 300:
         raise HTTPStatusError(response.url, response.status, f"unexpected HTTP {response.status}")
     if accept and response.content_type and response.content_type not in accept:
-        raise NotHTML(response.url, f"not an HTML page (content type {response.content_type})")
+        if accept == HTML_TYPES:
+            reason = f"not an HTML page (content type {response.content_type})"
+        else:
+            reason = f"unexpected content type {response.content_type} (expected {accept[0]})"
+        raise NotHTML(response.url, reason)
     return response
 
 

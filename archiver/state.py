@@ -53,6 +53,17 @@ CREATE TABLE IF NOT EXISTS checks (
 );
 CREATE INDEX IF NOT EXISTS checks_source_at ON checks (source, at);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS aliases (url TEXT PRIMARY KEY, canonical TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS runs (
+    started TEXT NOT NULL,
+    source TEXT NOT NULL,
+    discovered INTEGER NOT NULL,
+    checked INTEGER NOT NULL,
+    changed INTEGER NOT NULL,
+    extracted INTEGER NOT NULL,
+    failed INTEGER NOT NULL,
+    errors TEXT NOT NULL DEFAULT ''
+);
 """
 
 
@@ -192,6 +203,49 @@ class StateStore:
         try:
             return self._db.execute(
                 "SELECT * FROM checks WHERE at >= ? ORDER BY at", (isoformat(since),)
+            ).fetchall()
+        finally:
+            self._db.row_factory = None
+
+    def add_alias(self, url: str, canonical: str) -> None:
+        """Another address (a redirect, a non-canonical form) of a tracked article."""
+        self._db.execute("INSERT OR REPLACE INTO aliases VALUES (?, ?)", (url, canonical))
+
+    def known(self, urls: Iterable[str]) -> set[str]:
+        """Which of these URLs are tracked articles or aliases of one."""
+        found: set[str] = set()
+        batch = list(urls)
+        for start in range(0, len(batch), 500):
+            chunk = batch[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            for table in ("articles", "aliases"):
+                rows = self._db.execute(f"SELECT url FROM {table} WHERE url IN ({marks})", chunk)
+                found.update(row[0] for row in rows)
+        return found
+
+    def record_run(
+        self, started: datetime, source: str, counts: dict[str, int], errors: list[str]
+    ) -> None:
+        self._db.execute(
+            "INSERT INTO runs VALUES (?,?,?,?,?,?,?,?)",
+            (
+                isoformat(started),
+                source,
+                counts.get("discovered", 0),
+                counts.get("checked", 0),
+                counts.get("changed", 0),
+                counts.get("extracted", 0),
+                counts.get("failed", 0),
+                "\n".join(errors),
+            ),
+        )
+
+    def recent_runs(self, source: str, limit: int = 5) -> list[sqlite3.Row]:
+        self._db.row_factory = sqlite3.Row
+        try:
+            return self._db.execute(
+                "SELECT * FROM runs WHERE source = ? ORDER BY started DESC LIMIT ?",
+                (source, limit),
             ).fetchall()
         finally:
             self._db.row_factory = None

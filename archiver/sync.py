@@ -1,13 +1,40 @@
-"""The library API of the commands that write: add URLs, sync due articles."""
+"""The library API of the commands that write: `add` URLs, `sync` sources and due articles.
+
+A run holds the archive's lock, discovers new articles from the sources' feeds, sitemaps
+and section pages, checks new and due articles (at most each source's per-run cap), and
+stores every detected change as one commit.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import asyncio
+from collections import Counter
+from collections.abc import Awaitable, Callable, Iterable
+from concurrent.futures import Executor
+from datetime import datetime
 
 import httpx
 
 from .archive import Archive
-from .capture import Progress, RunReport, Target, run_checks, targets_for_urls
+from .capture import (
+    Checker,
+    Outcome,
+    Progress,
+    Result,
+    RunReport,
+    Target,
+    Writer,
+    make_executor,
+    source_for,
+)
+from .discover import Discovery, discover
+from .errors import ArticleError
+from .fetch import Fetcher, user_agent
+from .robots import Robots
+from .store import CommitStream
+from .urls import canonical_url
+
+Job = Callable[[Checker], Awaitable[RunReport]]
 
 
 def add(
@@ -19,27 +46,10 @@ def add(
 ) -> RunReport:
     """Track URLs and capture them now."""
     with archive.writing():
-        targets, invalid = targets_for_urls(archive, urls, source)
-        report = run_checks(archive, targets, client, progress)
-        report.results[:0] = invalid
-        return report
-
-
-def due_targets(archive: Archive, check_all: bool = False) -> list[Target]:
-    """Articles to re-check now, at most each source's per-run cap of them."""
-    now = archive.clock.now()
-    candidates = archive.state.all() if check_all else archive.state.due(now)
-    taken: dict[str, int] = {}
-    targets = []
-    for article in candidates:
-        if article.removed and not check_all:
-            continue
-        cap = archive.config.source(article.source).schedule.max_per_run
-        if not check_all and taken.get(article.source, 0) >= cap:
-            continue
-        taken[article.source] = taken.get(article.source, 0) + 1
-        targets.append(Target(article.url, article.source, article))
-    return targets
+        report = RunReport()
+        targets = _targets_for_urls(archive, urls, source, report)
+        job = lambda checker: _check(checker, targets, report, progress)  # noqa: E731
+        return _run(archive, job, client, len(targets))
 
 
 def sync(
@@ -47,7 +57,139 @@ def sync(
     check_all: bool = False,
     client: httpx.AsyncClient | None = None,
     progress: Progress | None = None,
+    discover_new: bool = True,
 ) -> RunReport:
-    """Re-check the tracked articles that are due (all of them with check_all)."""
+    """Discover new articles, then check them and the tracked articles that are due (every
+    tracked article with check_all)."""
     with archive.writing():
-        return run_checks(archive, due_targets(archive, check_all), client, progress)
+        report = RunReport()
+
+        async def job(checker: Checker) -> RunReport:
+            started = archive.clock.now()
+            found = await _discover(archive, checker.fetcher, report) if discover_new else {}
+            targets = plan(archive, found, check_all)
+            await _check(checker, targets, report, progress)
+            _record_runs(archive, started, found, report)
+            return report
+
+        return _run(archive, job, client, jobs=2)
+
+
+def plan(archive: Archive, found: dict[str, list[str]], check_all: bool = False) -> list[Target]:
+    """New articles first, then due ones, each source capped at its max_per_run."""
+    now = archive.clock.now()
+    taken: Counter[str] = Counter()
+    targets: list[Target] = []
+
+    def take(target: Target) -> None:
+        cap = archive.config.source(target.source).schedule.max_per_run
+        if check_all or taken[target.source] < cap:
+            taken[target.source] += 1
+            targets.append(target)
+
+    for name, urls in found.items():
+        for url in urls:
+            take(Target(url, name))
+    for article in archive.state.all() if check_all else archive.state.due(now):
+        take(Target(article.url, article.source, article))
+    return targets
+
+
+def due_count(archive: Archive) -> int:
+    return len(archive.state.due(archive.clock.now()))
+
+
+def _run(archive: Archive, job: Job, client: httpx.AsyncClient | None, jobs: int) -> RunReport:
+    executor = make_executor(jobs)
+    if executor is not None:
+        executor.submit(int).result()  # fork the workers now, before any thread starts
+    try:
+        return asyncio.run(_session(archive, job, client, executor))
+    finally:
+        if executor is not None:
+            executor.shutdown(cancel_futures=True)
+
+
+async def _session(
+    archive: Archive, job, client: httpx.AsyncClient | None, executor: Executor | None
+) -> RunReport:  # type: ignore[no-untyped-def]
+    owns_client = client is None
+    client = client or httpx.AsyncClient(trust_env=False)
+    agent = archive.config.fetch.user_agent or user_agent(archive.config.contact)
+    fetcher = Fetcher(client, archive.config.fetch, agent)
+    try:
+        return await job(Checker(archive, fetcher, Robots(fetcher), executor))
+    finally:
+        if owns_client:
+            await client.aclose()
+
+
+async def _check(
+    checker: Checker, targets: list[Target], report: RunReport, progress: Progress | None
+) -> RunReport:
+    archive = checker.archive
+    if progress:
+        progress.planned(len(targets))
+    with CommitStream(archive.repo) as stream:
+        writer = Writer(archive, stream)
+        try:
+            async for checked in checker.check_all(targets):  # in order: reproducible commits
+                result = writer.apply(checked)
+                report.results.append(result)
+                if progress:
+                    progress.checked(result)
+        finally:
+            writer.close()
+    return report
+
+
+async def _discover(archive: Archive, fetcher: Fetcher, report: RunReport) -> dict[str, list[str]]:
+    """New article URLs per source; a source whose feed fails is reported, others go on."""
+    sources = list(archive.config.sources.values())
+    results: list[Discovery] = await asyncio.gather(*(discover(s, fetcher) for s in sources))
+    found: dict[str, list[str]] = {}
+    for source, discovery in zip(sources, results, strict=True):
+        urls = [c.url for c in discovery.urls]
+        known = archive.state.known(urls)
+        found[source.name] = [u for u in urls if u not in known]
+        report.discovered += len(found[source.name])
+        report.source_errors.extend(_named(source.name, e) for e in discovery.errors)
+    return found
+
+
+def _named(source: str, error: ArticleError) -> ArticleError:
+    return ArticleError(error.url, f"{error.reason} (source {source})")
+
+
+def _record_runs(
+    archive: Archive, started: datetime, found: dict[str, list[str]], report: RunReport
+) -> None:
+    by_source: dict[str, Counter[str]] = {name: Counter() for name in archive.config.sources}
+    for result in report.results:
+        counts = by_source.setdefault(result.source, Counter())
+        counts["checked"] += 1
+        counts["changed"] += result.outcome in (Outcome.NEW, Outcome.CHANGED, Outcome.RETURNED)
+        counts["failed"] += result.outcome is Outcome.FAILED
+        counts["extracted"] += result.outcome in (Outcome.NEW, Outcome.CHANGED, Outcome.UNCHANGED)
+    for name, counts in by_source.items():
+        counts["discovered"] = len(found.get(name, []))
+        errors = [e.reason for e in report.source_errors if e.reason.endswith(f"(source {name})")]
+        archive.state.record_run(started, name, counts, errors)
+    archive.state.commit()
+
+
+def _targets_for_urls(
+    archive: Archive, urls: Iterable[str], source: str | None, report: RunReport
+) -> list[Target]:
+    """Targets for URLs given by hand; invalid URLs become failed results, not exceptions."""
+    targets: dict[str, Target] = {}
+    for raw in urls:
+        try:
+            url = canonical_url(raw)
+        except ArticleError as err:
+            report.results.append(Result(raw, source or "", Outcome.FAILED, reason=err.reason))
+            continue
+        state = archive.state.get(url)
+        name = state.source if state else source or source_for(url, archive.config.sources.values())
+        targets.setdefault(url, Target(url, name, state))
+    return list(targets.values())

@@ -35,7 +35,10 @@ def canonical_url(url: str) -> str:
     url = url.strip()
     if len(url) > MAX_URL_LENGTH:
         raise InvalidURL(url[:80] + "…", f"URL longer than {MAX_URL_LENGTH} characters")
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError as err:
+        raise InvalidURL(url, f"not a valid URL ({err})") from None
     scheme = parts.scheme.lower()
     if scheme not in _DEFAULT_PORTS:
         raise InvalidURL(url, "not an http(s) URL")

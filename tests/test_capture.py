@@ -171,7 +171,9 @@ def test_every_article_failing_is_a_total_failure(archive: Archive, server: News
 def test_unreachable_host(archive: Archive):
     result = cli(archive, "add", "http://127.0.0.1:9/closed-port")
     assert result.exit_code == ExitStatus.FAILED
-    assert "http://127.0.0.1:9/closed-port: cannot fetch" in result.output
+    failure = next(line for line in result.output.splitlines() if line.startswith("failed:"))
+    assert failure.startswith("failed: http://127.0.0.1:9/closed-port: ")
+    assert "cannot fetch" in failure
 
 
 @pytest.mark.parametrize(
