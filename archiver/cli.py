@@ -260,6 +260,36 @@ def build(
 
 
 @app.command()
+def demo(
+    directory: Annotated[
+        Path, typer.Argument(help="Where to put the demo archive and site.")
+    ] = Path("demo"),
+) -> None:
+    """Replay the embedded sample sites on loopback into an archive, and build its site."""
+    from .demo import run_demo
+    from .site import build_site
+
+    def step(when: datetime, report: RunReport) -> None:
+        changes = report.count(Outcome.NEW) + report.count(Outcome.CHANGED)
+        out.print(
+            f"{_when(when)}  discovered {report.discovered:>2}, checked {report.checked:>2}, "
+            f"stored {changes:>2}, failed {report.count(Outcome.FAILED)}",
+            markup=False,
+        )
+
+    with _errors():
+        opened = run_demo(directory, step=step)
+        with opened:
+            site = build_site(opened, directory / "site", full=True)
+    out.print(
+        f"\nArchive: {opened.root} (try `git -C {opened.root} log --stat`)\n"
+        f"Site: {directory / 'site'} ({site.pages_written} pages); "
+        f"browse it with `archiver serve {directory / 'site'}`",
+        markup=False,
+    )
+
+
+@app.command()
 def serve(
     directory: Annotated[Path, typer.Argument(help="The built site.")] = Path("site"),
     port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 8000,
