@@ -22,13 +22,16 @@ from enum import StrEnum
 from urllib.parse import urljoin, urlsplit
 
 from .archive import Archive
+from .boilerplate import rules_fingerprint
 from .clock import isoformat
+from .compare import Version, describe, is_minor
 from .config import SourceConfig
 from .document import Document, parse_document
 from .errors import ArticleError, ExtractionError, FetchError, HTTPStatusError
-from .extract import Page, decode_html, extract_page
+from .extract import EXTRACTOR, Page, decode_html, extract_page
 from .fetch import Fetcher, Response
 from .history import BlobReader
+from .normalize import NORMALIZER_VERSION, paragraphs
 from .robots import Robots
 from .schedule import next_check
 from .state import ArticleState
@@ -50,6 +53,7 @@ class Outcome(StrEnum):
     UNCHANGED = "unchanged"
     REMOVED = "removed"
     RETURNED = "returned"
+    REFORMATTED = "reformatted"
     FAILED = "failed"
 
 
@@ -122,9 +126,18 @@ def _is_home(url: str) -> bool:
     return urlsplit(url).path in ("", "/")
 
 
-def extraction_job(body: bytes, charset: str | None, url: str, source: str, min_chars: int) -> Page:
+def extraction_job(body: bytes, charset: str | None, url: str, source: SourceConfig) -> Page:
     """Runs in a worker process."""
-    return extract_page(decode_html(body, charset, url), url, source, min_chars)
+    text = decode_html(body, charset, url)
+    return extract_page(
+        text, url, source.name, source.min_chars, source.drop_selectors, source.drop_lines
+    )
+
+
+def fingerprint(source: SourceConfig) -> str:
+    """What shaped a version's text besides the page: extractor, normalizer, rules."""
+    rules = rules_fingerprint(source.drop_selectors, source.drop_lines)
+    return f"{EXTRACTOR}; normalizer {NORMALIZER_VERSION}; rules {rules}"
 
 
 def make_executor(jobs: int) -> Executor | None:
@@ -183,8 +196,7 @@ class Checker:
                 response.body,
                 response.charset,
                 url,
-                target.source,
-                source.min_chars,
+                source,
             )
             if state is None and (declared := _declared_canonical(url, page)) != url:
                 url = declared
@@ -258,6 +270,7 @@ class Writer:
         self.stream = stream
         self.pending: list[ArticleState] = []
         self.created: dict[str, ArticleState] = {}  # articles first stored in this run
+        self.reformat = False  # record new extractions of unchanged pages as reformats
         self._reader: BlobReader | None = None
 
     def apply(self, checked: _Checked) -> Result:
@@ -326,15 +339,29 @@ class Writer:
             gone_since=None,
         )
         returned = bool(state and state.removed)
-        if state is not None and state.blob and self._reads_the_same(state.blob, blob, document):
+        rules = fingerprint(self.archive.config.source(target.source))
+        if self.reformat and state is not None:
+            return self._reformat(checked, response, base, rules, now)
+        if state is not None and state.blob == blob and not returned:
+            self._keep(_checked_unchanged(base.update(rules=rules), now, schedule, response))
+            return Result(base.url, target.source, Outcome.UNCHANGED, version=base.versions)
+        stored = self._stored(state)
+        trailers = _trailers(base.url, target.source, 0, response, now, page)
+        if stored is not None and stored.same_reading(document):
             if not returned:
                 self._keep(_checked_unchanged(base, now, schedule, response))
-                return Result(base.url, target.source, Outcome.UNCHANGED, version=state.versions)
-            version, blob = state.versions, state.blob  # back with the text it had
-            text = self._blobs().read(state.blob).decode("utf-8")  # type: ignore[union-attr]
+                return Result(base.url, target.source, Outcome.UNCHANGED, version=base.versions)
+            version, blob = base.versions, base.blob or blob  # back with the text it had
+            text = stored.render()
+        elif stored is not None and base.rules and base.rules != rules:
+            # The text differs, but so do the rules that made it: never an edit by guesswork.
+            reason = f"extraction changed since version {base.versions} (run `archiver reformat`)"
+            return self._failed(target, now, ExtractionError(base.url, reason))
         else:
             version = base.versions + 1
-        trailers = _trailers(base.url, target.source, version, response, now, page)
+            trailers.update(_change_trailers(stored, document, blob, base.blobs))
+        trailers["Archiver-Version"] = str(version)
+        trailers["Archiver-Rules"] = rules
         if returned:
             trailers["Archiver-Event"] = "returned"
         self.stream.commit(
@@ -346,22 +373,55 @@ class Writer:
                 files={base.path: text},
             )
         )
-        stored = base.update(
+        stored_state = base.update(
             versions=version,
             blob=blob,
+            blobs=base.blobs if blob in base.blobs[-1:] else (*base.blobs, blob),
+            rules=rules,
             removed=False,
             last_checked=now,
             last_changed=now,
             next_check=next_check(now, now, schedule),
         )
-        self._keep(stored)
+        self._keep(stored_state)
         if state is None:
-            self.created[stored.url] = stored
+            self.created[stored_state.url] = stored_state
         if returned:
             outcome = Outcome.RETURNED
         else:
             outcome = Outcome.NEW if state is None or not state.blob else Outcome.CHANGED
         return Result(base.url, target.source, outcome, version=version)
+
+    def _reformat(
+        self, checked: _Checked, response: Response, base: ArticleState, rules: str, now: datetime
+    ) -> Result:
+        """Today's extraction of the page, recorded as the current version's new form: a
+        reformat commit, not a version. The page is assumed unedited since its last
+        version; `archiver reformat` says so when it is run."""
+        page = checked.page
+        assert page is not None
+        document = page.document
+        text = document.render()
+        blob = blob_id(text)
+        stored = self._stored(base)
+        schedule = self.archive.config.source(base.source).schedule
+        if blob == base.blob or (stored is not None and stored.same_reading(document)):
+            self._keep(_checked_unchanged(base.update(rules=rules), now, schedule, response))
+            return Result(base.url, base.source, Outcome.UNCHANGED, version=base.versions)
+        trailers = _trailers(base.url, base.source, base.versions, response, now, page)
+        trailers.update({"Archiver-Event": "reformat", "Archiver-Rules": rules})
+        self.stream.commit(
+            Change(
+                source=base.source,
+                subject=subject_line(base.source, f"reformat: {document.title}"),
+                trailers=trailers,
+                when=now,
+                files={base.path: text},
+            )
+        )
+        blobs = (*base.blobs[:-1], blob)
+        self._keep(base.update(blob=blob, blobs=blobs, rules=rules, last_checked=now))
+        return Result(base.url, base.source, Outcome.REFORMATTED, version=base.versions)
 
     def _gone(self, checked: _Checked, state: ArticleState, now: datetime) -> Result:
         """404/410 or a home-page redirect: a removal once it persists, never at once."""
@@ -417,15 +477,16 @@ class Writer:
         )
         return Result(state.url, state.source, Outcome.REMOVED, reason, state.versions)
 
+    def _stored(self, state: ArticleState | None) -> Document | None:
+        """The stored text of an article, when it has one."""
+        if state is None or not state.blob:
+            return None
+        data = self._blobs().read(state.blob)
+        return parse_document(data.decode("utf-8"), state.url) if data else None
+
     def _title(self, state: ArticleState) -> str:
         data = self._blobs().read(state.blob or "")
         return parse_document(data.decode("utf-8")).title if data else state.url
-
-    def _reads_the_same(self, stored_blob: str, blob: str, document: Document) -> bool:
-        if stored_blob == blob:
-            return True
-        data = self._blobs().read(stored_blob)
-        return data is not None and parse_document(data.decode("utf-8")).same_reading(document)
 
     def _blobs(self) -> BlobReader:
         if self._reader is None:
@@ -483,6 +544,30 @@ def _checked_unchanged(
         gone_since=None,
         unchanged=state.unchanged + 1,
         next_check=next_check(now, changed, schedule),  # type: ignore[arg-type]
+    )
+
+
+def _change_trailers(
+    stored: Document | None, document: Document, blob: str, blobs: tuple[str, ...]
+) -> dict[str, str]:
+    """How a new version differs from the last: NewsEdits-style counts, minor or not, and
+    whether it brings back an earlier version's text (an A/B headline flipping back)."""
+    if stored is None:
+        return {"Archiver-Change": "new"}
+    old, new = _comparable(stored), _comparable(document)
+    trailers = {"Archiver-Change": "minor" if is_minor(old, new) else "edit"}
+    trailers.update(describe(old, new).to_trailers())
+    if blob in blobs[:-1]:
+        trailers["Archiver-Revert-Of"] = str(blobs.index(blob) + 1)
+    return trailers
+
+
+def _comparable(document: Document) -> Version:
+    return Version(
+        title=document.title,
+        body=paragraphs(document.body),
+        byline=document.byline,
+        date=document.published or "",
     )
 
 

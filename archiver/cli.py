@@ -138,6 +138,16 @@ def sync(
 
 
 @app.command()
+def reformat(archive: ArchiveOption = Path(".")) -> None:
+    """Record new extractions made by a new extractor, normalizer or rules as reformat
+    commits, which are not versions. Run it right after upgrading or editing rules: it
+    assumes the pages were not edited since their last check."""
+    with _errors(), _open(archive) as opened, _run_log(opened, "reformat"):
+        report = _with_progress(lambda p: sync_api.reformat(opened, progress=p))
+    _finish(report)
+
+
+@app.command()
 def status(
     url: Annotated[str | None, typer.Argument(help="One article's URL.")] = None,
     archive: ArchiveOption = Path("."),

@@ -16,9 +16,10 @@ from lxml import etree
 from lxml.html import HtmlElement
 from trafilatura.xml import xmltotxt
 
+from .boilerplate import clean_blocks, drop_elements
 from .document import Document
 from .errors import ExtractionError
-from .normalize import NORMALIZER_VERSION, normalize_body, normalize_text
+from .normalize import NORMALIZER_VERSION, normalize_body, normalize_text, paragraphs
 
 EXTRACTOR = f"trafilatura {trafilatura.__version__}"
 MIN_BODY_CHARS = 200
@@ -101,11 +102,19 @@ def _is_utf8(body: bytes) -> bool:
     return any(b > 0x7F for b in body)
 
 
-def extract_page(html: str, url: str, source: str, min_chars: int = MIN_BODY_CHARS) -> Page:
+def extract_page(
+    html: str,
+    url: str,
+    source: str,
+    min_chars: int = MIN_BODY_CHARS,
+    drop_selectors: tuple[str, ...] = (),
+    drop_lines: tuple[str, ...] = (),
+) -> Page:
     """The article of one page as a normalized Document, or ExtractionError."""
     tree = trafilatura.load_html(html)
     if tree is None:
         raise ExtractionError(url, "page is not parseable HTML")
+    drop_elements(tree, drop_selectors)
     canonical = _canonical(tree)
     signals = frozenset(name for name, xp in HEADLINE_SIGNALS.items() if tree.xpath(xp))
     updated = _stated_date(tree, _MODIFIED, "dateModified")
@@ -128,6 +137,8 @@ def extract_page(html: str, url: str, source: str, min_chars: int = MIN_BODY_CHA
     etree.strip_tags(result.body, "hi")  # bold and italics are presentation, not text
     title = normalize_text(result.title or "")
     body = normalize_body(_drop_title_heading(xmltotxt(result.body, True), title))
+    blocks = clean_blocks(paragraphs(body), [re.compile(p) for p in drop_lines])
+    body = "\n\n".join(blocks) + "\n" if blocks else ""
     if len(body) < min_chars:
         raise ExtractionError(
             url, f"extracted text too short ({len(body)} characters, minimum {min_chars})"

@@ -27,13 +27,21 @@ def rebuild_state(archive: Archive) -> int:
             path=change.path,
             first_seen=commit.when,
         )
+        event = commit.trailers.get("Archiver-Event", "")
+        blobs = article.blobs
+        if change.new_blob and event == "reformat":
+            blobs = (*blobs[:-1], change.new_blob)
+        elif change.new_blob and change.new_blob not in blobs[-1:]:
+            blobs = (*blobs, change.new_blob)
         articles[url] = article.update(
+            blobs=blobs,
+            rules=commit.trailers.get("Archiver-Rules", article.rules),
             path=change.path,
             last_checked=commit.when,
             last_changed=commit.when,
             versions=commit.version or article.versions,
-            blob=change.new_blob,
-            removed=commit.trailers.get("Archiver-Removed") == "yes" or change.new_blob is None,
+            blob=change.new_blob or article.blob,
+            removed=event == "removed" or change.new_blob is None,
             signals=frozenset(
                 s for s in commit.trailers.get("Archiver-Signals", "").split(",") if s
             ),

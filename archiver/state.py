@@ -16,7 +16,7 @@ from .clock import isoformat, parse_iso
 
 STATE_DIR = ".archiver"
 STATE_FILE = "state.db"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS articles (
@@ -38,7 +38,9 @@ CREATE TABLE IF NOT EXISTS articles (
     chars INTEGER NOT NULL DEFAULT 0,
     unchanged INTEGER NOT NULL DEFAULT 0,
     removed INTEGER NOT NULL DEFAULT 0,
-    gone_since TEXT
+    gone_since TEXT,
+    blobs TEXT NOT NULL DEFAULT '',
+    rules TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS articles_due ON articles (next_check);
 CREATE INDEX IF NOT EXISTS articles_source ON articles (source);
@@ -88,6 +90,8 @@ class ArticleState:
     unchanged: int = 0
     removed: bool = False
     gone_since: datetime | None = None
+    blobs: tuple[str, ...] = ()  # the text of each version, oldest first (for reverts)
+    rules: str = ""  # fingerprint of the extraction rules the stored text came from
 
     def update(self, **changes: object) -> ArticleState:
         return replace(self, **changes)
@@ -107,6 +111,8 @@ def _to_row(article: ArticleState) -> tuple[object, ...]:
             value = ",".join(sorted(value))
         elif name == "removed":
             value = int(value)
+        elif name == "blobs":
+            value = " ".join(value)
         values.append(value)
     return tuple(values)
 
@@ -117,6 +123,7 @@ def _from_row(row: sqlite3.Row) -> ArticleState:
         values[name] = parse_iso(values[name]) if values[name] else None
     values["signals"] = frozenset(s for s in values["signals"].split(",") if s)
     values["removed"] = bool(values["removed"])
+    values["blobs"] = tuple(values["blobs"].split())
     return ArticleState(**values)
 
 

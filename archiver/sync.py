@@ -24,6 +24,7 @@ from .capture import (
     RunReport,
     Target,
     Writer,
+    fingerprint,
     make_executor,
     source_for,
 )
@@ -73,6 +74,24 @@ def sync(
             return report
 
         return _run(archive, job, client, jobs=2)
+
+
+def reformat(
+    archive: Archive,
+    client: httpx.AsyncClient | None = None,
+    progress: Progress | None = None,
+) -> RunReport:
+    """Re-extract every article whose stored text came from another extractor, normalizer
+    or rules, and record each new form as a reformat commit (not a version)."""
+    with archive.writing():
+        report = RunReport()
+        targets = [
+            Target(a.url, a.source, a)
+            for a in archive.state.all()
+            if a.blob and not a.removed and a.rules != fingerprint(archive.config.source(a.source))
+        ]
+        job = lambda checker: _check(checker, targets, report, progress, reformat=True)  # noqa: E731
+        return _run(archive, job, client, len(targets))
 
 
 def plan(archive: Archive, found: dict[str, list[str]], check_all: bool = False) -> list[Target]:
@@ -125,13 +144,18 @@ async def _session(
 
 
 async def _check(
-    checker: Checker, targets: list[Target], report: RunReport, progress: Progress | None
+    checker: Checker,
+    targets: list[Target],
+    report: RunReport,
+    progress: Progress | None,
+    reformat: bool = False,
 ) -> RunReport:
     archive = checker.archive
     if progress:
         progress.planned(len(targets))
     with CommitStream(archive.repo) as stream:
         writer = Writer(archive, stream)
+        writer.reformat = reformat
         try:
             async for checked in checker.check_all(targets):  # in order: reproducible commits
                 result = writer.apply(checked)
