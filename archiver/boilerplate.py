@@ -37,12 +37,15 @@ _VOLATILE = [
     # Interface labels left alone on a line.
     re.compile(
         r"^(published|updated|share|share this( article| story)?|save|comments?|"
-        r"copy link|print|email|advertisement|listen|follow)$",
+        r"copy link|print|email|advertisement|listen|follow|skip to (main )?content)$",
         _I,
     ),
+    # Site footers that trafilatura sometimes keeps.
+    re.compile(r"^(copyright\b|©|\(c\) \d{4}|all rights reserved|powered by )", _I),
 ]
 _RELATED = re.compile(
-    r"^(related( stories| articles| content| coverage| links| topics)?|more on this( story)?|"
+    r"^(related( story| stories| articles?| content| coverage| links| topics)?|"
+    r"must read( stories)?|more on this( story)?|"
     r"more on this topic|read more|read next|you may also like|recommended( for you)?|"
     r"most read|most popular|top stories|more stories|more from [\w .'-]{1,40})[:.]?$",
     _I,
@@ -77,7 +80,15 @@ def clean_blocks(blocks: Sequence[str], drop_lines: Sequence[re.Pattern[str]] = 
         if is_volatile(block) or any(p.search(block) for p in drop_lines):
             continue
         kept.append(block)
-    return kept
+    return _without_trailing_headings(kept)
+
+
+def _without_trailing_headings(blocks: Sequence[str]) -> list[str]:
+    """A heading with nothing after it heads a box trafilatura cut off, not the article."""
+    end = len(blocks)
+    while end and blocks[end - 1].startswith("## "):
+        end -= 1
+    return list(blocks[:end])
 
 
 def drop_elements(tree: HtmlElement, selectors: Sequence[str]) -> None:

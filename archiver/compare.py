@@ -393,7 +393,32 @@ def _match(old: Sequence[str], new: Sequence[str]) -> _Matching:
             new_free.discard(j)
 
     result.chain.sort()
+    _mark_displaced(result, len(a), len(b))
     return result
+
+
+# An in-order pair still reads as moved when it lands in another part of the article: far
+# from where the article's other pairs shifted, and at a clearly different relative place
+# (the seed's paragraph that travels from the middle to the closing section).
+DISPLACED_MIN = 5  # items
+DISPLACED_SHARE = 0.2  # of the article
+
+
+def _mark_displaced(result: _Matching, n_old: int, n_new: int) -> None:
+    if len(result.chain) < 3 or not n_old or not n_new:
+        return
+    shifts = sorted(j - i for i, j, _ in result.chain)
+    middle = len(shifts) // 2
+    median = (shifts[middle] + shifts[~middle]) / 2
+    far = max(DISPLACED_MIN, DISPLACED_SHARE * max(n_old, n_new))
+    kept = []
+    for i, j, sim in result.chain:
+        travelled = abs(j / n_new - i / n_old) >= DISPLACED_SHARE
+        if abs(j - i - median) >= far and travelled:
+            result.moves[j] = (i, sim)
+        else:
+            kept.append((i, j, sim))
+    result.chain = kept
 
 
 def _identical_pairs(
@@ -544,9 +569,16 @@ def describe(old: Version, new: Version) -> ChangeStats:
     against the backbone, whether edited or not), added and removed. Characters added and
     removed come from word diffs of edited and moved sentences plus whole added and
     removed sentences, so moving or re-splitting text adds no characters."""
-    old_sentences = _body_sentences(old.body)
-    new_sentences = _body_sentences(new.body)
+    old_sentences, old_owner = _sentences_with_paragraph(old.body)
+    new_sentences, new_owner = _sentences_with_paragraph(new.body)
     matching = _match(old_sentences, new_sentences)
+    # A sentence that travelled with its paragraph moved, even where the sentences around
+    # it were rewritten too much to show it at the sentence level.
+    paragraph_moves = {(i, j) for j, (i, _) in _match(old.body, new.body).moves.items()}
+    for i, j, sim in list(matching.chain):
+        if (old_owner[i], new_owner[j]) in paragraph_moves:
+            matching.chain.remove((i, j, sim))
+            matching.moves[j] = (i, sim)
 
     edited = chars_added = chars_removed = 0
     pairs = [(i, j) for i, j, _ in matching.chain]
@@ -576,8 +608,15 @@ def describe(old: Version, new: Version) -> ChangeStats:
     )
 
 
-def _body_sentences(body: Sequence[str]) -> list[str]:
-    return [sentence for paragraph in body for sentence in split_sentences(paragraph)]
+def _sentences_with_paragraph(body: Sequence[str]) -> tuple[list[str], list[int]]:
+    """The body's sentences, and for each the index of its paragraph."""
+    sentences: list[str] = []
+    owners: list[int] = []
+    for index, paragraph in enumerate(body):
+        for sentence in split_sentences(paragraph):
+            sentences.append(sentence)
+            owners.append(index)
+    return sentences, owners
 
 
 # --- 4. minor changes -------------------------------------------------------------------

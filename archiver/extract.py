@@ -136,8 +136,10 @@ def extract_page(
         raise ExtractionError(url, "no article text found on the page")
     etree.strip_tags(result.body, "hi")  # bold and italics are presentation, not text
     title = normalize_text(result.title or "")
-    body = normalize_body(_drop_title_heading(xmltotxt(result.body, True), title))
+    body = normalize_body(xmltotxt(result.body, True))
     blocks = clean_blocks(paragraphs(body), [re.compile(p) for p in drop_lines])
+    if blocks and blocks[0].startswith("## ") and blocks[0][3:] == title:
+        blocks = blocks[1:]  # the title lives in the front matter
     body = "\n\n".join(blocks) + "\n" if blocks else ""
     if len(body) < min_chars:
         raise ExtractionError(
@@ -155,14 +157,6 @@ def extract_page(
         body=body,
     )
     return Page(document=document, canonical=canonical, signals=signals, updated=updated)
-
-
-def _drop_title_heading(markdown: str, title: str) -> str:
-    """The title lives in the front matter; a leading heading repeating it is dropped."""
-    head, _, rest = markdown.lstrip().partition("\n")
-    if head.startswith("#") and normalize_text(head.lstrip("#")) == title:
-        return rest
-    return markdown
 
 
 def _canonical(tree: HtmlElement) -> str | None:

@@ -37,7 +37,7 @@ def _normalize_block(lines: list[str]) -> str:
     """One block of markdown (lines without blank lines between them) as one line."""
     first = lines[0].strip()
     if len(lines) == 2 and _SETEXT.match(lines[1].strip()) and not _BULLET.match(first):
-        return "## " + normalize_text(first)
+        return _normalize_block(["## " + first])  # then as any heading
     if _QUOTE.match(first):  # a quote's continuation lines carry their own markers
         lines = [first] + [_QUOTE.sub("", line) for line in lines[1:]]
     text = normalize_text(" ".join(lines))
