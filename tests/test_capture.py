@@ -75,14 +75,19 @@ def test_unchanged_page_costs_a_conditional_request(archive: Archive, server: Ne
     assert second.headers.get("if-none-match")
 
 
-def test_plain_git_tells_the_story(archive: Archive, server: NewsServer, clock):
+def _bridge_edited_after(archive: Archive, server: NewsServer, hours: int) -> None:
+    """The bridge story stored, then edited `hours` later and checked again."""
     server.set("/news/bridge", article_html("Old bridge to close for repairs", BRIDGE))
     add(archive, [server.url("/news/bridge")])
-    clock.advance(timedelta(hours=3))
+    archive.clock.advance(timedelta(hours=hours))  # type: ignore[attr-defined]
     server.set(
         "/news/bridge", article_html("Old bridge to close for urgent repairs", BRIDGE_EDITED)
     )
     sync(archive, check_all=True)
+
+
+def test_plain_git_tells_the_story(archive: Archive, server: NewsServer):
+    _bridge_edited_after(archive, server, hours=3)
 
     path = archive.state.get(server.url("/news/bridge")).path
     assert path.startswith("articles/127-0-0-1/2025/03/bridge-")
@@ -98,14 +103,8 @@ def test_plain_git_tells_the_story(archive: Archive, server: NewsServer, clock):
     assert (archive.root / path).read_text(encoding="utf-8").count("Ana Ortiz") == 1
 
 
-def test_log_and_diff_commands(archive: Archive, server: NewsServer, clock):
-    server.set("/news/bridge", article_html("Old bridge to close for repairs", BRIDGE))
-    add(archive, [server.url("/news/bridge")])
-    clock.advance(timedelta(hours=1))
-    server.set(
-        "/news/bridge", article_html("Old bridge to close for urgent repairs", BRIDGE_EDITED)
-    )
-    sync(archive, check_all=True)
+def test_log_and_diff_commands(archive: Archive, server: NewsServer):
+    _bridge_edited_after(archive, server, hours=1)
 
     log = cli(archive, "log", server.url("/news/bridge"))
     assert log.exit_code == 0, log.output

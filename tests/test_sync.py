@@ -34,6 +34,19 @@ def with_source(archive: Archive, name: str, **lists: list[str]) -> Archive:
     return Archive.open(archive.root, archive.clock)
 
 
+def serve_feed(server: NewsServer, path: str, items: list[tuple[str, str]]) -> None:
+    """An RSS feed at `path` listing (URL, title) items."""
+    entries = [(url, title, WHEN) for url, title in items]
+    server.set(path, rss_feed(entries), content_type="application/rss+xml")
+
+
+def serve_stories(server: NewsServer, count: int) -> None:
+    """Stories /news/s0 … listed in /feed.xml."""
+    for n in range(count):
+        server.set(f"/news/s{n}", story(n))
+    serve_feed(server, "/feed.xml", [(server.url(f"/news/s{n}"), f"S{n}") for n in range(count)])
+
+
 def story(n: int, edition: int = 0) -> str:
     paragraphs = [f"{p} Story {n}." for p in HARBOUR] + (["A later addition."] * edition)
     return article_html(f"Harbour story {n}", paragraphs)
@@ -56,25 +69,18 @@ def test_discovers_each_article_once_under_its_canonical_url(archive: Archive, s
         "/amp/story-2",
         story(2).replace("<head>", '<head><link rel="canonical" href="/news/story-2">'),
     )
-    server.set(
+    serve_feed(
+        server,
         "/feed.xml",
-        rss_feed(
-            [
-                (server.url("/news/story-0?utm_source=rss"), "Zero", WHEN),
-                (server.url("/news/story-1#comments"), "One", WHEN),
-            ]
-        ),
-        content_type="application/rss+xml",
+        [
+            (server.url("/news/story-0?utm_source=rss"), "Zero"),
+            (server.url("/news/story-1#c"), "One"),
+        ],
     )
-    server.set(
+    serve_feed(
+        server,
         "/other-feed.xml",
-        rss_feed(
-            [
-                (server.url("/news/story-1"), "One again", WHEN),
-                (server.url("/amp/story-2"), "Two (AMP)", WHEN),
-            ]
-        ),
-        content_type="application/rss+xml",
+        [(server.url("/news/story-1"), "One again"), (server.url("/amp/story-2"), "Two (AMP)")],
     )
     server.set(
         "/sitemap.xml",
@@ -101,11 +107,7 @@ def test_schedule_rechecks_fresh_articles_often_and_quiet_ones_rarely(
     archive: Archive, server: NewsServer, clock: FixedClock
 ):
     server.set("/news/a", story(1))
-    server.set(
-        "/feed.xml",
-        rss_feed([(server.url("/news/a"), "A", WHEN)]),
-        content_type="application/rss+xml",
-    )
+    serve_feed(server, "/feed.xml", [(server.url("/news/a"), "A")])
     archive = with_source(archive, "daily", feeds=[server.url("/feed.xml")])
     sync(archive)
     first = archive.state.get(server.url("/news/a"))
@@ -130,11 +132,7 @@ def test_schedule_rechecks_fresh_articles_often_and_quiet_ones_rarely(
 
 
 def test_per_source_cap_per_run(archive: Archive, server: NewsServer):
-    items = []
-    for n in range(5):
-        server.set(f"/news/s{n}", story(n))
-        items.append((server.url(f"/news/s{n}"), f"S{n}", WHEN))
-    server.set("/feed.xml", rss_feed(items), content_type="application/rss+xml")
+    serve_stories(server, 5)
     archive = with_source(archive, "busy", feeds=[server.url("/feed.xml")])
     text = (
         archive.root / "archiver.toml"
@@ -251,16 +249,8 @@ def test_faults_are_reported_and_other_sources_still_run(archive: Archive, serve
     server.set(
         "/bad-feed.xml", "<rss><channel><item><title>broken", content_type="application/rss+xml"
     )
-    server.set(
-        "/feed.xml",
-        rss_feed(
-            [
-                (server.url(p), p, WHEN)
-                for p in ("/news/fine", "/news/loop", "/news/bomb", "/news/big", "/news/slow")
-            ]
-        ),
-        content_type="application/rss+xml",
-    )
+    paths = ("/news/fine", "/news/loop", "/news/bomb", "/news/big", "/news/slow")
+    serve_feed(server, "/feed.xml", [(server.url(p), p) for p in paths])
     archive = with_source(archive, "broken", feeds=[server.url("/bad-feed.xml")])
     archive = with_source(archive, "daily", feeds=[server.url("/feed.xml")])
     result = runner.invoke(app, ["sync", "--archive", str(archive.root)])
@@ -283,11 +273,7 @@ def test_faults_are_reported_and_other_sources_still_run(archive: Archive, serve
 
 
 def test_site_redesign_warning(archive: Archive, server: NewsServer, clock: FixedClock):
-    items = []
-    for n in range(4):
-        server.set(f"/news/s{n}", story(n))
-        items.append((server.url(f"/news/s{n}"), f"S{n}", WHEN))
-    server.set("/feed.xml", rss_feed(items), content_type="application/rss+xml")
+    serve_stories(server, 4)
     archive = with_source(archive, "daily", feeds=[server.url("/feed.xml")])
     sync(archive)
     for n in range(4):  # the redesign: the article text is gone from the page
