@@ -79,7 +79,8 @@ class CommitStream:
         self._process: subprocess.Popen[bytes] | None = None
         self._mark = 0
         self._unpublished: list[str] = []
-        self._pending_paths: set[str] = set()
+        # Paths written since the last checkpoint, with the text now at HEAD (None: deleted).
+        self._pending_paths: dict[str, bytes | None] = {}
         self.published = 0
 
     def __enter__(self) -> CommitStream:
@@ -106,8 +107,8 @@ class CommitStream:
         out.extend(f"D {_quote(path)}\n".encode() for path in change.deletions)
         out.append(b"\n")
         self._write(b"".join(out))
-        self._pending_paths.update(change.files)
-        self._pending_paths.update(change.deletions)
+        self._pending_paths.update((p, t.encode("utf-8")) for p, t in change.files.items())
+        self._pending_paths.update(dict.fromkeys(change.deletions))
         self._unpublished.append(change.subject)
         if len(self._unpublished) >= self.checkpoint_every:
             self.checkpoint()
@@ -136,13 +137,15 @@ class CommitStream:
         self._process = None
         if code != 0:
             raise ArchiverError(f"git fast-import failed: {stderr.strip() or code}")
-        return self._published()
+        published = self._published()
+        _compact(self.repo)
+        return published
 
     def _published(self) -> int:
         count = len(self._unpublished)
         self.published += count
         self._unpublished.clear()
-        sync_worktree(self.repo, sorted(self._pending_paths))
+        _write_worktree(self.repo, self._pending_paths)
         self._pending_paths.clear()
         return count
 
@@ -201,20 +204,37 @@ class CommitStream:
 
 def sync_worktree(repo: git.Repo, paths: Iterable[str]) -> None:
     """Make the working tree and index match HEAD for these paths, then clear the journal."""
-    paths = list(paths)
+    with BlobReader(repo) as reader:
+        contents = {path: reader.read(f"HEAD:{path}") for path in paths}
+    _write_worktree(repo, contents)
+
+
+def _write_worktree(repo: git.Repo, contents: Mapping[str, bytes | None]) -> None:
+    """Write (or delete, for None) these files as HEAD has them, update the index for
+    them, then clear the journal."""
     root = Path(repo.working_tree_dir or "")
-    if paths and repo.working_tree_dir:
-        with BlobReader(repo) as reader:
-            for path in paths:
-                data = reader.read(f"HEAD:{path}")
-                target = root / path
-                if data is None:
-                    target.unlink(missing_ok=True)
-                    continue
-                target.parent.mkdir(parents=True, exist_ok=True)
-                _write_atomic_bytes(target, data)
-        _update_index(repo, "".join(f"{p}\n" for p in paths))
+    if contents and repo.working_tree_dir:
+        for path, data in sorted(contents.items()):
+            target = root / path
+            if data is None:
+                target.unlink(missing_ok=True)
+                continue
+            target.parent.mkdir(parents=True, exist_ok=True)
+            _write_atomic_bytes(target, data)
+        _update_index(repo, "".join(f"{p}\n" for p in sorted(contents)))
     (Path(repo.git_dir) / JOURNAL).unlink(missing_ok=True)
+
+
+def _compact(repo: git.Repo) -> None:
+    """Each checkpoint leaves a pack: let git merge them once there are many (a no-op most
+    runs). Versions of one article delta-compress only with `git repack -adf`, a periodic
+    job for large archives (see docs/performance.md)."""
+    subprocess.run(
+        ["git", "-c", "gc.autoDetach=false", "-c", "gc.autoPackLimit=16", "gc", "--auto", "-q"],
+        cwd=repo.git_dir,
+        capture_output=True,
+        start_new_session=True,
+    )
 
 
 def recover(repo: git.Repo) -> list[str]:
