@@ -254,18 +254,23 @@ def source_list(archive: ArchiveOption = Path(".")) -> None:
 def build(
     out_dir: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("site"),
     full: Annotated[bool, typer.Option(help="Rebuild every page, not only what changed.")] = False,
+    search: Annotated[bool, typer.Option(help="Build the search index.")] = True,
     archive: ArchiveOption = Path("."),
 ) -> None:
-    """Build the static site from the archive's history."""
+    """Build the static site from the archive's history (incrementally, after the first)."""
     from .site import build_site
 
     with _errors(), _open(archive) as opened:
-        report = build_site(opened, out_dir, full=full)
+        report = build_site(opened, out_dir, full=full, search=search)
+    for warning in report.warnings:
+        err.print(f"warning: {warning}", markup=False, soft_wrap=True)
     out.print(
-        f"Built {out_dir}: {report.pages_written} pages written, "
-        f"{report.pages_unchanged} unchanged ({report.articles} articles, "
-        f"{'incremental' if report.incremental else 'full'} build, {report.seconds:.1f} s)",
+        f"Built {out_dir}: {report.pages_written} files written, {report.pages_unchanged} "
+        f"unchanged, {report.pages_deleted} deleted ({report.articles} articles, "
+        f"{report.versions} versions; {'incremental' if report.incremental else 'full'} build, "
+        f"{report.seconds:.1f} s; search: {report.search or 'off'})",
         markup=False,
+        soft_wrap=True,
     )
 
 

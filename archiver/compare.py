@@ -15,12 +15,14 @@ never pay for a full ratio() on every pair.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from difflib import SequenceMatcher
-from functools import cached_property
+from functools import cached_property, lru_cache
 from itertools import pairwise
 
 __all__ = [
@@ -246,7 +248,7 @@ def _is_abbreviation(text: str, dot: int) -> bool:
 # --- word diff --------------------------------------------------------------------------
 
 
-def word_diff(old: str, new: str) -> list[Span]:
+def _word_diff(old: str, new: str) -> list[Span]:
     """A readable word-level diff of two texts.
 
     Tokens are words, runs of whitespace and single other characters, so the equal and
@@ -523,7 +525,7 @@ def _best_chain(pairs: list[tuple[float, int, int]]) -> list[tuple[float, int, i
 # --- 1. alignment -----------------------------------------------------------------------
 
 
-def align(old: list[str], new: list[str]) -> list[Row]:
+def _align(old: list[str], new: list[str]) -> list[Row]:
     """Rows of a two-column view of two paragraph lists, in reading order (see Row).
 
     In-place pairs (same, changed) keep both columns in order; between two of them come
@@ -563,7 +565,7 @@ def _new_only_row(j: int, text: str, old: list[str], move: tuple[int, float] | N
 # --- 3. change statistics ---------------------------------------------------------------
 
 
-def describe(old: Version, new: Version) -> ChangeStats:
+def _describe(old: Version, new: Version) -> ChangeStats:
     """Count sentence changes between two versions, in the manner of the NewsEdits corpus:
     unchanged, edited (similar enough to be one sentence rewritten), moved (out of order
     against the backbone, whether edited or not), added and removed. Characters added and
@@ -625,25 +627,32 @@ def _sentences_with_paragraph(body: Sequence[str]) -> tuple[list[str], list[int]
 _QUOTE_SYMBOLS = dict.fromkeys(map(ord, "`´"), None)
 
 
+class _Ignored(dict[int, int | None]):
+    """The translation table of the minor-change filter: whitespace and punctuation map
+    to None (dropped), everything else to itself. Filled in as characters are met, so it
+    costs nothing to start and str.translate finds each known character in C."""
+
+    def __missing__(self, point: int) -> int | None:
+        char = chr(point)
+        value = None if char.isspace() or unicodedata.category(char).startswith("P") else point
+        self[point] = value
+        return value
+
+
+_IGNORED = _Ignored()
+
+
 def _minor_key(text: str) -> str:
     """Letters, digits and symbols only, casefolded: punctuation (quotes and dashes of
     any style) and whitespace are removed entirely."""
-    text = unicodedata.normalize("NFKC", text.translate(_QUOTE_SYMBOLS)).casefold()
-    return "".join(
-        ch for ch in text if not ch.isspace() and not unicodedata.category(ch).startswith("P")
-    )
-
-
-def _minor_keys(version: Version) -> tuple[str, str, str, str]:
-    body = "".join(_minor_key(p) for p in version.body)
-    return (_minor_key(version.title), _minor_key(version.byline), _minor_key(version.date), body)
+    folded = unicodedata.normalize("NFKC", text.translate(_QUOTE_SYMBOLS)).casefold()
+    return folded.translate(_IGNORED)
 
 
 def is_minor(old: Version, new: Version) -> bool:
-    """True when the versions differ, but only in whitespace (including paragraph breaks),
-    punctuation, quote or dash style, or letter case. Identical versions are no change at
-    all and give False. Since whitespace is dropped rather than collapsed, joining or
-    splitting a word ("e-mail" to "email", "on line" to "online") also counts as minor."""
+    """Whether two differing versions differ only in whitespace, punctuation, quote or dash
+    style, or letter case. Whitespace is removed entirely, so joining or splitting words
+    ("e-mail" → "email") counts as minor too. Identical versions are no change: False."""
     if (old.title, list(old.body), old.byline, old.date) == (
         new.title,
         list(new.body),
@@ -651,4 +660,92 @@ def is_minor(old: Version, new: Version) -> bool:
         new.date,
     ):
         return False
-    return _minor_keys(old) == _minor_keys(new)
+    return all(
+        _minor_key(a) == _minor_key(b)
+        for a, b in ((old.title, new.title), (old.byline, new.byline), (old.date, new.date))
+    ) and "".join(map(_minor_key, old.body)) == "".join(map(_minor_key, new.body))
+
+
+# --- 5. hostile input ---------------------------------------------------------------------
+
+# Word diffs cost the product of repeated words: text from the internet can make one
+# paragraph take minutes. Past these bounds a text is compared as one opaque unit.
+MAX_DIFF_CHARS = 20_000
+MAX_WORD_REPEAT_PRODUCT = 20_000
+
+
+@lru_cache(maxsize=1 << 16)
+def diffable(text: str) -> bool:
+    """Whether word-level comparison of this text stays cheap."""
+    if len(text) > MAX_DIFF_CHARS:
+        return False
+    counts = Counter(_WORD.findall(text))
+    return sum(n * n for n in counts.values()) <= MAX_WORD_REPEAT_PRODUCT
+
+
+def _opaque(text: str) -> str:
+    """A one-word stand-in: equal texts keep equal stand-ins, different ones share no word."""
+    return "¶" + hashlib.sha1(text.encode("utf-8")).hexdigest()
+
+
+def _guarded(version: Version) -> tuple[Version, dict[str, str]]:
+    """The version with every text too costly to compare replaced by its stand-in."""
+    originals: dict[str, str] = {}
+
+    def guard(text: str) -> str:
+        if diffable(text):
+            return text
+        stand_in = _opaque(text)
+        originals[stand_in] = text
+        return stand_in
+
+    guarded = Version(
+        title=guard(version.title),
+        body=[guard(p) for p in version.body],
+        byline=guard(version.byline),
+        date=guard(version.date),
+    )
+    return guarded, originals
+
+
+def describe(old: Version, new: Version) -> ChangeStats:
+    """Count sentence changes between two versions (see _describe); texts too costly to
+    compare word by word count as whole units, at their real length."""
+    safe_old, old_originals = _guarded(old)
+    safe_new, new_originals = _guarded(new)
+    stats = _describe(safe_old, safe_new)
+    if not old_originals and not new_originals:
+        return stats
+    old_body, new_body = Counter(safe_old.body), Counter(safe_new.body)
+    added = sum(len(new_originals[p]) - len(p) for p in (new_body - old_body) if p in new_originals)
+    removed = sum(
+        len(old_originals[p]) - len(p) for p in (old_body - new_body) if p in old_originals
+    )
+    return replace(
+        stats, chars_added=stats.chars_added + added, chars_removed=stats.chars_removed + removed
+    )
+
+
+def align(old: list[str], new: list[str]) -> list[Row]:
+    """Rows of a two-column view (see _align); costly paragraphs compare as opaque units."""
+    safe_old, old_originals = _guarded(Version("", old))
+    safe_new, new_originals = _guarded(Version("", new))
+    aligned = _align(safe_old.body, safe_new.body)
+    if not old_originals and not new_originals:
+        return aligned
+    return [
+        replace(
+            row,
+            old_text=old_originals.get(row.old_text, row.old_text),
+            new_text=new_originals.get(row.new_text, row.new_text),
+        )
+        for row in aligned
+    ]
+
+
+def word_diff(old: str, new: str) -> list[Span]:
+    """The word diff of two texts (see _word_diff), or a whole replacement when they are
+    too costly to compare."""
+    if old == new or (diffable(old) and diffable(new)):
+        return _word_diff(old, new)
+    return [s for s in (Span("delete", old), Span("insert", new)) if s.text]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, replace
+from functools import lru_cache
 
 import yaml
 
@@ -52,6 +53,16 @@ class Document:
         return ", ".join(self.authors)
 
 
+# libyaml when present: the site reads every version of every article.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+@lru_cache(maxsize=4096)
+def _front_matter(header: str) -> object:
+    """Front matter repeats across an article's versions: each distinct one is read once."""
+    return yaml.load(header, Loader=_LOADER) or {}
+
+
 def parse_document(text: str, where: str = "document") -> Document:
     """The inverse of Document.render."""
     if not text.startswith(_FRONT):
@@ -60,7 +71,7 @@ def parse_document(text: str, where: str = "document") -> Document:
     if not sep:
         raise ArchiverError(f"{where}: front matter is not closed")
     try:
-        facts = yaml.safe_load(header) or {}
+        facts = _front_matter(header)
     except yaml.YAMLError as err:
         raise ArchiverError(f"{where}: front matter is not valid YAML ({err})") from None
     if not isinstance(facts, dict) or "url" not in facts:

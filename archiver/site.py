@@ -1,0 +1,705 @@
+"""The static site: `archiver build` renders the archive's git history into pages.
+
+Two phases, as in any static site generator: read history into a model (one `git log`
+pass, blobs in bulk), then write pages from it. A build remembers what it built (see
+sitestate), so the next one reads only the commits since and rewrites only the pages they
+affect; a full build and an incremental one give byte-identical output. Files are written
+only when their bytes change, and only files the build itself made are ever deleted.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import http.server
+import importlib.util
+import json
+import multiprocessing
+import os
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field, replace
+from functools import partial
+from pathlib import Path
+from typing import ClassVar
+
+from . import __version__
+from .archive import Archive
+from .errors import ArchiverError
+from .sitearticles import (
+    ArticleJob,
+    ArticleRenderer,
+    ArticleResult,
+    SiteConfig,
+    article_files,
+)
+from .siteindexes import Dirty, IndexRenderer
+from .sitemodel import (
+    ArticleLog,
+    History,
+    VersionRef,
+    head_sha,
+    is_ancestor,
+    read_history,
+    shard_of,
+)
+from .sitepages import ASSETS, PAGE_SIZE, asset_bytes, environment, templates_fingerprint
+from .sitestate import BuildState, VersionRow
+from .state import STATE_DIR, STATE_FILE
+
+Progress = Callable[[str], None]
+
+BATCH = 32  # articles per task sent to a worker process
+PARALLEL_FROM = 64  # fewer articles than this render in the builder's own process
+
+
+@dataclass
+class BuildReport:
+    """What a build did. "Pages" are the files it makes: HTML, feeds, JSON, assets and the
+    search bundles; unchanged ones were compared and left alone."""
+
+    pages_written: int = 0
+    pages_unchanged: int = 0
+    pages_deleted: int = 0
+    articles: int = 0  # articles on the site
+    versions: int = 0
+    articles_rendered: int = 0  # articles whose pages this build rendered
+    commits: int = 0  # commits read
+    seconds: float = 0.0
+    incremental: bool = False
+    commit: str | None = None
+    search: str = ""  # what happened to the search index
+    search_seconds: float = 0.0
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def pages(self) -> int:
+        return self.pages_written + self.pages_unchanged
+
+    @property
+    def pages_per_second(self) -> float:
+        return self.pages / self.seconds if self.seconds else 0.0
+
+
+class BuildError(ArchiverError):
+    """The site could not be built."""
+
+
+# --- writing ------------------------------------------------------------------------------
+
+
+class Writer:
+    """Writes a file only when its bytes change, and never outside the output folder."""
+
+    def __init__(self, out: Path) -> None:
+        self.out = out
+        self.written = 0
+        self.unchanged = 0
+        self._folders: set[str] = set()
+
+    def __call__(self, relative: str, content: str | bytes) -> bool:
+        # "replace": a lone surrogate from a hand-made archive must not stop a build.
+        data = content.encode("utf-8", "replace") if isinstance(content, str) else content
+        target = self._target(relative)
+        try:
+            if target.stat().st_size == len(data) and target.read_bytes() == data:
+                self.unchanged += 1
+                return False
+        except FileNotFoundError:
+            pass
+        temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        temporary.write_bytes(data)
+        os.replace(temporary, target)
+        self.written += 1
+        return True
+
+    def _target(self, relative: str) -> Path:
+        folder, _, name = relative.rpartition("/")
+        if not name or name.startswith(".") or ".." in relative.split("/"):
+            raise BuildError(f"{relative}: not a path the site writes")
+        if folder not in self._folders:
+            path = self.out / folder
+            # Checked before creating anything: a symlink inside the output folder must not
+            # lead the build to make folders, or write files, elsewhere.
+            if not path.resolve().is_relative_to(self.out):
+                raise BuildError(f"{relative}: resolves outside {self.out}; not written")
+            path.mkdir(parents=True, exist_ok=True)
+            self._folders.add(folder)
+        return self.out / relative
+
+    def delete(self, relatives: Iterable[str]) -> int:
+        """Remove files the build made before and makes no more, then emptied folders."""
+        deleted = 0
+        for relative in sorted(relatives):
+            target = self.out / relative
+            if not target.resolve().is_relative_to(self.out):
+                continue
+            try:
+                target.unlink()
+                deleted += 1
+            except FileNotFoundError:
+                continue
+            _remove_empty_parents(target.parent, self.out)
+        return deleted
+
+
+def _remove_empty_parents(folder: Path, stop: Path) -> None:
+    while folder != stop and folder.is_relative_to(stop):
+        try:
+            folder.rmdir()
+        except OSError:
+            return
+        folder = folder.parent
+
+
+# --- workers --------------------------------------------------------------------------------
+
+_WORKER: ArticleRenderer | None = None
+_WORKER_WRITER: Writer | None = None
+
+
+def _start_worker(
+    git_dir: str, out: Path, site: SiteConfig, next_checks: dict[str, str | None] | None
+) -> None:
+    global _WORKER, _WORKER_WRITER
+    _WORKER_WRITER = Writer(out)
+    _WORKER = ArticleRenderer(git_dir, site, out, _WORKER_WRITER, next_checks)
+
+
+def _work(jobs: list[ArticleJob]) -> list[ArticleResult]:
+    assert _WORKER is not None
+    return [_WORKER.process(job) for job in jobs]
+
+
+def _batches(jobs: list[ArticleJob], size: int) -> Iterator[list[ArticleJob]]:
+    for start in range(0, len(jobs), size):
+        yield jobs[start : start + size]
+
+
+# --- the build ------------------------------------------------------------------------------
+
+
+def build_site(
+    archive: Archive,
+    out: Path,
+    *,
+    full: bool = False,
+    progress: Progress | None = None,
+    search: bool = True,
+    workers: int | None = None,
+) -> BuildReport:
+    """Build (or bring up to date) the static site of `archive` in `out`.
+
+    Incremental unless `full`, the output has no build state, the templates or settings
+    changed, or history was rewritten. `search` runs pagefind when it is installed;
+    `workers` caps the rendering processes of a full build (default: one per core).
+    """
+    started = time.perf_counter()
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    builder = _Builder(archive, out.resolve(), progress, search, workers)
+    try:
+        builder.run(full)
+    finally:
+        builder.close()
+    report = builder.report
+    report.pages_written += builder.writer.written
+    report.pages_unchanged += builder.writer.unchanged
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+class _Builder:
+    """One build: decides full or incremental, runs it, fills the report."""
+
+    def __init__(
+        self,
+        archive: Archive,
+        out: Path,
+        progress: Progress | None,
+        search: bool,
+        workers: int | None,
+    ) -> None:
+        self.archive = archive
+        self.out = out
+        self.notify = progress or (lambda message: None)
+        self.report = BuildReport()
+        self.writer = Writer(out)
+        self.search_wanted = search
+        self.workers = workers or os.cpu_count() or 1
+        self.site = SiteConfig(
+            title=archive.config.title,
+            base_url=archive.config.base_url.rstrip("/"),
+            search=search and _pagefind_available(),
+        )
+        self.next_checks = read_next_checks(archive)
+        self._renderer: ArticleRenderer | None = None
+        self.stale_shards: set[str] = set()  # search shards whose articles changed
+
+    @property
+    def renderer(self) -> ArticleRenderer:
+        if self._renderer is None:
+            # Its own writer: what it writes is counted in each result, not twice.
+            self._renderer = ArticleRenderer(
+                self.archive.repo.git_dir, self.site, self.out, Writer(self.out), self.next_checks
+            )
+        return self._renderer
+
+    def close(self) -> None:
+        if self._renderer is not None:
+            self._renderer.close()
+
+    def warn(self, message: str) -> None:
+        self.report.warnings.append(message)
+        self.notify(f"warning: {message}")
+
+    def fingerprint(self) -> str:
+        parts = (__version__, templates_fingerprint(), self.site.title, self.site.base_url)
+        return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:16]
+
+    def run(self, full: bool) -> None:
+        environment()  # compile once, before any worker forks
+        head = head_sha(self.archive.repo)
+        self.report.commit = head
+        old = BuildState.open(self.out)
+        reason = self._full_reason(old, head, full)
+        if reason is None:
+            assert old is not None and head is not None
+            self.report.incremental = True
+            self.notify("incremental build")
+            self.incremental(old, head)
+        else:
+            self.notify(f"full build ({reason})")
+            self.full(old, head)
+
+    def _full_reason(self, old: BuildState | None, head: str | None, full: bool) -> str | None:
+        if full:
+            return "asked for"
+        if old is None:
+            return "no previous build"
+        if old.meta("fingerprint") != self.fingerprint():
+            return "templates or settings changed"
+        built = old.meta("head")
+        if not built or head is None or not is_ancestor(self.archive.repo, built, head):
+            return "history was rewritten"
+        return None
+
+    # -- full
+
+    def full(self, old: BuildState | None, head: str | None) -> None:
+        before = _Made.of(old, self.site) if old else None
+        if old is not None:
+            old.close()
+        state = BuildState.fresh(self.out)
+        try:
+            self.notify("reading history")
+            history = self.history(None, 0, lambda path: (None, None))
+            jobs = self.full_jobs(history)
+            entries: dict[tuple[str, int], str] = {}
+            for result in self.run_jobs(jobs):
+                self.keep(state, result, entries)
+            dirty = Dirty(everything=True)
+            self.finish(state, head, history.commits, dirty, entries)
+            if before is not None:
+                stale = before.stale(_Made.of(state, self.site))
+                self.report.pages_deleted = self.writer.delete(stale)
+            self.search_index(state)
+            state.commit()
+        finally:
+            state.close()
+
+    def history(
+        self,
+        since: str | None,
+        first_seq: int,
+        prior: Callable[[str], tuple[str | None, int | None]],
+    ) -> History:
+        if head_sha(self.archive.repo) is None:
+            return History(head="", commits=0, articles={})
+        history = read_history(self.archive.repo, since, first_seq, prior, self.warn)
+        self.report.commits = history.commits
+        return history
+
+    def full_jobs(self, history: History) -> list[ArticleJob]:
+        logs = sorted(
+            (log for log in history.articles.values() if log.versions),
+            key=lambda log: (log.versions[0].seq, log.path),
+        )
+        wanted = _feed_candidates(logs)
+        ordinals: Counter[str] = Counter()
+        jobs = []
+        for log in logs:
+            jobs.append(
+                ArticleJob(
+                    path=log.path,
+                    refs=tuple(log.versions),
+                    known=(),
+                    ordinal=ordinals[log.source],
+                    removed=log.removed,
+                    wanted=frozenset(wanted.get(log.path, ())),
+                )
+            )
+            ordinals[log.source] += 1
+        return jobs
+
+    def run_jobs(self, jobs: list[ArticleJob]) -> Iterator[ArticleResult]:
+        total = len(jobs)
+        for done, result in enumerate(self._results(jobs), 1):
+            if done % 1000 == 0 or done == total:
+                self.notify(f"rendered {done}/{total} articles")
+            yield result
+
+    def _results(self, jobs: list[ArticleJob]) -> Iterator[ArticleResult]:
+        if self.workers < 2 or len(jobs) < PARALLEL_FROM:
+            for job in jobs:
+                yield self.renderer.process(job)
+            return
+        context = multiprocessing.get_context("fork")
+        init = (self.archive.repo.git_dir, self.out, self.site, self.next_checks)
+        with context.Pool(self.workers, initializer=_start_worker, initargs=init) as pool:
+            for results in pool.imap_unordered(_work, _batches(jobs, BATCH)):
+                yield from results
+
+    def keep(
+        self, state: BuildState, result: ArticleResult, entries: dict[tuple[str, int], str]
+    ) -> None:
+        state.put_articles([result.article])
+        state.put_versions(result.rows)
+        entries.update(result.entries)
+        self.report.pages_written += result.written
+        self.report.pages_unchanged += result.unchanged
+        self.report.articles_rendered += 1
+        if result.rows:  # new versions: the text search indexes may have changed
+            self.stale_shards.add(shard_of(result.article.path))
+        for warning in result.warnings:
+            self.warn(warning)
+
+    # -- incremental
+
+    def incremental(self, state: BuildState, head: str) -> None:
+        try:
+            built = state.meta("head")
+            assert built is not None
+            seq = int(state.meta("seq") or 0)
+            history = self.history(built, seq, partial(_prior, state))
+            jobs = self.incremental_jobs(state, history)
+            dirty = Dirty(counts=_load_counts(state))
+            entries: dict[tuple[str, int], str] = {}
+            for result in self.run_jobs(jobs):
+                self.keep(state, result, entries)
+                dirty.sources.add(result.article.source)
+                page = result.article.ordinal // PAGE_SIZE + 1
+                dirty.article_pages.setdefault(result.article.source, set()).add(page)
+            self.refresh_next_checks(state, {job.path for job in jobs})
+            self.finish(state, head, history.commits, dirty, entries, seq)
+            self.search_index(state)
+            state.commit()
+        finally:
+            state.close()
+
+    def incremental_jobs(self, state: BuildState, history: History) -> list[ArticleJob]:
+        counts = state.article_counts()
+        logs = sorted(
+            history.articles.values(),
+            key=lambda log: (log.versions[0].seq if log.versions else 0, log.path),
+        )
+        jobs = []
+        for log in logs:
+            known = tuple(state.versions(log.path))
+            if not known and not log.versions:
+                continue
+            stored = state.article(log.path)
+            if stored is not None:
+                ordinal = stored.ordinal
+            else:
+                ordinal = counts.get(log.source, 0)
+                counts[log.source] = ordinal + 1
+            refs = tuple(
+                VersionRef(r.seq, r.sha, r.time, r.blob, r.updated) for r in known
+            ) + tuple(log.versions)
+            wanted = frozenset(range(len(known) + 1, len(refs) + 1))
+            jobs.append(ArticleJob(log.path, refs, known, ordinal, log.removed, wanted))
+        return jobs
+
+    def refresh_next_checks(self, state: BuildState, rendered: set[str]) -> None:
+        """Articles whose next check moved get their own page again, nothing else."""
+        changed: dict[str, str | None] = {}
+        for url, (path, shown) in state.next_checks().items():
+            now = self.renderer.next_check(url)
+            if path not in rendered and now != shown:
+                changed[path] = now
+        for path, value in sorted(changed.items()):
+            article = state.article(path)
+            assert article is not None
+            article = replace(article, next_check=value)
+            written = self.renderer.main_page(article, state.versions(path))
+            self.report.pages_written += written
+            self.report.pages_unchanged += not written
+        state.set_next_checks(changed)
+
+    # -- both
+
+    def finish(
+        self,
+        state: BuildState,
+        head: str | None,
+        commits: int,
+        dirty: Dirty,
+        entries: dict[tuple[str, int], str],
+        first_seq: int = 0,
+    ) -> None:
+        self.notify("writing indexes and feeds")
+        indexes = IndexRenderer(state, self.site, self.writer)
+        counts = indexes.render_lists(dirty)
+        indexes.article_lists(dirty)
+        indexes.most_changed()
+        indexes.sources_page(counts)
+        indexes.home(counts)
+        indexes.search_page()
+        used = self.feeds(state, indexes, dirty, entries)
+        state.keep_entries(used)
+        for name in ASSETS:
+            self.writer(f"assets/{name}", asset_bytes(name))
+        counts.update(indexes.article_counts())
+        _save_counts(state, counts)
+        state.set_meta("head", head or "")
+        state.set_meta("seq", str(first_seq + commits))
+        state.set_meta("fingerprint", self.fingerprint())
+        self.report.articles, self.report.versions = state.totals()
+
+    def feeds(
+        self,
+        state: BuildState,
+        indexes: IndexRenderer,
+        dirty: Dirty,
+        fresh: dict[tuple[str, int], str],
+    ) -> dict[tuple[str, int], str]:
+        """Render the site-wide feeds that changed; returns the entry contents every
+        site-wide feed holds now, which the build state keeps for the next build."""
+        sources = state.sources()
+        rows = {source: indexes.feed_rows(source) for source in [None, *sources]}
+        needed = {(r.path, r.number): r for listed in rows.values() for r in listed}
+        cached = state.entries(needed.keys() - fresh.keys())
+        contents: dict[tuple[str, int], str] = {}
+
+        def entry_for(row: VersionRow) -> str:
+            key = (row.path, row.number)
+            if key not in contents:
+                html = fresh.get(key) or cached.get(key)
+                if html is None:
+                    old = state.versions(row.path)[row.number - 2]
+                    html = self.renderer.entry(row, (old.blob, old.updated))
+                contents[key] = html
+            return contents[key]
+
+        for source in [None, *sources]:
+            if source is None or dirty.everything or source in dirty.sources:
+                indexes.feed(source, rows[source], entry_for)
+        for row in needed.values():
+            entry_for(row)
+        return contents
+
+    # -- search
+
+    def search_index(self, state: BuildState) -> None:
+        """One pagefind bundle per source and month (pagefind's memory grows with the text it
+        indexes, so one index of every article would not fit): only the bundles whose
+        articles gained versions are indexed again, and bundles of no shard are removed."""
+        if not self.search_wanted:
+            self.report.search = "skipped (not asked for)"
+            return
+        if not self.site.search:
+            self.report.search = "skipped: pagefind is not installed (pip install 'pagefind[bin]')"
+            return
+        shards = state.shards()
+        bundles = self.out / "pagefind"
+        wanted = [
+            shard
+            for shard in shards
+            if shard in self.stale_shards or not (bundles / shard / "pagefind-entry.json").is_file()
+        ]
+        started = time.perf_counter()
+        for number, shard in enumerate(wanted, 1):
+            self.notify(f"indexing for search: {shard} ({number}/{len(wanted)})")
+            failure = run_pagefind(self.out, shard, self.writer)
+            if failure:
+                self.report.search = failure
+                self.warn(failure)
+                return
+        known = set(shards)
+        orphans = [
+            name for name in _files_under(bundles, self.out) if _shard_of_file(name) not in known
+        ]
+        self.report.pages_deleted += self.writer.delete(orphans)
+        self.report.search_seconds = time.perf_counter() - started
+        indexed = f"indexed {len(wanted)} of {len(shards)} search shards"
+        self.report.search = indexed if wanted else "up to date"
+
+
+def _files_under(folder: Path, out: Path) -> list[str]:
+    if not folder.is_dir():
+        return []
+    return [path.relative_to(out).as_posix() for path in folder.rglob("*") if path.is_file()]
+
+
+def _shard_of_file(name: str) -> str:
+    """pagefind/<source>/<yyyy>-<mm>/… → <source>/<yyyy>-<mm>; "" for anything else."""
+    parts = name.split("/")
+    return "/".join(parts[1:3]) if len(parts) > 3 else ""
+
+
+@dataclass
+class _Made:
+    """What a build made, as the counts its file names follow from: enough to tell which
+    files a later build no longer makes, without listing every file."""
+
+    articles: dict[str, int]  # path → versions
+    indexes: set[str]
+
+    @classmethod
+    def of(cls, state: BuildState, site: SiteConfig) -> _Made:
+        indexes = IndexRenderer(state, site, lambda name, content: False)
+        counts = {**indexes.list_counts(), **indexes.article_counts()}
+        files = set(indexes.files(counts))
+        files.update(f"assets/{name}" for name in ASSETS)
+        return cls(dict(state.all_articles()), files)
+
+    def stale(self, now: _Made) -> set[str]:
+        gone = self.indexes - now.indexes
+        for path, versions in self.articles.items():
+            kept = now.articles.get(path, 0)
+            if kept < versions:
+                gone.update(set(article_files(path, versions)) - set(article_files(path, kept)))
+        return gone
+
+
+def _prior(state: BuildState, path: str) -> tuple[str | None, int | None]:
+    """The latest blob and removal time the build state holds for an article."""
+    row = state.db.execute(
+        "SELECT blob FROM versions WHERE path = ? ORDER BY number DESC LIMIT 1", (path,)
+    ).fetchone()
+    article = state.article(path)
+    return (row[0] if row else None, article.removed if article else None)
+
+
+def _feed_candidates(logs: list[ArticleLog]) -> dict[str, set[int]]:
+    """Changes likely to appear in the site-wide feeds, so workers render their entries
+    while the article is at hand: the latest few per source and overall."""
+    changes = sorted(
+        (
+            (ref.seq, log.path, number)
+            for log in logs
+            for number, ref in enumerate(log.versions, 1)
+            if number > 1
+        ),
+        reverse=True,
+    )
+    limit = 2 * 50
+    picked: dict[str, set[int]] = {}
+    per_source: Counter[str] = Counter()
+    for rank, (_, path, number) in enumerate(changes):
+        source = path.split("/")[1]
+        if rank < limit or per_source[source] < limit:
+            picked.setdefault(path, set()).add(number)
+        per_source[source] += 1
+    return picked
+
+
+def _load_counts(state: BuildState) -> dict[str, int]:
+    raw = state.meta("counts")
+    return {str(k): int(v) for k, v in json.loads(raw).items()} if raw else {}
+
+
+def _save_counts(state: BuildState, counts: dict[str, int]) -> None:
+    state.set_meta("counts", json.dumps(counts, sort_keys=True))
+
+
+# --- next checks ----------------------------------------------------------------------------
+
+
+def read_next_checks(archive: Archive) -> dict[str, str | None] | None:
+    """url → next check (ISO time, or "" when none is scheduled) from the state store, or
+    None when the archive has none. Read in one query, read-only: the build never creates
+    or rebuilds the store."""
+    path = archive.root / STATE_DIR / STATE_FILE
+    if not path.is_file():
+        return None
+    try:
+        db = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)
+        try:
+            rows = db.execute("SELECT url, next_check FROM articles").fetchall()
+        finally:
+            db.close()
+    except sqlite3.Error:
+        return None
+    return {url: value or "" for url, value in rows}
+
+
+# --- search ---------------------------------------------------------------------------------
+
+
+def _pagefind_available() -> bool:
+    return importlib.util.find_spec("pagefind") is not None
+
+
+def run_pagefind(out: Path, shard: str, write: Writer) -> str | None:
+    """Index one shard's article pages with pagefind into a scratch folder, then bring
+    `pagefind/<shard>/` in step with it file by file (pagefind never removes stale files
+    itself). Returns what went wrong, or None."""
+    source, month = shard.split("/")
+    glob = f"articles/{source}/{month.replace('-', '/')}/*/index.html"
+    with tempfile.TemporaryDirectory(prefix=".pagefind-", dir=out) as scratch:
+        command = [sys.executable, "-m", "pagefind", "--site", str(out), "--glob", glob]
+        command += ["--output-path", scratch, "--silent"]
+        done = subprocess.run(command, capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            message = (done.stderr or done.stdout).strip().splitlines()
+            return f"search index of {shard} failed: {message[-1] if message else done.returncode}"
+        fresh = {p.relative_to(scratch).as_posix() for p in Path(scratch).rglob("*") if p.is_file()}
+        for name in sorted(fresh):
+            write(f"pagefind/{shard}/{name}", (Path(scratch) / name).read_bytes())
+    bundle = out / "pagefind" / shard
+    stale = [
+        name
+        for name in _files_under(bundle, out)
+        if name.removeprefix(f"pagefind/{shard}/") not in fresh
+    ]
+    write.delete(stale)
+    return None
+
+
+# --- serving --------------------------------------------------------------------------------
+
+
+def serve(out: Path, host: str = "127.0.0.1", port: int = 8000) -> None:
+    """Serve the built site over plain HTTP until interrupted (search needs http)."""
+    folder = Path(out).resolve()
+    if not (folder / "index.html").is_file():
+        raise BuildError(f"{folder}: no site here (run `archiver build` first)")
+    handler = partial(_Handler, directory=str(folder))
+    server = http.server.ThreadingHTTPServer((host, port), handler)
+    with server, contextlib.suppress(KeyboardInterrupt):
+        server.serve_forever()
+
+
+class _Handler(http.server.SimpleHTTPRequestHandler):
+    extensions_map: ClassVar[dict[str, str]] = {
+        **http.server.SimpleHTTPRequestHandler.extensions_map,
+        ".atom": "application/atom+xml",
+        ".json": "application/json",
+        ".wasm": "application/wasm",
+        ".pagefind": "application/octet-stream",
+        ".js": "text/javascript",
+        ".css": "text/css",
+    }
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+__all__ = ["BuildError", "BuildReport", "build_site", "read_next_checks", "serve"]

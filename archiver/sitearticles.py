@@ -1,0 +1,406 @@
+"""One article's pages: its page, a page per version, a diff per change, the comparison
+page, its versions as JSON and its feed. The unit of work of a build, run in worker
+processes for a full build and in the builder's own process for an incremental one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from xml.etree import ElementTree
+
+from .feeds import (
+    FEED_LENGTH,
+    Entry,
+    Feed,
+    entry_content,
+    entry_id,
+    feed_id,
+    link,
+    render_feed,
+    updated,
+)
+from .sitemodel import (
+    BlobReader,
+    Captured,
+    VersionFacts,
+    VersionRef,
+    load_document,
+    output_dir,
+    summary,
+    version_facts,
+)
+from .sitepages import (
+    VersionData,
+    blocks,
+    diff_rows,
+    language,
+    later,
+    render,
+    versions_json,
+    versions_payload,
+    web_link,
+)
+from .sitestate import ArticleRow, VersionRow, stats_json
+
+_ATOM = "{http://www.w3.org/2005/Atom}"
+ARTICLE_DEPTH = 5
+# Where diff.html puts its next_change.html include: article text is escaped, so this
+# markup appears once on a diff page, in its list of links.
+_NEXT_CHANGE_BEFORE = '<li><a href="compare.html?a='
+# articles/<source>/<yyyy>/<mm>/<slug>-<id>/
+ROOT = "../" * ARTICLE_DEPTH
+
+
+@dataclass(frozen=True)
+class SiteConfig:
+    """What every page needs to know about the site as a whole."""
+
+    title: str
+    base_url: str = ""
+    search: bool = False
+
+
+@dataclass(frozen=True)
+class ArticleJob:
+    path: str
+    refs: tuple[VersionRef, ...]  # every version, oldest first
+    known: tuple[VersionRow, ...]  # rows remembered for the leading versions
+    ordinal: int
+    removed: int | None
+    wanted: frozenset[int] = frozenset()  # versions whose feed entry the builder needs
+
+
+@dataclass
+class ArticleResult:
+    article: ArticleRow
+    rows: list[VersionRow]  # the versions that are new to the build state
+    entries: dict[tuple[str, int], str] = field(default_factory=dict)
+    written: int = 0
+    unchanged: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+
+Write = Callable[[str, str | bytes], bool]
+
+
+def article_files(path: str, versions: int) -> list[str]:
+    """Every file the build makes for an article with this many versions."""
+    folder = output_dir(path)
+    assert folder is not None
+    if versions == 0:
+        return []
+    names = ["index.html", "versions.json", "feed.atom"]
+    names += [f"v{n}.html" for n in range(1, versions + 1)]
+    names += [f"diff-{n - 1}-{n}.html" for n in range(2, versions + 1)]
+    if versions > 1:
+        names.append("compare.html")
+    return [f"{folder}/{name}" for name in names]
+
+
+class ArticleRenderer:
+    """Renders whole articles; holds its own blob reader, so one per process."""
+
+    def __init__(
+        self,
+        git_dir: str,
+        site: SiteConfig,
+        out: Path,
+        write: Write,
+        next_checks: dict[str, str | None] | None,
+    ) -> None:
+        self.reader = BlobReader(git_dir)
+        self.site = site
+        self.out = out
+        self.write = write
+        self.next_checks = next_checks
+
+    def close(self) -> None:
+        self.reader.close()
+
+    def next_check(self, url: str) -> str | None:
+        """The state store's value for the article, as stored (formatted on the page)."""
+        if self.next_checks is None:
+            return None
+        return self.next_checks.get(url)
+
+    def documents(
+        self, path: str, refs: list[tuple[str, str]], warnings: list[str]
+    ) -> list[Captured]:
+        """The versions (blob, stated update date) as the site shows them."""
+        data = self.reader.read(blob for blob, _ in refs)
+        return [
+            Captured(load_document(data[blob], f"{path}@{blob[:10]}", warnings.append), updated)
+            for blob, updated in refs
+        ]
+
+    def process(self, job: ArticleJob) -> ArticleResult:
+        warnings: list[str] = []
+        documents = self.documents(job.path, [(r.blob, r.updated) for r in job.refs], warnings)
+        known = [row.facts() for row in job.known]
+        facts = version_facts(documents, known, [row.key for row in job.known])
+        rows = list(job.known)
+        for index in range(len(job.known), len(job.refs)):
+            rows.append(_version_row(job, index, facts[index], documents))
+        article = self.article_row(job, documents[-1], facts)
+        built = self.out if job.known else None  # what the last build wrote, to reuse
+        pages = _ArticlePages(self.site, article, rows, documents, built)
+        result = ArticleResult(article, rows[len(job.known) :], warnings=warnings)
+        for name, content in pages.all(start=len(job.known)):
+            changed = self.write(f"{pages.folder}/{name}", content)
+            result.written += changed
+            result.unchanged += not changed
+        result.entries = pages.entries_for(job.wanted)
+        return result
+
+    def article_row(
+        self, job: ArticleJob, latest: Captured, facts: list[VersionFacts]
+    ) -> ArticleRow:
+        return ArticleRow(
+            path=job.path,
+            source=job.path.split("/")[1],
+            ordinal=job.ordinal,
+            url=latest.document.url,
+            title=latest.document.title,
+            first_seen=job.refs[0].when,
+            last_changed=job.refs[-1].when,
+            versions=len(job.refs),
+            changes=sum(1 for f in facts[1:] if not f.minor),
+            removed=job.removed,
+            next_check=self.next_check(latest.document.url),
+        )
+
+    def main_page(self, article: ArticleRow, rows: list[VersionRow]) -> bool:
+        """Re-render only an article's own page (its next check moved)."""
+        warnings: list[str] = []
+        latest = self.documents(article.path, [(rows[-1].blob, rows[-1].updated)], warnings)[-1]
+        pages = _ArticlePages(self.site, article, rows, [latest])
+        return self.write(f"{pages.folder}/index.html", pages.main())
+
+    def entry(self, row: VersionRow, old_blob: tuple[str, str]) -> str:
+        """A feed entry's content for one change, outside a whole-article render."""
+        old, new = self.documents(row.path, [old_blob, (row.blob, row.updated)], [])
+        return entry_content(diff_rows(old, new), row.summary, row.minor, row.revert_of)
+
+
+def _version_row(
+    job: ArticleJob, index: int, facts: VersionFacts, documents: list[Captured]
+) -> VersionRow:
+    ref = job.refs[index]
+    stats = facts.stats
+    headline = bool(stats and stats.title_changed)
+    return VersionRow(
+        path=job.path,
+        number=index + 1,
+        seq=ref.seq,
+        sha=ref.sha,
+        time=ref.when,
+        blob=ref.blob,
+        updated=ref.updated,
+        source=job.path.split("/")[1],
+        title=facts.title,
+        old_title=documents[index - 1].document.title if headline else "",
+        key=facts.key,
+        stats=stats_json(stats),
+        summary=summary(facts),
+        minor=facts.minor,
+        revert_of=facts.revert_of,
+        headline=headline,
+    )
+
+
+class _ArticlePages:
+    """The pages of one article, rendered from its rows and documents."""
+
+    def __init__(
+        self,
+        site: SiteConfig,
+        article: ArticleRow,
+        rows: list[VersionRow],
+        documents: list[Captured],
+        built: Path | None = None,
+    ) -> None:
+        self.site = site
+        self.article = article
+        self.rows = rows
+        self.documents = documents
+        self.latest = documents[-1]
+        folder = output_dir(article.path)
+        assert folder is not None
+        self.folder = folder
+        self.built = built
+        self._diffs: dict[int, Any] = {}
+        self._entries: dict[int, str] = {}
+        if built is not None:
+            self.reuse_entries(built / folder / "feed.atom")
+
+    def common(self, page_title: str) -> dict[str, Any]:
+        return {
+            "site": self.site,
+            "root": ROOT,
+            "page_title": page_title,
+            "current": "",
+            "feed": "feed.atom",
+            "feed_title": f"Changes to “{self.article.title}”",
+            "article": self.article,
+        }
+
+    def all(self, start: int) -> list[tuple[str, str]]:
+        """Pages that can differ once versions after `start` exist: older version and diff
+        pages never change, except the last one's link to its successor."""
+        count = len(self.rows)
+        pages = [
+            ("index.html", self.main()),
+            ("versions.json", self.versions_json()),
+            ("feed.atom", self.feed()),
+        ]
+        if count > 1:
+            pages.append(("compare.html", self.compare()))
+        for number in range(max(1, start), count + 1):
+            pages.append((f"v{number}.html", self.version(number)))
+        for number in range(max(2, start), count + 1):
+            page = self.relinked(number) if number == start else None
+            pages.append((f"diff-{number - 1}-{number}.html", page or self.diff(number)))
+        return pages
+
+    def relinked(self, number: int) -> str | None:
+        """The diff page of what was the latest change, as the last build wrote it, given
+        its link to the change after: the only thing a new version changes on it."""
+        if self.built is None or number >= len(self.rows):
+            return None
+        try:
+            html = (self.built / self.folder / f"diff-{number - 1}-{number}.html").read_text(
+                encoding="utf-8"
+            )
+        except (OSError, UnicodeDecodeError):
+            return None
+        if html.count(_NEXT_CHANGE_BEFORE) != 1 or 'rel="next"' in html:
+            return None
+        link = render("next_change.html", new=self.rows[number - 1])
+        return html.replace(_NEXT_CHANGE_BEFORE, link + _NEXT_CHANGE_BEFORE)
+
+    def main(self) -> str:
+        article = self.article
+        return render(
+            "article.html",
+            **self.common(article.title or "Untitled article"),
+            url_link=web_link(article.url),
+            versions=list(reversed(self.rows)),
+            minor=sum(1 for r in self.rows[1:] if r.minor),
+            blocks=blocks(self.latest.document.body),
+            lang=language(self.latest.document),
+            byline=self.latest.document.byline,
+        )
+
+    def version(self, number: int) -> str:
+        row = self.rows[number - 1]
+        document = self.documents[number - 1].document
+        return render(
+            "version.html",
+            **self.common(f"Version {number}: {row.title or 'Untitled'}"),
+            row=row,
+            document=document,
+            updated=row.updated,
+            url_link=web_link(document.url),
+            has_next=number < len(self.rows),
+            blocks=blocks(document.body),
+            lang=language(document),
+        )
+
+    def diff_rows(self, number: int) -> Any:
+        if number not in self._diffs:
+            self._diffs[number] = diff_rows(self.documents[number - 2], self.documents[number - 1])
+        return self._diffs[number]
+
+    def diff(self, number: int) -> str:
+        old, new = self.rows[number - 2], self.rows[number - 1]
+        return render(
+            "diff.html",
+            **self.common(f"Changes in version {number}: {new.title or 'Untitled'}"),
+            old=old,
+            new=new,
+            later=later(new.time - old.time),
+            rows=self.diff_rows(number),
+            has_next=number < len(self.rows),
+            url=self.documents[number - 1].document.url,
+            url_link=web_link(self.documents[number - 1].document.url),
+        )
+
+    def payload(self) -> dict[str, Any]:
+        data = [
+            VersionData(row.number, row.time, document)
+            for row, document in zip(self.rows, self.documents, strict=True)
+        ]
+        return versions_payload(self.article.url, data)
+
+    def versions_json(self) -> str:
+        return versions_json(self.payload())
+
+    def compare(self) -> str:
+        return render(
+            "compare.html",
+            **self.common(f"Compare versions: {self.article.title or 'Untitled'}"),
+            versions=self.rows,
+            data=self.payload(),
+        )
+
+    def reuse_entries(self, feed: Path) -> None:
+        """Take the entries of older changes from the feed the last build wrote: they are
+        what rendering them again would give, and an incremental build should not redo a
+        diff per change of every article it touches."""
+        try:
+            root = ElementTree.fromstring(feed.read_bytes())
+        except (OSError, ElementTree.ParseError):
+            return
+        numbers = {entry_id(row.sha, self.folder): row.number for row in self.rows}
+        for entry in root.iterfind(f"{_ATOM}entry"):
+            number = numbers.get(entry.findtext(f"{_ATOM}id") or "")
+            content = entry.findtext(f"{_ATOM}content")
+            if number is not None and content is not None:
+                self._entries.setdefault(number, content)
+
+    def entry_html(self, number: int) -> str:
+        if number not in self._entries:
+            row = self.rows[number - 1]
+            self._entries[number] = entry_content(
+                self.diff_rows(number), row.summary, row.minor, row.revert_of
+            )
+        return self._entries[number]
+
+    def feed(self) -> str:
+        changes = [row for row in self.rows[1:] if not row.minor][-FEED_LENGTH:]
+        base = self.site.base_url
+        entries = [
+            Entry(
+                id=entry_id(row.sha, self.folder),
+                title=f"{row.title or 'Untitled'} (version {row.number})",
+                updated=updated([row.time], row.time),
+                href=link(
+                    base, self.folder, f"{self.folder}/diff-{row.number - 1}-{row.number}.html"
+                ),
+                author=row.source,
+                summary=row.summary,
+                content=self.entry_html(row.number),
+            )
+            for row in reversed(changes)
+        ]
+        feed = Feed(
+            id=feed_id("article", self.folder.rsplit("-", 1)[-1]),
+            title=f"{self.site.title}: changes to “{self.article.title or 'Untitled'}”",
+            updated=updated([r.time for r in changes], self.rows[0].time),
+            author=self.site.title,
+            self_href=link(base, self.folder, f"{self.folder}/feed.atom"),
+            alternate=link(base, self.folder, f"{self.folder}/index.html"),
+            entries=entries,
+        )
+        return render_feed(feed)
+
+    def entries_for(self, wanted: frozenset[int]) -> dict[tuple[str, int], str]:
+        """Feed entry contents the builder asked for (changes in its site-wide feeds)."""
+        return {
+            (self.article.path, n): self.entry_html(n)
+            for n in sorted(wanted)
+            if 2 <= n <= len(self.rows) and not self.rows[n - 1].minor
+        }

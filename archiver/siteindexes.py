@@ -1,0 +1,365 @@
+"""The site's indexes and site-wide feeds, rendered from the build state alone.
+
+Lists are cut into pages counted from the oldest item, so a page, once full, never changes:
+an incremental build rewrites only the newest pages of a list (and, for article lists, the
+pages holding articles that changed).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from itertools import islice
+from typing import Any
+
+from .feeds import FEED_LENGTH, Entry, Feed, entry_id, feed_id, link, render_feed, updated
+from .sitearticles import SiteConfig
+from .sitemodel import output_dir
+from .sitepages import PAGE_SIZE, ArticleItem, ChangeItem, Pager, render
+from .sitestate import ArticleRow, BuildState, VersionRow
+
+MOST_CHANGED = 100
+HOME_CHANGES = 10
+
+Write = Callable[[str, str | bytes], bool]
+EntryFor = Callable[[VersionRow], str]
+
+
+def chunks(count: int) -> int:
+    return (count + PAGE_SIZE - 1) // PAGE_SIZE
+
+
+def change_item(row: VersionRow) -> ChangeItem:
+    folder = output_dir(row.path)
+    assert folder is not None
+    return ChangeItem(
+        dir=folder,
+        source=row.source,
+        number=row.number,
+        time=row.time,
+        title=row.title,
+        summary=row.summary,
+        minor=row.minor,
+        revert_of=row.revert_of,
+        old_title=row.old_title,
+    )
+
+
+def article_item(row: ArticleRow) -> ArticleItem:
+    folder = output_dir(row.path)
+    assert folder is not None
+    return ArticleItem(
+        dir=folder,
+        source=row.source,
+        title=row.title,
+        versions=row.versions,
+        changes=row.changes,
+        last_changed=row.last_changed,
+        removed=row.removed,
+    )
+
+
+@dataclass(frozen=True)
+class ChangeList:
+    """A list of changes: all, headline changes, or one source's."""
+
+    folder: str  # where its pages live, from the site root
+    heading: str
+    intro: str
+    source: str | None = None
+    headlines: bool = False
+    front: str = "index.html"  # the page with the latest changes
+    page_prefix: str = "page-"
+
+    def page(self, number: int) -> str:
+        return f"{self.page_prefix}{number}.html"
+
+    def files(self, count: int) -> list[str]:
+        names = [self.front] + [self.page(k) for k in range(1, chunks(count) + 1)]
+        return [f"{self.folder}/{name}" for name in names]
+
+
+@dataclass
+class Dirty:
+    """What an incremental build must re-render: None everywhere means everything."""
+
+    counts: dict[str, int] = field(default_factory=dict)  # list counts at the last build
+    sources: set[str] = field(default_factory=set)  # sources with changed articles
+    article_pages: dict[str, set[int]] = field(default_factory=dict)  # source → list pages
+    everything: bool = False
+
+
+class IndexRenderer:
+    def __init__(self, state: BuildState, site: SiteConfig, write: Write) -> None:
+        self.state = state
+        self.site = site
+        self.write = write
+
+    def common(self, folder: str, title: str, current: str = "") -> dict[str, Any]:
+        depth = folder.count("/") + 1 if folder else 0
+        return {
+            "site": self.site,
+            "root": "../" * depth,
+            "page_title": title,
+            "current": current,
+            "feed": "../" * depth + "feed.atom",
+            "feed_title": f"{self.site.title}: all changes",
+        }
+
+    # -- lists of changes
+
+    def lists(self) -> list[ChangeList]:
+        found = [
+            ChangeList("changes", "Recent changes", "Every change recorded, newest first."),
+            ChangeList(
+                "headlines",
+                "Headline changes",
+                "Changes that rewrote an article's headline, newest first.",
+                headlines=True,
+            ),
+        ]
+        for source in self.state.sources():
+            found.append(
+                ChangeList(
+                    f"sources/{source}",
+                    f"Changes in {source}",
+                    f"Every change recorded in articles from {source}, newest first.",
+                    source=source,
+                    page_prefix="changes-",
+                )
+            )
+        return found
+
+    def list_counts(self) -> dict[str, int]:
+        return {
+            lst.folder: self.state.change_count(lst.source, lst.headlines) for lst in self.lists()
+        }
+
+    def render_lists(self, dirty: Dirty) -> dict[str, int]:
+        counts = self.list_counts()
+        for lst in self.lists():
+            count = counts[lst.folder]
+            before = dirty.counts.get(lst.folder, 0)
+            if dirty.everything or count != before or lst.source in dirty.sources:
+                self.change_list(lst, count, 1 if dirty.everything else max(1, chunks(before)))
+        return counts
+
+    def change_list(self, lst: ChangeList, count: int, first_page: int) -> None:
+        total = chunks(count)
+        latest = [
+            change_item(r) for r in self.state.last_changes(PAGE_SIZE, lst.source, lst.headlines)
+        ]
+        older = lst.page(chunks(count - PAGE_SIZE)) if count > PAGE_SIZE else ""
+        if lst.source is None:
+            self.write(
+                f"{lst.folder}/{lst.front}",
+                render(
+                    "changes.html",
+                    **self.common(lst.folder, lst.heading, lst.folder),
+                    heading=lst.heading,
+                    intro=lst.intro,
+                    items=latest,
+                    headlines=lst.headlines,
+                    pager=Pager(older=older),
+                ),
+            )
+        else:
+            self.source_front(lst.source, count, latest, older)
+        stream = self.state.changes((first_page - 1) * PAGE_SIZE, lst.source, lst.headlines)
+        for number in range(first_page, total + 1):
+            rows = list(islice(stream, PAGE_SIZE))
+            pager = Pager(
+                newer=lst.page(number + 1) if number < total else lst.front,
+                older=lst.page(number - 1) if number > 1 else "",
+                latest=lst.front,
+            )
+            self.write(
+                f"{lst.folder}/{lst.page(number)}",
+                render(
+                    "changes.html",
+                    **self.common(lst.folder, f"{lst.heading}, page {number}"),
+                    heading=f"{lst.heading}, page {number}",
+                    intro=lst.intro,
+                    items=[change_item(r) for r in reversed(rows)],
+                    headlines=lst.headlines,
+                    pager=pager,
+                ),
+            )
+
+    def source_front(self, source: str, count: int, latest: list[ChangeItem], older: str) -> None:
+        folder = f"sources/{source}"
+        articles = self.state.article_counts().get(source, 0)
+        self.write(
+            f"{folder}/index.html",
+            render(
+                "source.html",
+                **{
+                    **self.common(folder, source),
+                    "feed": "feed.atom",
+                    "feed_title": f"{self.site.title}: changes in {source}",
+                },
+                source=source,
+                articles=articles,
+                changes=count,
+                items=latest,
+                articles_page=f"articles-{max(1, chunks(articles))}.html",
+                pager=Pager(older=older),
+            ),
+        )
+
+    # -- lists of articles
+
+    def article_lists(self, dirty: Dirty) -> None:
+        for source, count in sorted(self.state.article_counts().items()):
+            total = chunks(count)
+            if dirty.everything:
+                pages: Iterable[int] = range(1, total + 1)
+            else:
+                before = chunks(dirty.counts.get(f"articles:{source}", 0))
+                pages = sorted(
+                    set(dirty.article_pages.get(source, ())) | set(range(max(1, before), total + 1))
+                )
+            for number in pages:
+                self.article_page(source, number, total)
+
+    def article_page(self, source: str, number: int, total: int) -> None:
+        folder = f"sources/{source}"
+        rows = self.state.source_articles(source, (number - 1) * PAGE_SIZE, PAGE_SIZE)
+        pager = Pager(
+            newer=f"articles-{number + 1}.html" if number < total else "",
+            older=f"articles-{number - 1}.html" if number > 1 else "",
+            latest=f"articles-{total}.html",
+        )
+        self.write(
+            f"{folder}/articles-{number}.html",
+            render(
+                "articles.html",
+                **self.common(folder, f"Articles from {source}, page {number}"),
+                heading=f"Articles from {source}, page {number}",
+                intro=f"Articles from {source} in the order they were first seen, newest first.",
+                items=[article_item(r) for r in reversed(rows)],
+                ranked=False,
+                pager=pager,
+            ),
+        )
+
+    def article_counts(self) -> dict[str, int]:
+        return {f"articles:{s}": n for s, n in self.state.article_counts().items()}
+
+    # -- single pages
+
+    def most_changed(self) -> None:
+        rows = self.state.most_changed(MOST_CHANGED)
+        self.write(
+            "most-changed/index.html",
+            render(
+                "articles.html",
+                **self.common("most-changed", "Most changed articles", "most-changed"),
+                heading="Most changed articles",
+                intro=f"The {MOST_CHANGED} articles with the most changes, not counting minor "
+                "ones (punctuation, spacing or letter case only).",
+                items=[article_item(r) for r in rows],
+                ranked=True,
+                pager=Pager(),
+            ),
+        )
+
+    def sources_page(self, counts: dict[str, int]) -> None:
+        articles = self.state.article_counts()
+        sources = [
+            (name, articles.get(name, 0), counts.get(f"sources/{name}", 0))
+            for name in self.state.sources()
+        ]
+        self.write(
+            "sources/index.html",
+            render(
+                "sources.html",
+                **self.common("sources", "Sources", "sources"),
+                sources=sources,
+            ),
+        )
+
+    def home(self, counts: dict[str, int]) -> None:
+        articles, versions = self.state.totals()
+        self.write(
+            "index.html",
+            render(
+                "home.html",
+                **self.common("", self.site.title, "home"),
+                articles=articles,
+                versions=versions,
+                changes=counts.get("changes", 0),
+                headlines=counts.get("headlines", 0),
+                sources=len(self.state.sources()),
+                items=[change_item(r) for r in self.state.last_changes(HOME_CHANGES)],
+            ),
+        )
+
+    def search_page(self) -> None:
+        self.write(
+            "search/index.html",
+            render(
+                "search.html",
+                **self.common("search", "Search", "search"),
+                bundles=[f"pagefind/{shard}/" for shard in self.state.shards()],
+            ),
+        )
+
+    # -- site-wide feeds
+
+    def feed_rows(self, source: str | None) -> list[VersionRow]:
+        return self.state.last_changes(FEED_LENGTH, source, major=True)
+
+    def feed(self, source: str | None, rows: list[VersionRow], entry_for: EntryFor) -> None:
+        folder = "" if source is None else f"sources/{source}"
+        base = self.site.base_url
+        entries = []
+        for row in rows:
+            article = output_dir(row.path)
+            assert article is not None
+            entries.append(
+                Entry(
+                    id=entry_id(row.sha, article),
+                    title=f"{row.title or 'Untitled'} (version {row.number})",
+                    updated=updated([row.time], row.time),
+                    href=link(base, folder, f"{article}/diff-{row.number - 1}-{row.number}.html"),
+                    author=row.source,
+                    summary=row.summary,
+                    content=entry_for(row),
+                )
+            )
+        name = "feed.atom" if source is None else f"{folder}/feed.atom"
+        title = "all changes" if source is None else f"changes in {source}"
+        feed = Feed(
+            id=feed_id("all") if source is None else feed_id("source", source),
+            title=f"{self.site.title}: {title}",
+            updated=updated([r.time for r in rows], self.latest_time()),
+            author=self.site.title,
+            self_href=link(base, folder, name),
+            alternate=link(
+                base, folder, "index.html" if source is None else f"{folder}/index.html"
+            ),
+            entries=entries,
+        )
+        self.write(name, render_feed(feed))
+
+    def latest_time(self) -> int:
+        rows = self.state.db.execute("SELECT max(time) FROM versions").fetchone()
+        return int(rows[0] or 0)
+
+    def files(self, counts: dict[str, int]) -> list[str]:
+        """Every index file the build makes, given the list counts it made them for."""
+        names = [
+            "index.html",
+            "feed.atom",
+            "sources/index.html",
+            "most-changed/index.html",
+            "search/index.html",
+        ]
+        for lst in self.lists():
+            names += lst.files(counts.get(lst.folder, 0))
+            if lst.source is not None:
+                names.append(f"{lst.folder}/feed.atom")
+                articles = counts.get(f"articles:{lst.source}", 0)
+                names += [f"{lst.folder}/articles-{k}.html" for k in range(1, chunks(articles) + 1)]
+        return names

@@ -1,0 +1,339 @@
+"""The site's model of the archive: article histories from one pass over git, the text of
+versions read in bulk, and what changed between consecutive versions.
+
+Everything here is a pure function of git objects, so a full build and an incremental one
+that reach the same commit compute the same facts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import subprocess
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+
+import git
+
+from .compare import ChangeStats, Version, describe, is_minor
+from .compare import paragraphs as split_paragraphs
+from .document import Document, parse_document
+from .errors import ArchiverError
+from .history import iter_commits
+
+# The only archive paths the site turns into pages; anything else in articles/ is refused.
+ARTICLE_PATH = re.compile(
+    r"articles/(?P<source>[a-z0-9][a-z0-9_-]{0,39})/(?P<year>[0-9]{4})/(?P<month>0[1-9]|1[0-2])"
+    r"/(?P<name>[a-z0-9][a-z0-9-]{0,100})\.md"
+)
+
+# Past these sizes a text is compared as one opaque unit: difflib's matcher turns cubic on
+# long or repetitive texts, and a hostile page must not stall a build.
+_WORD = re.compile(r"\w+")
+
+Warn = Callable[[str], None]
+
+
+def output_dir(path: str) -> str | None:
+    """`articles/<source>/<yyyy>/<mm>/<slug>-<id>.md` → the folder of its pages, or None."""
+    match = ARTICLE_PATH.fullmatch(path)
+    if match is None:
+        return None
+    return path[: -len(".md")]
+
+
+def source_of(path: str) -> str:
+    return path.split("/", 2)[1]
+
+
+def shard_of(path: str) -> str:
+    """The search shard of an article: its source and month, `<source>/<yyyy>-<mm>`."""
+    _, source, year, month, _ = path.split("/", 4)
+    return f"{source}/{year}-{month}"
+
+
+# --- history ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class VersionRef:
+    """Where one version of an article lives in git."""
+
+    seq: int  # position of its commit in first-parent history, counting from 1
+    sha: str
+    when: int  # commit time, unix seconds
+    blob: str
+    updated: str = ""  # the modification date the page stated (a commit trailer)
+
+
+@dataclass(slots=True)
+class ArticleLog:
+    """The versions of one article found in a stretch of history."""
+
+    path: str
+    base_blob: str | None = None  # the latest blob before this stretch
+    versions: list[VersionRef] = field(default_factory=list)
+    removed: int | None = None  # when the article was recorded as gone, if it still is
+
+    @property
+    def source(self) -> str:
+        return source_of(self.path)
+
+
+@dataclass
+class History:
+    """Article logs by path, for the commits after `since` up to `head`."""
+
+    head: str
+    commits: int
+    articles: dict[str, ArticleLog]
+
+
+Prior = Callable[[str], tuple[str | None, int | None]]
+
+
+def read_history(
+    repo: git.Repo, since: str | None, first_seq: int, prior: Prior, warn: Warn
+) -> History:
+    """One `git log` pass over the commits after `since`. `prior` tells, for an article
+    the previous build knew, its latest blob and removal time, so that a commit rewriting
+    identical bytes is no new version and a removal keeps its first date."""
+    head = repo.head.commit.hexsha
+    articles: dict[str, ArticleLog] = {}
+    seq = first_seq
+    refused: set[str] = set()
+    for commit in iter_commits(repo, since=since):
+        seq += 1
+        when = int(commit.when.timestamp())
+        removal = commit.trailers.get("Archiver-Event") == "removed"
+        updated = printable(commit.trailers.get("Archiver-Page-Updated", ""))
+        for change in commit.changes:
+            if not change.path.startswith("articles/"):
+                continue
+            if output_dir(change.path) is None:
+                if change.path not in refused:
+                    refused.add(change.path)
+                    warn(f"{change.path}: not an article path the site accepts; skipped")
+                continue
+            log = articles.get(change.path)
+            if log is None:
+                base_blob, removed = prior(change.path)
+                log = articles[change.path] = ArticleLog(change.path, base_blob, removed=removed)
+            ref = VersionRef(seq, commit.sha, when, change.new_blob or "", updated)
+            _apply(log, change.new_blob, ref, removal)
+    return History(head=head, commits=seq - first_seq, articles=articles)
+
+
+def _apply(log: ArticleLog, blob: str | None, ref: VersionRef, removal: bool) -> None:
+    if blob is None or removal:
+        if log.removed is None:
+            log.removed = ref.when
+    else:
+        log.removed = None
+    if blob is None:
+        return
+    previous = log.versions[-1].blob if log.versions else log.base_blob
+    if blob != previous:
+        log.versions.append(ref)
+
+
+def is_ancestor(repo: git.Repo, older: str, newer: str) -> bool:
+    try:
+        repo.git.merge_base("--is-ancestor", older, newer)
+    except git.GitCommandError:
+        return False
+    return True
+
+
+def head_sha(repo: git.Repo) -> str | None:
+    try:
+        return repo.head.commit.hexsha
+    except ValueError:  # a repository with no commits yet
+        return None
+
+
+# --- blobs ----------------------------------------------------------------------------------
+
+
+class BlobReader:
+    """Blobs in bulk through one `git cat-file --batch` process."""
+
+    # Requests per round trip: small enough that git's stdin pipe never fills while we wait.
+    BATCH = 256
+
+    def __init__(self, git_dir: str) -> None:
+        self._process = subprocess.Popen(
+            ["git", "--git-dir", git_dir, "cat-file", "--batch"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+        )
+
+    def read(self, shas: Iterable[str]) -> dict[str, bytes]:
+        wanted = list(dict.fromkeys(shas))
+        found: dict[str, bytes] = {}
+        for start in range(0, len(wanted), self.BATCH):
+            chunk = wanted[start : start + self.BATCH]
+            self._request(chunk)
+            for sha in chunk:
+                found[sha] = self._answer(sha)
+        return found
+
+    def _request(self, shas: list[str]) -> None:
+        assert self._process.stdin is not None
+        self._process.stdin.write("".join(f"{sha}\n" for sha in shas).encode("ascii"))
+        self._process.stdin.flush()
+
+    def _answer(self, sha: str) -> bytes:
+        assert self._process.stdout is not None
+        header = self._process.stdout.readline().split()
+        if len(header) != 3:
+            raise ArchiverError(f"blob {sha}: missing from the repository")
+        data = self._process.stdout.read(int(header[2]) + 1)
+        return data[:-1]
+
+    def close(self) -> None:
+        if self._process.stdin:
+            self._process.stdin.close()
+        self._process.wait()
+
+    def __enter__(self) -> BlobReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+@dataclass(frozen=True)
+class Captured:
+    """A version as the site shows it: the stored document, and the modification date the
+    page stated when it was captured (kept in the commit, not the document)."""
+
+    document: Document
+    updated: str = ""
+
+
+def load_document(data: bytes, where: str, warn: Warn) -> Document:
+    """A stored version, with text any page can hold; an unreadable one stays a (blank)
+    version so numbering holds."""
+    try:
+        document = parse_document(data.decode("utf-8", errors="replace"), where)
+    except ArchiverError as err:
+        warn(f"{err}; shown as an empty version")
+        return Document(url="", source="", title="(unreadable version)", body="")
+    return printable_document(document)
+
+
+# Code points HTML and XML 1.0 forbid in text, which an article's text can carry, and the
+# carriage return, which XML parsers rewrite (feeds are read back by incremental builds).
+_FORBIDDEN = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+
+
+def printable(text: str) -> str:
+    if not _FORBIDDEN.search(text):
+        return text
+    return _FORBIDDEN.sub(lambda m: " " if m.group() == "\r" else "", text)
+
+
+def printable_document(document: Document) -> Document:
+    """The document with every text field printable (checked once here, not per page)."""
+    changes: dict[str, object] = {}
+    for name, value in document.__dict__.items():
+        if isinstance(value, str) and printable(value) != value:
+            changes[name] = printable(value)
+    if any(printable(a) != a for a in document.authors):
+        changes["authors"] = tuple(printable(a) for a in document.authors)
+    return replace(document, **changes) if changes else document
+
+
+# --- comparison -----------------------------------------------------------------------------
+
+
+def date_line(captured: Captured) -> str:
+    parts = []
+    if captured.document.published:
+        parts.append(f"published {captured.document.published}")
+    if captured.updated:
+        parts.append(f"updated {captured.updated}")
+    return ", ".join(parts)
+
+
+def as_version(captured: Captured) -> Version:
+    document = captured.document
+    return Version(
+        title=document.title,
+        body=split_paragraphs(document.body),
+        byline=document.byline,
+        date=date_line(captured),
+    )
+
+
+def content_key(captured: Captured) -> str:
+    """Equal for versions a reader sees as the same (title, byline and text, as
+    Document.same_reading): what a revert returns to."""
+    document = captured.document
+    text = "\x1f".join((document.title, document.byline, document.body))
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class VersionFacts:
+    """What the site says about one version: its change from the version before."""
+
+    number: int
+    title: str
+    key: str
+    stats: ChangeStats | None = None  # None for the first version
+    minor: bool = False
+    revert_of: int | None = None
+
+
+def version_facts(
+    documents: list[Captured], known: list[VersionFacts], keys: list[str]
+) -> list[VersionFacts]:
+    """Facts for every version. `known` holds facts already computed for the leading
+    versions, `keys` their content keys (enough to recognise a revert)."""
+    facts = list(known)
+    keys = list(keys)
+    for index in range(len(known), len(documents)):
+        document = documents[index]
+        key = content_key(document)
+        if index == 0:
+            facts.append(VersionFacts(1, document.document.title, key))
+        else:
+            facts.append(_change_facts(documents[index - 1], document, index + 1, key, keys))
+        keys.append(key)
+    return facts
+
+
+def _change_facts(
+    old: Captured, new: Captured, number: int, key: str, keys: list[str]
+) -> VersionFacts:
+    a, b = as_version(old), as_version(new)
+    stats = describe(a, b)
+    minor = stats.is_empty or is_minor(a, b)
+    # A return to a version before the previous one: flip-flops are news, not fresh edits.
+    revert_of = next((k + 1 for k in range(len(keys) - 2, -1, -1) if keys[k] == key), None)
+    return VersionFacts(number, new.document.title, key, stats, minor, revert_of)
+
+
+def summary(facts: VersionFacts) -> str:
+    """One line on what a change did, e.g. "headline changed; 2 sentences added; +120/−4"."""
+    stats = facts.stats
+    if stats is None:
+        return "first version"
+    flags = (("headline", stats.title_changed), ("byline", stats.byline_changed))
+    parts = [f"{name} changed" for name, flag in (*flags, ("date", stats.date_changed)) if flag]
+    for count, verb in (
+        (stats.sentences_added, "added"),
+        (stats.sentences_removed, "removed"),
+        (stats.sentences_edited, "edited"),
+        (stats.sentences_moved, "moved"),
+    ):
+        if count:
+            parts.append(f"{count} sentence{'s' if count != 1 else ''} {verb}")
+    moved_text = stats.chars_added or stats.chars_removed or stats.sentences_moved
+    if stats.body_changed and not moved_text:
+        parts.append("paragraphs re-split")
+    if stats.chars_added or stats.chars_removed:
+        parts.append(f"+{stats.chars_added}/−{stats.chars_removed} characters")
+    return "; ".join(parts) or "no change in the text"

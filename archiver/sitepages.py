@@ -1,0 +1,356 @@
+"""What the site's pages show, as plain data for the templates, and the templates themselves.
+
+Article text reaches HTML only through Jinja2's autoescape: this module hands the templates
+strings and spans, never markup.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import cache
+from importlib import resources
+from typing import Any
+from urllib.parse import urlsplit
+
+import jinja2
+
+from .compare import Row, Span, align, word_diff
+from .document import Document
+from .sitemodel import Captured, as_version, date_line
+
+PAGE_SIZE = 50
+ASSETS = ("site.css", "site.js")
+
+_HEADING = re.compile(r"^(#{1,6}) +")
+_ORDERED = re.compile(r"^(\d{1,9})\. +")
+_LANGUAGE = re.compile(r"[a-z]{2,3}(-[a-z0-9]{1,8})*")
+
+
+# --- environment --------------------------------------------------------------------------
+
+
+@cache
+def environment() -> jinja2.Environment:
+    """Templates compiled once per process (forked workers inherit them)."""
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("archiver.templates", "."),
+        autoescape=jinja2.select_autoescape(["html", "xml"], default=True),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        auto_reload=False,
+    )
+    env.globals.update(
+        when_text=format_time, iso=iso_time, plural=plural, next_check_text=next_check_text
+    )
+    for name in env.list_templates(extensions=["html", "xml"]):
+        env.get_template(name)
+    return env
+
+
+def render(template: str, **context: Any) -> str:
+    return environment().get_template(template).render(**context)
+
+
+def asset_bytes(name: str) -> bytes:
+    return resources.files("archiver.templates").joinpath(name).read_bytes()
+
+
+# The modules whose code decides what a page says, besides the templates.
+_PAGE_CODE = (
+    "compare",
+    "document",
+    "feeds",
+    "site",
+    "sitearticles",
+    "siteindexes",
+    "sitemodel",
+    "sitepages",
+    "sitestate",
+)
+
+
+def templates_fingerprint() -> str:
+    """Changes whenever a template, an asset or the code that fills them does: pages an
+    older build wrote are then stale everywhere, and the next build is a full one."""
+    digest = hashlib.sha256()
+    folder = resources.files("archiver.templates")
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if entry.is_file() and entry.name.endswith((".html", ".xml", ".css", ".js")):
+            digest.update(entry.name.encode() + b"\0" + entry.read_bytes())
+    package = resources.files("archiver")
+    for name in _PAGE_CODE:
+        digest.update(name.encode() + b"\0" + package.joinpath(f"{name}.py").read_bytes())
+    return digest.hexdigest()[:16]
+
+
+# --- formatting -----------------------------------------------------------------------------
+
+
+def format_time(seconds: int | None) -> str:
+    if seconds is None:
+        return ""
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def iso_time(seconds: int) -> str:
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def next_check_text(value: str | None) -> str | None:
+    """The state store's next check as shown: None when the store does not know it."""
+    if value is None:
+        return None
+    if value == "":
+        return "none scheduled"
+    try:
+        when = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return when.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def later(seconds: int) -> str:
+    """How long after the previous version, as a reader would say it."""
+    minutes = seconds // 60
+    if minutes < 1:
+        return "moments later"
+    if minutes < 60:
+        return f"{plural(minutes, 'minute')} later"
+    hours = round(seconds / 3600)
+    if hours < 48:
+        return f"about {plural(hours, 'hour')} later"
+    return f"about {plural(round(seconds / 86400), 'day')} later"
+
+
+def web_link(url: str) -> bool:
+    """Only plain http(s) addresses become links; anything else is shown as text."""
+    if any(ch.isspace() or ord(ch) < 32 for ch in url):
+        return False
+    parts = urlsplit(url)
+    return parts.scheme in ("http", "https") and bool(parts.netloc)
+
+
+def language(document: Document) -> str:
+    lang = (document.language or "").lower()
+    return lang if _LANGUAGE.fullmatch(lang) else ""
+
+
+# --- the article body as blocks -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Block:
+    """One block of the body: kind is h3…h6, p, quote, ul or ol (lists carry items)."""
+
+    kind: str
+    text: str = ""
+    items: tuple[str, ...] = ()
+    start: int = 1
+
+
+def blocks(body: str) -> list[Block]:
+    """Normalized markdown → blocks; consecutive list items share one list."""
+    out: list[Block] = []
+    for raw in body.replace("\r\n", "\n").split("\n\n"):
+        text = raw.strip()
+        if not text:
+            continue
+        kind, rest, number = _classify(text)
+        if kind in ("ul", "ol"):
+            previous = out[-1] if out else None
+            if previous is not None and previous.kind == kind:
+                out[-1] = Block(kind, items=(*previous.items, rest), start=previous.start)
+            else:
+                out.append(Block(kind, items=(rest,), start=number))
+        else:
+            out.append(Block(kind, rest))
+    return out
+
+
+def _classify(text: str) -> tuple[str, str, int]:
+    if match := _HEADING.match(text):
+        # The page's h1 is the title and its sections use h2: body headings start at h3.
+        return f"h{min(6, len(match.group(1)) + 1)}", text[match.end() :], 1
+    if text.startswith("- "):
+        return "ul", text[2:], 1
+    if match := _ORDERED.match(text):
+        return "ol", text[match.end() :], int(match.group(1))
+    if text.startswith("> "):
+        return "quote", text[2:], 1
+    return "p", " ".join(text.split("\n")), 1
+
+
+# --- diffs ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One side of a row: spans (equal plus delete on the old side, insert on the new)."""
+
+    spans: tuple[Span, ...] = ()
+    style: str = "p"  # p, h, li, quote: how the block reads
+    number: int | None = None  # paragraph number, 1-based
+    note: str = ""
+    muted: bool = False
+
+
+@dataclass(frozen=True)
+class DiffRow:
+    kind: str  # field, same, changed, removed, added, moved, moved-away
+    label: str = ""  # for field rows: Headline, Byline, Date
+    old: Cell | None = None
+    new: Cell | None = None
+    inline: tuple[Span, ...] = ()
+    note: str = ""
+
+
+_PREFIXES = (("## ", "h"), ("- ", "li"), ("> ", "quote"))
+
+
+def _style(old: str, new: str) -> tuple[str, str, str]:
+    """Strip a block marker both sides share, so only the words are compared and shown."""
+    for prefix, style in _PREFIXES:
+        if (not old or old.startswith(prefix)) and (not new or new.startswith(prefix)):
+            return style, old.removeprefix(prefix), new.removeprefix(prefix)
+    if _HEADING.match(old or new):
+        return "h", old, new
+    return "p", old, new
+
+
+def _side(spans_: Sequence[Span], keep: str) -> tuple[Span, ...]:
+    return tuple(s for s in spans_ if s.op in ("equal", keep))
+
+
+def field_row(label: str, old: str, new: str) -> DiffRow:
+    diff = tuple(word_diff(old, new))
+    return DiffRow(
+        "field" if old != new else "same",
+        label=label,
+        old=Cell(_side(diff, "delete"), "field"),
+        new=Cell(_side(diff, "insert"), "field"),
+        inline=diff,
+    )
+
+
+def diff_rows(old: Captured, new: Captured) -> list[DiffRow]:
+    """The side-by-side rows: title first, byline and date when changed, then paragraphs."""
+    a, b = as_version(old), as_version(new)
+    out = [field_row("Headline", a.title, b.title)]
+    if a.byline != b.byline:
+        out.append(field_row("Byline", a.byline, b.byline))
+    if date_line(old) != date_line(new):
+        out.append(field_row("Date", a.date, b.date))
+    aligned = align(a.body, b.body)
+    new_position = {r.moved_from: n for n, r in enumerate(aligned) if r.kind == "moved"}
+    for n, row in enumerate(aligned):
+        out.append(_paragraph_row(row, new_position.get(row.old_index, n) > n))
+    return out
+
+
+def _paragraph_row(row: Row, moves_down: bool) -> DiffRow:
+    style, old_text, new_text = _style(row.old_text, row.new_text)
+    old_no = None if row.old_index is None else row.old_index + 1
+    new_no = None if row.new_index is None else row.new_index + 1
+    if row.kind == "moved-away":
+        assert row.moved_to is not None
+        note = f"moved {'down' if moves_down else 'up'} to ¶{row.moved_to + 1}"
+        cell = Cell((Span("equal", old_text),), style, old_no, note, muted=True)
+        return DiffRow(row.kind, old=cell, note=f"¶{old_no} {note}")
+    diff = tuple(word_diff(old_text, new_text))
+    old_cell = Cell(_side(diff, "delete"), style, old_no) if old_text else None
+    new_cell = Cell(_side(diff, "insert"), style, new_no) if new_text else None
+    if row.kind == "moved":
+        note = f"moved from ¶{old_no}"
+        same = old_text == new_text
+        old_cell = (
+            Cell((), style, old_no, note) if same else Cell(old_cell.spans, style, None, note)
+        )  # type: ignore[union-attr]
+        new_cell = Cell(new_cell.spans, style, new_no, note)  # type: ignore[union-attr]
+        return DiffRow(row.kind, old=old_cell, new=new_cell, inline=diff, note=note)
+    return DiffRow(row.kind, old=old_cell, new=new_cell, inline=diff)
+
+
+def changed_only(diff: list[DiffRow]) -> list[DiffRow]:
+    """The rows worth a feed entry: everything but unchanged paragraphs."""
+    return [row for row in diff if row.kind != "same"]
+
+
+# --- client-side comparison data ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class VersionData:
+    number: int
+    time: int
+    captured: Captured
+
+    def as_json(self) -> dict[str, Any]:
+        version = as_version(self.captured)
+        return {
+            "number": self.number,
+            "time": iso_time(self.time),
+            "title": version.title,
+            "byline": version.byline,
+            "date": version.date,
+            "paragraphs": version.body,
+        }
+
+
+def versions_payload(url: str, versions: Sequence[VersionData]) -> dict[str, Any]:
+    return {"url": url, "versions": [v.as_json() for v in versions]}
+
+
+def versions_json(payload: dict[str, Any]) -> str:
+    return json.dumps(payload, ensure_ascii=False, sort_keys=True, indent=None) + "\n"
+
+
+# --- list rows ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChangeItem:
+    """One change in a list of changes: what it was, in which article, when."""
+
+    dir: str  # the article's output folder
+    source: str
+    number: int
+    time: int
+    title: str
+    summary: str
+    minor: bool
+    revert_of: int | None
+    old_title: str = ""
+
+    @property
+    def diff_href(self) -> str:
+        return f"{self.dir}/diff-{self.number - 1}-{self.number}.html"
+
+
+@dataclass(frozen=True)
+class ArticleItem:
+    dir: str
+    source: str
+    title: str
+    versions: int
+    changes: int  # changes that are not minor
+    last_changed: int
+    removed: int | None = None
+
+
+@dataclass(frozen=True)
+class Pager:
+    """Links of a page in a chunked list: chunks count from the oldest, so old ones stay put."""
+
+    newer: str = ""
+    older: str = ""
+    latest: str = ""

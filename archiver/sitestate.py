@@ -1,0 +1,325 @@
+"""What a site build remembers for the next one, in `OUT/.archiver-build.db` (SQLite).
+
+The commit it built, and per article and per version the facts that indexes, feeds and
+article pages are rendered from, so an incremental build reads only the commits since and
+queries the rest instead of re-reading every blob. Deleting the file forces a full build.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from collections.abc import Iterable, Iterator
+from dataclasses import astuple, dataclass, fields
+from pathlib import Path
+
+from .compare import ChangeStats
+from .sitemodel import VersionFacts
+
+STATE_FILE = ".archiver-build.db"
+FORMAT = "1"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS articles (
+    path TEXT PRIMARY KEY,
+    source TEXT NOT NULL,
+    ordinal INTEGER NOT NULL,
+    url TEXT NOT NULL,
+    title TEXT NOT NULL,
+    first_seen INTEGER NOT NULL,
+    last_changed INTEGER NOT NULL,
+    versions INTEGER NOT NULL,
+    changes INTEGER NOT NULL,
+    removed INTEGER,
+    next_check TEXT
+);
+CREATE INDEX IF NOT EXISTS articles_source ON articles (source, ordinal);
+CREATE INDEX IF NOT EXISTS articles_rank ON articles (changes DESC, last_changed DESC, path);
+CREATE TABLE IF NOT EXISTS versions (
+    path TEXT NOT NULL,
+    number INTEGER NOT NULL,
+    seq INTEGER NOT NULL,
+    sha TEXT NOT NULL,
+    time INTEGER NOT NULL,
+    blob TEXT NOT NULL,
+    updated TEXT NOT NULL,
+    source TEXT NOT NULL,
+    title TEXT NOT NULL,
+    old_title TEXT NOT NULL,
+    key TEXT NOT NULL,
+    stats TEXT,
+    summary TEXT NOT NULL,
+    minor INTEGER NOT NULL,
+    revert_of INTEGER,
+    headline INTEGER NOT NULL,
+    PRIMARY KEY (path, number)
+);
+CREATE INDEX IF NOT EXISTS versions_all ON versions (seq, path) WHERE number > 1;
+CREATE INDEX IF NOT EXISTS versions_source ON versions (source, seq, path) WHERE number > 1;
+CREATE INDEX IF NOT EXISTS versions_headline ON versions (seq, path) WHERE headline = 1;
+CREATE TABLE IF NOT EXISTS entries (
+    path TEXT NOT NULL,
+    number INTEGER NOT NULL,
+    html TEXT NOT NULL,
+    PRIMARY KEY (path, number)
+);
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleRow:
+    path: str
+    source: str
+    ordinal: int  # position among its source's articles, by first appearance in history
+    url: str
+    title: str
+    first_seen: int
+    last_changed: int
+    versions: int
+    changes: int  # changes that are not minor
+    removed: int | None
+    next_check: str | None  # as the state store holds it: ISO time, "" for none, or unknown
+
+
+@dataclass(frozen=True, slots=True)
+class VersionRow:
+    path: str
+    number: int
+    seq: int
+    sha: str
+    time: int
+    blob: str
+    updated: str  # the modification date the page stated
+    source: str
+    title: str
+    old_title: str  # the previous version's title, when this one changed it
+    key: str
+    stats: str | None  # ChangeStats as trailers, JSON
+    summary: str
+    minor: bool
+    revert_of: int | None
+    headline: bool
+
+    def facts(self) -> VersionFacts:
+        stats = ChangeStats.from_trailers(json.loads(self.stats)) if self.stats else None
+        return VersionFacts(self.number, self.title, self.key, stats, self.minor, self.revert_of)
+
+
+def stats_json(stats: ChangeStats | None) -> str | None:
+    return json.dumps(stats.to_trailers(), sort_keys=True) if stats else None
+
+
+_ARTICLE_COLUMNS = ",".join(f.name for f in fields(ArticleRow))
+_VERSION_COLUMNS = ",".join(f.name for f in fields(VersionRow))
+
+
+class BuildState:
+    """The remembered build. `BuildState.fresh` starts an empty one beside the old file,
+    which replaces it on `commit()`; `BuildState.open` updates the old one in place."""
+
+    def __init__(self, path: Path, target: Path, fresh: bool) -> None:
+        self.path = path
+        self.target = target
+        self._fresh = fresh
+        self.db = sqlite3.connect(path)
+        if fresh:
+            self.db.execute("PRAGMA journal_mode=OFF")
+            self.db.execute("PRAGMA synchronous=OFF")
+        self.db.executescript(_SCHEMA)
+
+    @classmethod
+    def open(cls, out: Path) -> BuildState | None:
+        path = out / STATE_FILE
+        if not path.is_file():
+            return None
+        try:
+            state = cls(path, path, fresh=False)
+            if state.meta("format") != FORMAT:
+                state.close()
+                return None
+        except sqlite3.DatabaseError:
+            return None
+        return state
+
+    @classmethod
+    def fresh(cls, out: Path) -> BuildState:
+        path = out / f"{STATE_FILE}.new"
+        path.unlink(missing_ok=True)
+        state = cls(path, out / STATE_FILE, fresh=True)
+        state.set_meta("format", FORMAT)
+        return state
+
+    def close(self) -> None:
+        self.db.close()
+
+    def commit(self) -> None:
+        self.db.commit()
+        if self._fresh:
+            self.db.close()
+            os.replace(self.path, self.target)
+            self.db = sqlite3.connect(self.target)
+            self.path = self.target
+            self._fresh = False
+
+    # -- meta
+
+    def meta(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+
+    # -- articles
+
+    def put_articles(self, rows: Iterable[ArticleRow]) -> None:
+        marks = ",".join("?" * len(fields(ArticleRow)))
+        self.db.executemany(
+            f"INSERT OR REPLACE INTO articles ({_ARTICLE_COLUMNS}) VALUES ({marks})",
+            (astuple(r) for r in rows),
+        )
+
+    def article(self, path: str) -> ArticleRow | None:
+        row = self.db.execute(
+            f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE path = ?", (path,)
+        ).fetchone()
+        return ArticleRow(*row) if row else None
+
+    def article_counts(self) -> dict[str, int]:
+        """Articles per source."""
+        rows = self.db.execute("SELECT source, count(*) FROM articles GROUP BY source")
+        return dict(rows.fetchall())
+
+    def source_articles(self, source: str, offset: int, limit: int) -> list[ArticleRow]:
+        """Articles `offset` to `offset + limit` of a source (ordinals are dense)."""
+        rows = self.db.execute(
+            f"SELECT {_ARTICLE_COLUMNS} FROM articles"
+            " WHERE source = ? AND ordinal >= ? AND ordinal < ? ORDER BY ordinal",
+            (source, offset, offset + limit),
+        )
+        return [ArticleRow(*r) for r in rows]
+
+    def most_changed(self, limit: int) -> list[ArticleRow]:
+        rows = self.db.execute(
+            f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE changes > 0"
+            " ORDER BY changes DESC, last_changed DESC, path LIMIT ?",
+            (limit,),
+        )
+        return [ArticleRow(*r) for r in rows]
+
+    def next_checks(self) -> dict[str, tuple[str, str | None]]:
+        """url → (path, next check as shown) for every article."""
+        rows = self.db.execute("SELECT url, path, next_check FROM articles")
+        return {url: (path, nxt) for url, path, nxt in rows}
+
+    def all_articles(self) -> Iterator[tuple[str, int]]:
+        """(path, versions) of every article: enough to know the files it has."""
+        yield from self.db.execute("SELECT path, versions FROM articles ORDER BY path")
+
+    def totals(self) -> tuple[int, int]:
+        """(articles, versions)."""
+        articles, versions = self.db.execute(
+            "SELECT count(*), coalesce(sum(versions), 0) FROM articles"
+        ).fetchone()
+        return int(articles), int(versions)
+
+    def set_next_checks(self, values: dict[str, str | None]) -> None:
+        self.db.executemany(
+            "UPDATE articles SET next_check = ? WHERE path = ?",
+            ((value, path) for path, value in values.items()),
+        )
+
+    # -- versions
+
+    def put_versions(self, rows: Iterable[VersionRow]) -> None:
+        marks = ",".join("?" * len(fields(VersionRow)))
+        self.db.executemany(
+            f"INSERT OR REPLACE INTO versions ({_VERSION_COLUMNS}) VALUES ({marks})",
+            (astuple(r) for r in rows),
+        )
+
+    def versions(self, path: str) -> list[VersionRow]:
+        rows = self.db.execute(
+            f"SELECT {_VERSION_COLUMNS} FROM versions WHERE path = ? ORDER BY number", (path,)
+        )
+        return [_version(r) for r in rows]
+
+    def change_count(self, source: str | None = None, headlines: bool = False) -> int:
+        where, args = _change_filter(source, headlines)
+        return int(
+            self.db.execute(f"SELECT count(*) FROM versions WHERE {where}", args).fetchone()[0]
+        )
+
+    def changes(
+        self, offset: int, source: str | None = None, headlines: bool = False
+    ) -> Iterator[VersionRow]:
+        """Changes oldest first, from `offset` in that order to the end: one query, read
+        as it goes, so paging through a list costs one scan, not one per page."""
+        where, args = _change_filter(source, headlines)
+        rows = self.db.execute(
+            f"SELECT {_VERSION_COLUMNS} FROM versions WHERE {where}"
+            " ORDER BY seq, path LIMIT -1 OFFSET ?",
+            (*args, offset),
+        )
+        return (_version(r) for r in rows)
+
+    def last_changes(
+        self, limit: int, source: str | None = None, headlines: bool = False, major: bool = False
+    ) -> list[VersionRow]:
+        """The latest changes, newest first."""
+        where, args = _change_filter(source, headlines)
+        if major:
+            where += " AND minor = 0"
+        rows = self.db.execute(
+            f"SELECT {_VERSION_COLUMNS} FROM versions WHERE {where}"
+            " ORDER BY seq DESC, path DESC LIMIT ?",
+            (*args, limit),
+        )
+        return [_version(r) for r in rows]
+
+    def shards(self) -> list[str]:
+        """The search shards (source and month) that hold articles, in order."""
+        rows = self.db.execute(
+            "SELECT DISTINCT source || '/' || substr(path, length(source) + 11, 4)"
+            " || '-' || substr(path, length(source) + 16, 2) FROM articles ORDER BY 1"
+        )
+        return [r[0] for r in rows]
+
+    def sources(self) -> list[str]:
+        return [r[0] for r in self.db.execute("SELECT DISTINCT source FROM articles ORDER BY 1")]
+
+    # -- feed entries
+
+    def entries(self, keys: Iterable[tuple[str, int]]) -> dict[tuple[str, int], str]:
+        found = {}
+        for path, number in keys:
+            row = self.db.execute(
+                "SELECT html FROM entries WHERE path = ? AND number = ?", (path, number)
+            ).fetchone()
+            if row:
+                found[(path, number)] = row[0]
+        return found
+
+    def keep_entries(self, entries: dict[tuple[str, int], str]) -> None:
+        """The cache of feed entry contents becomes exactly these."""
+        self.db.execute("DELETE FROM entries")
+        self.db.executemany(
+            "INSERT INTO entries (path, number, html) VALUES (?, ?, ?)",
+            ((path, number, html) for (path, number), html in sorted(entries.items())),
+        )
+
+
+def _change_filter(source: str | None, headlines: bool) -> tuple[str, tuple[object, ...]]:
+    where = "headline = 1" if headlines else "number > 1"
+    if source is None:
+        return where, ()
+    return f"{where} AND source = ?", (source,)
+
+
+def _version(row: tuple[object, ...]) -> VersionRow:
+    values = list(row)
+    values[13] = bool(values[13])  # minor
+    values[15] = bool(values[15])  # headline
+    return VersionRow(*values)  # type: ignore[arg-type]

@@ -1,0 +1,1 @@
+"""The static site's templates, stylesheet and script (installed as archiver.templates)."""

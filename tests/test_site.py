@@ -1,0 +1,569 @@
+"""The static site built from a real archive: article pages, diffs, indexes, safety."""
+
+from __future__ import annotations
+
+import json
+import re
+import socket
+import threading
+import time
+import unicodedata
+import urllib.request
+from datetime import timedelta
+from html import unescape
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from archiver.archive import Archive
+from archiver.clock import FixedClock
+from archiver.compare import Version, is_minor
+from archiver.document import Document
+from archiver.site import BuildError, Writer, serve
+from archiver.sitemodel import output_dir
+from archiver.sitepages import Block, blocks
+
+from .newsserver import NewsServer
+from .sitetools import axe_violations, broken_links, launch_browser, serve_folder, vnu_errors
+from .test_site_archives import (
+    BRIDGE_TITLE,
+    BRIDGE_TITLE_2,
+    FLOOD_TITLE,
+    News,
+    build,
+    commit_versions,
+    news_archive,
+    remove_article,
+)
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, News]:
+    """One archive and its site, shared by the read-only tests of this module."""
+    from archiver.archive import init_archive
+
+    from .conftest import START, configure
+
+    root = tmp_path_factory.mktemp("site")
+    clock = FixedClock(START)
+    archive = configure(init_archive(root / "archive", clock), min_delay=0)
+    with NewsServer() as server:
+        news = news_archive(archive, server, clock)
+    out = root / "site"
+    report = build(archive, out)
+    assert not report.warnings
+    archive.close()
+    return out, news
+
+
+def page(out: Path, relative: str) -> str:
+    return (out / relative).read_text(encoding="utf-8")
+
+
+def text_of(html: str) -> str:
+    """The page's text, without tags, hidden labels included, whitespace collapsed."""
+    return " ".join(re.sub(r"<[^>]+>", " ", html).split())
+
+
+# --- article pages ------------------------------------------------------------------------------
+
+
+def test_article_page_tells_the_articles_story(built: tuple[Path, News]) -> None:
+    out, news = built
+    html = page(out, f"{news.folder(news.flood)}/index.html")
+    assert f'<h1 dir="auto">{FLOOD_TITLE}</h1>' in html
+    assert f'<a href="{news.flood}" rel="nofollow noopener noreferrer">' in html
+    text = text_of(html)
+    assert "First seen 2025-03-01 09:00 UTC" in text
+    assert "Last changed 2025-03-01 23:00 UTC" in text
+    assert "4 versions (3 changes)" in text
+    assert "Next check" in text
+    assert 'href="feed.atom"' in html
+    for number in range(1, 5):
+        assert f'href="v{number}.html"' in html
+    for number in range(2, 5):
+        assert f'href="diff-{number - 1}-{number}.html"' in html
+    assert "reverted to version 2" in text
+    assert "data-pagefind-body" in html
+
+
+def test_one_version_article_says_so(built: tuple[Path, News]) -> None:
+    out, news = built
+    folder = out / news.folder(news.harbour)
+    text = text_of((folder / "index.html").read_text(encoding="utf-8"))
+    assert "1 version (0 changes)" in text
+    assert "not changed since it was first seen" in text
+    assert not (folder / "compare.html").exists()
+    assert not (folder / "v2.html").exists()
+
+
+def test_every_version_has_its_page(built: tuple[Path, News]) -> None:
+    out, news = built
+    folder = news.folder(news.bridge)
+    first = text_of(page(out, f"{folder}/v1.html"))
+    second = text_of(page(out, f"{folder}/v2.html"))
+    assert BRIDGE_TITLE in first and "Version 2 →" in first
+    assert BRIDGE_TITLE_2 in second and "← Version 1" in second
+
+
+# --- diffs ----------------------------------------------------------------------------------
+
+
+def test_diff_page_pairs_paragraphs_side_by_side(built: tuple[Path, News]) -> None:
+    out, news = built
+    html = page(out, f"{news.folder(news.flood)}/diff-1-2.html")
+    rows = re.findall(r'<tr class="([a-z-]+)">', html)
+    # The title row first, then the byline (it changed), then the paragraphs.
+    assert rows[:2] == ["same", "field"]
+    assert "Headline" in html.split('<tr class="same">')[1].split("</tr>")[0]
+    assert rows.count("moved") == 1 and rows.count("moved-away") == 1
+    assert '<ins><span class="vh">inserted: </span>around 12 </ins>' in html
+    assert "moved down to ¶7" in html and "moved from ¶3" in html
+    assert '<td class="blank"></td>' in html
+    assert 'class="inline"' in html  # the one-column view is there too
+    assert "2 sentences added" in html and "1 sentence moved" in html
+
+
+def test_minor_change_and_revert_are_marked(built: tuple[Path, News]) -> None:
+    out, news = built
+    minor = page(out, f"{news.folder(news.bridge)}/diff-2-3.html")
+    assert '<p class="change-summary minor">' in minor and "Minor change" in minor
+    revert = page(out, f"{news.folder(news.flood)}/diff-3-4.html")
+    assert "Reverted to version 2" in revert
+    assert "Minor change" not in revert
+
+
+def test_headline_change_shows_in_the_title_row(built: tuple[Path, News]) -> None:
+    out, news = built
+    html = page(out, f"{news.folder(news.bridge)}/diff-1-2.html")
+    title_row = html.split('<tr class="field">')[1].split("</tr>")[0]
+    assert '<ins><span class="vh">inserted: </span>urgent </ins>' in title_row
+    assert "headline changed" in html
+
+
+def test_compare_page_embeds_every_version(built: tuple[Path, News]) -> None:
+    out, news = built
+    folder = out / news.folder(news.flood)
+    html = (folder / "compare.html").read_text(encoding="utf-8")
+    embedded = re.search(
+        r'<script type="application/json" id="versions-data">(.*?)</script>', html, re.S
+    )
+    assert embedded is not None
+    data = json.loads(embedded.group(1))
+    assert data == json.loads((folder / "versions.json").read_text(encoding="utf-8"))
+    assert [v["number"] for v in data["versions"]] == [1, 2, 3, 4]
+    assert data["versions"][1]["byline"] == "Ann Reporter, Bob Writer"
+    assert data["versions"][0]["paragraphs"][0].startswith("A group of councillors")
+
+
+# --- indexes --------------------------------------------------------------------------------
+
+
+def test_recent_changes_list_every_change_newest_first(built: tuple[Path, News]) -> None:
+    out, news = built
+    html = page(out, "changes/index.html")
+    links = re.findall(r'class="title" href="\.\./([^"]+)"', html)
+    flood, bridge = news.folder(news.flood), news.folder(news.bridge)
+    assert links == [
+        f"{flood}/diff-3-4.html",
+        f"{flood}/diff-2-3.html",
+        f"{bridge}/diff-2-3.html",
+        f"{flood}/diff-1-2.html",
+        f"{bridge}/diff-1-2.html",
+    ]
+    assert "daily</a> · 4 versions" in html
+
+
+def test_headline_changes_show_old_and_new(built: tuple[Path, News]) -> None:
+    out, _ = built
+    html = page(out, "headlines/index.html")
+    assert f'<span class="vh">old headline: </span>{BRIDGE_TITLE}</del>' in html
+    assert f'<span class="vh">new headline: </span>{BRIDGE_TITLE_2}</ins>' in html
+    assert html.count('<li class="change') == 1
+
+
+def test_most_changed_ranks_by_changes_that_are_not_minor(built: tuple[Path, News]) -> None:
+    out, _ = built
+    html = page(out, "most-changed/index.html")
+    titles = re.findall(r'class="title" href="[^"]+" dir="auto">([^<]+)</a>', html)
+    assert titles == [FLOOD_TITLE, BRIDGE_TITLE_2]
+    assert "3 changes (not minor)" in html and "1 change (not minor)" in html
+
+
+def test_sources_have_their_pages(built: tuple[Path, News]) -> None:
+    out, _ = built
+    sources = page(out, "sources/index.html")
+    assert 'href="daily/index.html"' in sources and 'href="gazette/index.html"' in sources
+    daily = text_of(page(out, "sources/daily/index.html"))
+    assert "2 articles followed, 5 changes recorded" in daily
+    articles = page(out, "sources/gazette/articles-1.html")
+    assert "Harbour quotas cut catch" in articles and "1 version" in articles
+
+
+def test_home_page_links_everything(built: tuple[Path, News]) -> None:
+    out, _ = built
+    html = page(out, "index.html")
+    for target in (
+        "changes/index.html",
+        "headlines/index.html",
+        "most-changed/index.html",
+        "sources/index.html",
+        "search/index.html",
+        "feed.atom",
+    ):
+        assert f'href="{target}"' in html
+    assert "3 articles" in text_of(html) and "8 versions" in text_of(html)
+
+
+# --- the site as a whole --------------------------------------------------------------------
+
+
+class _Page(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.links: list[str] = []
+        self.ids: list[str] = []
+        self.h1 = 0
+        self.lang = ""
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        if tag == "html":
+            self.lang = values.get("lang") or ""
+        if tag == "h1":
+            self.h1 += 1
+        if values.get("id"):
+            self.ids.append(str(values["id"]))
+        for name in ("href", "src"):
+            if values.get(name):
+                self.links.append(str(values[name]))
+
+
+def html_pages(out: Path) -> list[Path]:
+    return sorted(p for p in out.rglob("*.html") if "pagefind" not in p.parts)
+
+
+def test_every_internal_link_resolves_and_is_relative(built: tuple[Path, News]) -> None:
+    out, news = built
+    for path in html_pages(out):
+        parsed = _Page()
+        parsed.feed(path.read_text(encoding="utf-8"))
+        for link in parsed.links:
+            parts = urlsplit(link)
+            if parts.scheme:
+                assert link in (news.flood, news.bridge, news.harbour, "data:,"), (path, link)
+                continue
+            assert not link.startswith("/"), (path, link)  # file:// and any host path
+            if not parts.path:
+                continue  # within the page
+            target = (path.parent / unquote(parts.path)).resolve()
+            assert target.is_file(), (path.relative_to(out), link)
+
+
+def test_every_page_is_a_document_with_one_h1(built: tuple[Path, News]) -> None:
+    out, _ = built
+    for path in html_pages(out):
+        html = path.read_text(encoding="utf-8")
+        assert html.startswith("<!DOCTYPE html>\n"), path
+        parsed = _Page()
+        parsed.feed(html)
+        assert parsed.lang == "en", path
+        assert parsed.h1 == 1, path
+        assert len(parsed.ids) == len(set(parsed.ids)), path
+        assert "Content-Security-Policy" in html and "'unsafe-inline'" not in html
+
+
+def test_pages_pass_the_nu_html_checker(built: tuple[Path, News]) -> None:
+    out, news = built
+    folder = out / news.folder(news.flood)
+    pages = [
+        out / "index.html",
+        out / "changes/index.html",
+        out / "headlines/index.html",
+        out / "most-changed/index.html",
+        out / "sources/index.html",
+        out / "sources/daily/index.html",
+        out / "sources/daily/articles-1.html",
+        out / "search/index.html",
+        *(folder / name for name in ("index.html", "v2.html", "diff-1-2.html", "compare.html")),
+    ]
+    assert vnu_errors(pages) == []
+
+
+def test_linkchecker_finds_no_broken_link(built: tuple[Path, News]) -> None:
+    out, _ = built
+    with serve_folder(out) as base:
+        assert broken_links(base) == []
+
+
+def test_search_is_indexed_with_pagefind(built: tuple[Path, News]) -> None:
+    pytest.importorskip("pagefind")
+    out, _ = built
+    # One bundle per source and month, the first also serving the search box's code.
+    for shard in ("daily/2025-03", "gazette/2025-03"):
+        assert (out / "pagefind" / shard / "pagefind-entry.json").is_file()
+    search = page(out, "search/index.html")
+    assert 'src="../pagefind/daily/2025-03/pagefind-ui.js"' in search
+    assert 'data-bundles="pagefind/daily/2025-03/ pagefind/gazette/2025-03/"' in search
+
+
+# --- fast paths that must agree with the library ----------------------------------------------
+
+TEXT = st.text(st.characters(exclude_categories=("Cs",)), max_size=40)
+PUNCTUATED = st.lists(
+    st.sampled_from(["word", "Word", " ", "  ", ",", "—", "-", "“", '"', "'", "’", "`", "e-mail"]),
+    max_size=12,
+).map("".join)
+
+
+def _reference_minor(old: Version, new: Version) -> bool:
+    """is_minor written the slow, obvious way: character by character."""
+
+    def key(text: str) -> str:
+        text = unicodedata.normalize("NFKC", text.replace("`", "").replace("´", "")).casefold()
+        return "".join(
+            c for c in text if not c.isspace() and not unicodedata.category(c).startswith("P")
+        )
+
+    if (old.title, old.body, old.byline, old.date) == (new.title, new.body, new.byline, new.date):
+        return False
+    fields = zip((old.title, old.byline, old.date), (new.title, new.byline, new.date), strict=True)
+    same_fields = all(key(a) == key(b) for a, b in fields)
+    return same_fields and "".join(map(key, old.body)) == "".join(map(key, new.body))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.one_of(TEXT, PUNCTUATED), min_size=4, max_size=4),
+    st.lists(st.one_of(TEXT, PUNCTUATED), min_size=4, max_size=4),
+)
+def test_minor_check_agrees_with_its_reference(old: list[str], new: list[str]) -> None:
+    a = Version(old[0], [old[1], old[2]], old[3])
+    b = Version(new[0], [new[1], new[2]], new[3])
+    assert is_minor(a, b) == _reference_minor(a, b)
+    assert is_minor(a, a) is False
+
+
+# --- markdown -------------------------------------------------------------------------------
+
+
+def test_body_blocks_become_html_blocks() -> None:
+    body = "## A heading\n\nA paragraph.\n\n- one\n\n- two\n\n3. three\n\n4. four\n\n> quoted\n"
+    assert blocks(body) == [
+        Block("h3", "A heading"),
+        Block("p", "A paragraph."),
+        Block("ul", items=("one", "two")),
+        Block("ol", items=("three", "four"), start=3),
+        Block("quote", "quoted"),
+    ]
+
+
+# --- untrusted content ------------------------------------------------------------------------
+
+HOSTILE_TITLE = '<script>alert("title")</script> & <b>bold</b>'
+HOSTILE_BODY = (
+    '<img src=x onerror="alert(1)"> a paragraph with an image\n\n'
+    'Click javascript:alert(document.cookie) for more, or <a href="javascript:alert(2)">here'
+    "</a>\n\n"
+    "## <style>body{display:none}</style> heading\n\n"
+    "- <iframe src=//evil.example></iframe>\n\n"
+    "> </blockquote><script>alert(3)</script>\n\n"
+    "Broken <p <div markup <!-- never closed\n\n"
+    "مرحبا بالعالم، هذا نص من اليمين إلى اليسار.\n\n" + ("long line " * 10_000).strip() + "\n"
+)
+
+
+def hostile_archive(archive: Archive, clock: FixedClock) -> str:
+    url = "javascript:alert('url')"
+    first = Document(url=url, source="hostile", title=HOSTILE_TITLE, body=HOSTILE_BODY)
+    second = Document(
+        url=url,
+        source="hostile",
+        title=HOSTILE_TITLE + " <i>again</i>",
+        body=HOSTILE_BODY.replace("long line", "long lines", 3) + '\n"quoted" </td></tr>\n',
+        authors=("<svg onload=alert(4)>",),
+    )
+    path = "articles/hostile/2025/03/evil-0123456789ab.md"
+    commit_versions(archive, path, [first, second], clock.now(), timedelta(hours=1))
+    return path
+
+
+class _Tags(HTMLParser):
+    """Every element and attribute of a page, as a browser's parser sees them."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, {name: value or "" for name, value in attrs}))
+
+
+ALLOWED_SCRIPTS = re.compile(r"(\.\./)*(assets/site\.js|pagefind/pagefind-ui\.js)")
+
+
+def assert_inert(html: str, where: str) -> None:
+    """No element, attribute or link in the page came from an article's markup."""
+    parsed = _Tags()
+    parsed.feed(html)
+    for tag, attrs in parsed.tags:
+        assert tag not in ("img", "iframe", "style", "svg", "b", "i", "object", "embed"), where
+        assert not [name for name in attrs if name.startswith("on")], (where, tag, attrs)
+        for name in ("href", "src", "action"):
+            assert not attrs.get(name, "").strip().lower().startswith("javascript:"), where
+        if tag == "script":
+            assert attrs.get("type") == "application/json" or ALLOWED_SCRIPTS.fullmatch(
+                attrs.get("src", "")
+            ), (where, attrs)
+
+
+def test_hostile_content_is_only_ever_escaped(
+    archive: Archive, clock: FixedClock, tmp_path: Path
+) -> None:
+    path = hostile_archive(archive, clock)
+    out = tmp_path / "site"
+    started = time.perf_counter()
+    build(archive, out, search=False)
+    assert time.perf_counter() - started < 30  # the 100 KB line must not stall the build
+    folder = out / path.removesuffix(".md")
+    for name in ("index.html", "v1.html", "v2.html", "diff-1-2.html", "compare.html"):
+        html = (folder / name).read_text(encoding="utf-8")
+        assert_inert(html, name)
+        assert "<script>" not in html and "<!--" not in html, name
+    index = (folder / "index.html").read_text(encoding="utf-8")
+    assert "&lt;script&gt;alert(&#34;title&#34;)&lt;/script&gt;" in index
+    assert "&lt;img src=x onerror=&#34;alert(1)&#34;&gt;" in index
+    assert "مرحبا بالعالم" in index
+    # The article's address is not http(s): shown as text, never as a link.
+    assert "javascript:alert(&#39;url&#39;)" in index
+    compare = (folder / "compare.html").read_text(encoding="utf-8")
+    data = compare.split('id="versions-data">')[1].split("</script>")[0]
+    assert "<" not in data and json.loads(data)["versions"][0]["title"] == HOSTILE_TITLE
+    for listing in ("changes/index.html", "index.html", "sources/hostile/index.html"):
+        assert_inert((out / listing).read_text(encoding="utf-8"), listing)
+    feed = (out / "feed.atom").read_text(encoding="utf-8")
+    contents = re.findall(r'<content type="html">(.*?)</content>', feed, re.S)
+    assert contents
+    for content in contents:  # the HTML a feed reader gets, once the XML is decoded
+        assert_inert(unescape(content), "feed entry")
+        assert "&lt;svg onload=alert(4)&gt;" in unescape(content)
+
+
+def test_paths_outside_the_accepted_form_are_refused(archive: Archive, clock: FixedClock) -> None:
+    document = Document(url="https://example.org/x", source="web", title="X", body="Text.\n")
+    for path in (
+        "articles/web/2025/13/x-0123456789ab.md",
+        "articles/Web/2025/03/x-0123456789ab.md",
+        "articles/web/x-0123456789ab.md",
+        "articles/web/2025/03/x y.md",
+    ):
+        assert output_dir(path) is None
+        commit_versions(archive, path, [document], clock.now(), timedelta(hours=1))
+    assert (
+        output_dir("articles/web/2025/03/x-0123456789ab.md")
+        == "articles/web/2025/03/x-0123456789ab"
+    )
+
+
+def test_refused_paths_are_skipped_with_a_warning(
+    archive: Archive, clock: FixedClock, tmp_path: Path
+) -> None:
+    document = Document(url="https://example.org/x", source="web", title="X", body="Text.\n")
+    commit_versions(archive, "articles/web/x.md", [document], clock.now(), timedelta(hours=1))
+    report = build(archive, tmp_path / "site", search=False)
+    assert report.warnings == ["articles/web/x.md: not an article path the site accepts; skipped"]
+    assert report.articles == 0
+    assert not (tmp_path / "site" / "articles").exists()
+
+
+def test_writer_never_writes_outside_the_output_folder(tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    out.mkdir()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (out / "articles").symlink_to(elsewhere)
+    writer = Writer(out.resolve())
+    with pytest.raises(BuildError, match="outside"):
+        writer("articles/web/page.html", "x")
+    with pytest.raises(BuildError, match="not a path"):
+        writer("../escape.html", "x")
+    assert list(elsewhere.iterdir()) == []
+
+
+def test_removed_article_says_so(archive: Archive, clock: FixedClock, tmp_path: Path) -> None:
+    document = Document(url="https://example.org/gone", source="web", title="Gone", body="A.\n")
+    path = "articles/web/2025/03/gone-0123456789ab.md"
+    commit_versions(archive, path, [document], clock.now(), timedelta(hours=1))
+    remove_article(archive, path, document.url, "web", clock.now() + timedelta(days=1))
+    out = tmp_path / "site"
+    build(archive, out, search=False)
+    html = (out / path.removesuffix(".md") / "index.html").read_text(encoding="utf-8")
+    assert "This article was gone from its address on" in html
+    assert "2025-03-02 09:00 UTC" in html
+
+
+# --- serving --------------------------------------------------------------------------------
+
+
+def test_serve_answers_over_http(built: tuple[Path, News]) -> None:
+    out, _ = built
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    threading.Thread(target=serve, args=(out, "127.0.0.1", port), daemon=True).start()
+    for _ in range(50):
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/feed.atom", timeout=5) as reply:
+                assert reply.headers["Content-Type"].startswith("application/atom+xml")
+                assert reply.read().startswith(b"<?xml")
+            break
+        except OSError:
+            time.sleep(0.1)
+    else:
+        pytest.fail("serve did not answer")
+
+
+def test_serve_refuses_a_folder_without_a_site(tmp_path: Path) -> None:
+    with pytest.raises(BuildError, match="no site here"):
+        serve(tmp_path)
+
+
+# --- in a browser -------------------------------------------------------------------------------
+
+
+@pytest.mark.browser
+def test_search_compare_and_views_work_in_a_browser(built: tuple[Path, News]) -> None:
+    pytest.importorskip("pagefind")
+    out, news = built
+    folder = news.folder(news.flood)
+    with serve_folder(out) as base, launch_browser() as browser:
+        page = browser.new_page()
+        problems: list[str] = []
+        page.on("pageerror", lambda error: problems.append(str(error)))
+        page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+
+        page.goto(f"{base}search/index.html")
+        page.fill(".pagefind-ui__search-input", "harbour")
+        page.wait_for_selector(".pagefind-ui__result-link", timeout=15_000)
+        hits = page.locator(".pagefind-ui__result-link").all_inner_texts()
+        assert hits == ["Harbour quotas cut catch"]  # found in the gazette's own shard
+
+        page.goto(f"{base}{folder}/compare.html?a=1&b=3")
+        page.wait_for_selector("#compare-result table.diff")
+        assert page.locator("#compare-result ins").count() > 0
+        assert page.locator("#compare-result td .note").first.inner_text().startswith("moved")
+
+        page.goto(f"{base}{folder}/diff-1-2.html")
+        assert page.locator("section.side").is_visible()
+        page.click(".view-switch button[data-view=inline]")
+        assert page.locator("section.inline").is_visible()
+        assert not page.locator("section.side").is_visible()
+        assert axe_violations(page) == []
+        page.set_viewport_size({"width": 390, "height": 800})
+        page.reload()
+        assert page.locator("section.inline").is_visible()  # phones always get one column
+        assert problems == []

@@ -1,0 +1,217 @@
+"""Incremental builds: only the commits since the last build are read, only the pages they
+affect are written, and the result is byte for byte what a full build gives."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from archiver.archive import Archive
+from archiver.clock import FixedClock
+from archiver.document import Document
+from archiver.sync import add, sync
+
+from .conftest import git
+from .newsserver import NewsServer, article_html
+from .pages import HARBOUR
+from .test_site_archives import (
+    FLOOD_EDITED,
+    FLOOD_TITLE,
+    build,
+    commit_versions,
+    news_archive,
+    site_files,
+)
+
+
+def stamps(out: Path) -> dict[str, int]:
+    """When each file was last written: an unchanged stamp means the build left it alone."""
+    return {name: (out / name).stat().st_mtime_ns for name in site_files(out)}
+
+
+def assert_same_as_full_build(
+    archive: Archive, out: Path, tmp_path: Path, search: bool = True
+) -> None:
+    fresh = tmp_path / "fresh"
+    report = build(archive, fresh, full=True, search=search)
+    assert not report.incremental
+    built, expected = site_files(out), site_files(fresh)
+    assert sorted(built) == sorted(expected)
+    assert [name for name in expected if built[name] != expected[name]] == []
+
+
+def test_incremental_build_equals_a_full_build(
+    archive: Archive, server: NewsServer, clock: FixedClock, tmp_path: Path
+) -> None:
+    news = news_archive(archive, server, clock)
+    out = tmp_path / "site"
+    assert not build(archive, out).incremental
+    before = stamps(out)
+
+    clock.advance(timedelta(hours=5))
+    edited = [p.replace("spring", "summer") for p in FLOOD_EDITED]
+    server.set("/news/flood", article_html(FLOOD_TITLE, edited, byline="Ann Reporter"))
+    server.set("/schools", article_html("Schools to stay open in the storm", HARBOUR))
+    add(archive, [server.url("/schools")], source="gazette")
+    sync(archive, check_all=True, discover_new=False)
+
+    report = build(archive, out)
+    assert report.incremental
+    assert report.commits == 2 and report.articles_rendered == 2
+    after = stamps(out)
+    flood, bridge, harbour = (news.folder(u) for u in (news.flood, news.bridge, news.harbour))
+    # Old versions and diffs are never rewritten; only the latest version's next link moves.
+    for name in (f"{flood}/v1.html", f"{flood}/diff-1-2.html", f"{flood}/diff-2-3.html"):
+        assert after[name] == before[name], name
+    assert after[f"{flood}/v4.html"] != before[f"{flood}/v4.html"]
+    assert f"{flood}/diff-4-5.html" in after
+    # Other articles' pages stay put, but for their own page (its next check moved).
+    for name in (f"{bridge}/diff-1-2.html", f"{bridge}/v3.html", f"{harbour}/v1.html"):
+        assert after[name] == before[name], name
+    assert_same_as_full_build(archive, out, tmp_path)
+
+
+def test_nothing_new_writes_nothing(archive: Archive, clock: FixedClock, tmp_path: Path) -> None:
+    document = Document(url="https://example.org/a", source="web", title="A", body="Text.\n")
+    path = "articles/web/2025/03/a-0123456789ab.md"
+    versions = [document, document.with_body("Text, edited.\n")]
+    commit_versions(archive, path, versions, clock.now(), timedelta(hours=1))
+    out = tmp_path / "site"
+    build(archive, out)
+    report = build(archive, out)
+    assert report.incremental and report.commits == 0
+    assert report.pages_written == 0 and report.search == "up to date"
+
+
+def test_a_moved_next_check_rewrites_only_that_article_page(
+    archive: Archive, server: NewsServer, clock: FixedClock, tmp_path: Path
+) -> None:
+    news = news_archive(archive, server, clock)
+    out = tmp_path / "site"
+    build(archive, out, search=False)
+    state = archive.state.get(news.harbour)
+    assert state is not None and state.next_check is not None
+    archive.state.put(state.update(next_check=state.next_check + timedelta(days=2)))
+    archive.state.commit()
+
+    report = build(archive, out, search=False)
+    assert report.incremental and report.commits == 0
+    assert report.pages_written == 1
+    html = (out / news.folder(news.harbour) / "index.html").read_text(encoding="utf-8")
+    shown = (state.next_check + timedelta(days=2)).strftime("%Y-%m-%d %H:%M UTC")
+    assert f"<dt>Next check</dt><dd>{shown}</dd>" in html
+    assert_same_as_full_build(archive, out, tmp_path, search=False)
+
+
+def test_many_articles_render_the_same_in_parallel_and_alone(
+    archive: Archive, clock: FixedClock, tmp_path: Path
+) -> None:
+    for n in range(90):
+        document = Document(
+            url=f"https://example.org/story-{n}",
+            source=f"src{n % 3}",
+            title=f"Story {n}",
+            body=f"First paragraph of story {n}.\n\nSecond paragraph.\n",
+        )
+        edited = document.with_body(f"First paragraph of story {n}, edited.\n\nSecond.\n")
+        path = f"articles/src{n % 3}/2025/03/story-{n}-{n:012x}.md"
+        commit_versions(archive, path, [document, edited], clock.now(), timedelta(minutes=n + 1))
+    alone, parallel = tmp_path / "alone", tmp_path / "parallel"
+    build(archive, alone, workers=1, search=False)
+    report = build(archive, parallel, workers=2, search=False)
+    assert report.articles == 90 and report.versions == 180
+    assert site_files(alone) == site_files(parallel)
+    # 90 changes fill one page of 50 and start a second.
+    assert (parallel / "changes" / "page-2.html").is_file()
+    assert not (parallel / "changes" / "page-3.html").exists()
+
+
+def test_rewritten_history_falls_back_to_a_full_build(
+    archive: Archive, clock: FixedClock, tmp_path: Path
+) -> None:
+    document = Document(url="https://example.org/a", source="web", title="A", body="One.\n")
+    path = "articles/web/2025/03/a-0123456789ab.md"
+    bodies = ["One.\n", "Two.\n", "Three.\n"]
+    versions = [document.with_body(body) for body in bodies]
+    commit_versions(archive, path, versions, clock.now(), timedelta(hours=1))
+    out = tmp_path / "site"
+    build(archive, out, search=False)
+    folder = out / path.removesuffix(".md")
+    assert (folder / "diff-2-3.html").is_file()
+    (out / "CNAME").write_text("news.example.org\n", encoding="utf-8")
+    (folder / "notes.txt").write_text("mine\n", encoding="utf-8")
+
+    git(archive.root, "reset", "-q", "--hard", "HEAD~2")
+    commit_versions(archive, path, versions[:1], clock.now(), timedelta(hours=1))
+    commit_versions(
+        archive,
+        "articles/web/2025/03/b-0123456789ac.md",
+        [Document(url="https://example.org/b", source="web", title="B", body="B.\n")],
+        clock.now(),
+        timedelta(hours=1),
+    )
+    report = build(archive, out, search=False)
+    assert not report.incremental
+    # The pages of versions and changes no longer in history, and the lists that had them.
+    gone = ["v2.html", "v3.html", "diff-1-2.html", "diff-2-3.html", "compare.html"]
+    assert report.pages_deleted == len(gone) + 2
+    assert not [name for name in gone if (folder / name).exists()]
+    assert not (out / "changes" / "page-1.html").exists()
+    assert not (out / "sources" / "web" / "changes-1.html").exists()
+    assert (out / "CNAME").read_text(encoding="utf-8") == "news.example.org\n"
+    assert (folder / "notes.txt").is_file()
+    assert_same_as_full_build_without(
+        archive, out, tmp_path, {"CNAME", f"{folder.relative_to(out)}/notes.txt"}
+    )
+
+
+def assert_same_as_full_build_without(
+    archive: Archive, out: Path, tmp_path: Path, extra: set[str]
+) -> None:
+    fresh = tmp_path / "fresh"
+    build(archive, fresh, full=True, search=False)
+    built = {k: v for k, v in site_files(out).items() if k not in extra}
+    assert built == site_files(fresh)
+
+
+def test_changed_settings_rebuild_everything(
+    archive: Archive, clock: FixedClock, tmp_path: Path
+) -> None:
+    document = Document(url="https://example.org/a", source="web", title="A", body="One.\n")
+    path = "articles/web/2025/03/a-0123456789ab.md"
+    commit_versions(archive, path, [document], clock.now(), timedelta(hours=1))
+    out = tmp_path / "site"
+    build(archive, out, search=False)
+    config = archive.root / "archiver.toml"
+    config.write_text(
+        config.read_text(encoding="utf-8").replace('"News archive"', '"Harbour Watch"'),
+        encoding="utf-8",
+    )
+    reopened = Archive.open(archive.root, clock)
+    try:
+        report = build(reopened, out, search=False)
+    finally:
+        reopened.close()
+    assert not report.incremental
+    html = (out / path.removesuffix(".md") / "v1.html").read_text(encoding="utf-8")
+    assert "· Harbour Watch</title>" in html
+
+
+def test_hostile_text_builds_the_same_both_ways(
+    archive: Archive, clock: FixedClock, tmp_path: Path
+) -> None:
+    """Control characters and carriage returns survive the trip through a feed that an
+    incremental build reads back."""
+    odd = 'Tab\there, return\rhere, nul\x00, bell\x07, C1\x85 & <b>"quotes"</b>'
+    document = Document(url="https://example.org/odd", source="web", title=odd, body=odd + "\n")
+    path = "articles/web/2025/03/odd-0123456789ab.md"
+    versions = [document, document.with_body(odd + " edited\n\nAnd\r\na second.\n")]
+    commit_versions(archive, path, versions, clock.now(), timedelta(hours=1))
+    out = tmp_path / "site"
+    build(archive, out, search=False)
+    third = versions[1].with_body(odd + " edited again\n")
+    commit_versions(archive, path, [*versions, third], clock.now(), timedelta(hours=2))
+    assert build(archive, out, search=False).incremental
+    assert_same_as_full_build(archive, out, tmp_path, search=False)
+    page = (out / path.removesuffix(".md") / "index.html").read_text(encoding="utf-8")
+    assert "\x00" not in page and "\x07" not in page and "\r" not in page
