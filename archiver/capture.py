@@ -24,14 +24,14 @@ from urllib.parse import urljoin, urlsplit
 from .archive import Archive
 from .boilerplate import rules_fingerprint
 from .clock import isoformat
-from .compare import Version, describe, is_minor
+from .compare import describe, is_minor
 from .config import SourceConfig
 from .document import Document, parse_document
 from .errors import ArticleError, ExtractionError, FetchError, HTTPStatusError
 from .extract import EXTRACTOR, Page, decode_html, extract_page
 from .fetch import Fetcher, Response
 from .history import BlobReader
-from .normalize import NORMALIZER_VERSION, paragraphs
+from .normalize import NORMALIZER_VERSION
 from .robots import Robots
 from .schedule import next_check
 from .state import ArticleState
@@ -554,21 +554,12 @@ def _change_trailers(
     whether it brings back an earlier version's text (an A/B headline flipping back)."""
     if stored is None:
         return {"Archiver-Change": "new"}
-    old, new = _comparable(stored), _comparable(document)
+    old, new = stored.version(), document.version()
     trailers = {"Archiver-Change": "minor" if is_minor(old, new) else "edit"}
     trailers.update(describe(old, new).to_trailers())
     if blob in blobs[:-1]:
         trailers["Archiver-Revert-Of"] = str(blobs.index(blob) + 1)
     return trailers
-
-
-def _comparable(document: Document) -> Version:
-    return Version(
-        title=document.title,
-        body=paragraphs(document.body),
-        byline=document.byline,
-        date=document.published or "",
-    )
 
 
 def _trailers(

@@ -7,6 +7,7 @@ from functools import lru_cache
 
 import yaml
 
+from .compare import Version, paragraphs
 from .errors import ArchiverError
 
 _FRONT = "---\n"
@@ -47,6 +48,16 @@ class Document:
         (stated dates, language) that differs alone is not a new version: sites add and drop
         it in redesigns without an edit."""
         return (self.title, self.authors, self.body) == (other.title, other.authors, other.body)
+
+    def version(self) -> Version:
+        """The document as compared for change statistics and minor changes: what a reader
+        sees, with the date the page states as published."""
+        return Version(
+            title=self.title,
+            body=paragraphs(self.body),
+            byline=self.byline,
+            date=self.published or "",
+        )
 
     @property
     def byline(self) -> str:

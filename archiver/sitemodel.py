@@ -16,7 +16,6 @@ from dataclasses import dataclass, field, replace
 import git
 
 from .compare import ChangeStats, Version, describe, is_minor
-from .compare import paragraphs as split_paragraphs
 from .document import Document, parse_document
 from .errors import ArchiverError
 from .history import iter_commits
@@ -258,13 +257,8 @@ def date_line(captured: Captured) -> str:
 
 
 def as_version(captured: Captured) -> Version:
-    document = captured.document
-    return Version(
-        title=document.title,
-        body=split_paragraphs(document.body),
-        byline=document.byline,
-        date=date_line(captured),
-    )
+    """As capture compares it: the page's stated update time is not part of the article."""
+    return captured.document.version()
 
 
 def content_key(captured: Captured) -> str:

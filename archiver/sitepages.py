@@ -249,7 +249,7 @@ def diff_rows(old: Captured, new: Captured) -> list[DiffRow]:
     if a.byline != b.byline:
         out.append(field_row("Byline", a.byline, b.byline))
     if date_line(old) != date_line(new):
-        out.append(field_row("Date", a.date, b.date))
+        out.append(field_row("Date", date_line(old), date_line(new)))
     aligned = align(a.body, b.body)
     new_position = {r.moved_from: n for n, r in enumerate(aligned) if r.kind == "moved"}
     for n, row in enumerate(aligned):
