@@ -652,7 +652,7 @@ def run_pagefind(out: Path, shard: str, write: Writer) -> str | None:
     `pagefind/<shard>/` in step with it file by file (pagefind never removes stale files
     itself). Returns what went wrong, or None."""
     source, month = shard.split("/")
-    glob = f"articles/{source}/{month.replace('-', '/')}/*/index.html"
+    glob = f"articles/{source}/{month.replace('-', '/')}/*/*/index.html"  # day, article
     with tempfile.TemporaryDirectory(prefix=".pagefind-", dir=out) as scratch:
         command = [sys.executable, "-m", "pagefind", "--site", str(out), "--glob", glob]
         command += ["--output-path", scratch, "--silent"]

@@ -46,11 +46,11 @@ from .sitepages import (
 from .sitestate import ArticleRow, VersionRow, stats_json
 
 _ATOM = "{http://www.w3.org/2005/Atom}"
-ARTICLE_DEPTH = 5
+ARTICLE_DEPTH = 6
 # Where diff.html puts its next_change.html include: article text is escaped, so this
 # markup appears once on a diff page, in its list of links.
 _NEXT_CHANGE_BEFORE = '<li><a href="compare.html?a='
-# articles/<source>/<yyyy>/<mm>/<slug>-<id>/
+# articles/<source>/<yyyy>/<mm>/<dd>/<slug>-<id>/
 ROOT = "../" * ARTICLE_DEPTH
 
 

@@ -23,7 +23,7 @@ from .history import iter_commits
 # The only archive paths the site turns into pages; anything else in articles/ is refused.
 ARTICLE_PATH = re.compile(
     r"articles/(?P<source>[a-z0-9][a-z0-9_-]{0,39})/(?P<year>[0-9]{4})/(?P<month>0[1-9]|1[0-2])"
-    r"/(?P<name>[a-z0-9][a-z0-9-]{0,100})\.md"
+    r"/(?P<day>0[1-9]|[12][0-9]|3[01])/(?P<name>[a-z0-9][a-z0-9-]{0,100})\.md"
 )
 
 # Past these sizes a text is compared as one opaque unit: difflib's matcher turns cubic on
@@ -34,7 +34,8 @@ Warn = Callable[[str], None]
 
 
 def output_dir(path: str) -> str | None:
-    """`articles/<source>/<yyyy>/<mm>/<slug>-<id>.md` → the folder of its pages, or None."""
+    """`articles/<source>/<yyyy>/<mm>/<dd>/<slug>-<id>.md` → the folder of its pages, or
+    None."""
     match = ARTICLE_PATH.fullmatch(path)
     if match is None:
         return None

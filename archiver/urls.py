@@ -84,7 +84,10 @@ def slug(url: str) -> str:
 
 
 def article_path(source: str, first_seen: datetime, url: str) -> str:
-    """The archive path of an article: articles/<source>/<yyyy>/<mm>/<slug>-<id>.md."""
+    """The archive path of an article: articles/<source>/<yyyy>/<mm>/<dd>/<slug>-<id>.md.
+
+    A folder per day keeps folders small (a few hundred files): every commit rewrites the
+    tree of its article's folder, so folder size sets the cost of storing a change."""
     if not SOURCE_NAME.match(source):
         raise InvalidURL(url, f"source name {source!r} is not a valid name")
-    return f"articles/{source}/{first_seen:%Y}/{first_seen:%m}/{slug(url)}-{article_id(url)}.md"
+    return f"articles/{source}/{first_seen:%Y/%m/%d}/{slug(url)}-{article_id(url)}.md"

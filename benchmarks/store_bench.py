@@ -84,10 +84,11 @@ class Populated:
     text_bytes: int
 
 
-def populate(root: Path, articles: int, keep: int, layout: str = "month") -> Populated:
+def populate(root: Path, articles: int, keep: int, layout: str = "day") -> Populated:
     """N articles in one commit on top of `init_archive`'s, then checked out; `keep` of
-    them, picked at random, are returned so that they can be edited. Layout "day" adds a
-    day folder under archiver's month folder, to see what folder size costs a commit."""
+    them, picked at random, are returned so that they can be edited. Layout "day" is
+    archiver's (a folder per day); "month" drops the day folder, to see what folder size
+    costs a commit."""
     init_archive(root, FixedClock(START)).close()
     model = WordModel(SEED)
     outlets = make_outlets(model, 8, SEED)
@@ -102,9 +103,9 @@ def populate(root: Path, articles: int, keep: int, layout: str = "month") -> Pop
         first_seen = START + SPAN * (index / articles)
         outlet = outlets[index % len(outlets)]
         article = new_article(model, outlet, index, first_seen, SEED, EXTRACTOR)
-        if layout == "day":
+        if layout == "month":
             folder, _, name = article.path.rpartition("/")
-            article.path = f"{folder}/{first_seen:%d}/{name}"
+            article.path = f"{folder.rsplit('/', 1)[0]}/{name}"
         text = committed_text(model, article)
         stream.file(article.path, text)
         text_bytes += len(text)
@@ -343,9 +344,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     parser.add_argument(
         "--layout",
-        choices=("month", "day"),
-        default="month",
-        help="archiver's articles/<source>/<yyyy>/<mm>/ folders, or a day folder below them",
+        choices=("day", "month"),
+        default="day",
+        help="archiver's articles/<source>/<yyyy>/<mm>/<dd>/ folders, or month folders only",
     )
     parser.add_argument("--tmp", type=Path, help="folder for the scratch archive")
     args = parser.parse_args(argv)

@@ -90,7 +90,7 @@ def test_plain_git_tells_the_story(archive: Archive, server: NewsServer):
     _bridge_edited_after(archive, server, hours=3)
 
     path = archive.state.get(server.url("/news/bridge")).path
-    assert path.startswith("articles/127-0-0-1/2025/03/bridge-")
+    assert path.startswith("articles/127-0-0-1/2025/03/01/bridge-")
     log = git(archive.root, "log", "--follow", "-p", "--", path)
     assert "+title: Old bridge to close for urgent repairs" in log
     assert '+The mayor, Ana Ortiz, said: "We had no choice' in log

@@ -147,7 +147,7 @@ def test_feeds_keep_the_latest_changes_only(
 ) -> None:
     base = Document(url="https://example.org/live", source="web", title="Live", body="")
     versions = [base.with_body(f"Update number {n} of the live story.\n") for n in range(60)]
-    path = "articles/web/2025/03/live-0123456789ab.md"
+    path = "articles/web/2025/03/01/live-0123456789ab.md"
     commit_versions(archive, path, versions, clock.now(), timedelta(minutes=5))
     out = tmp_path / "site"
     build(archive, out, search=False)
@@ -169,7 +169,7 @@ def test_a_configured_address_makes_every_link_absolute(
     )
     reopened = Archive.open(archive.root, clock)
     document = Document(url="https://example.org/a", source="web", title="A", body="One.\n")
-    path = "articles/web/2025/03/a-0123456789ab.md"
+    path = "articles/web/2025/03/01/a-0123456789ab.md"
     edited = document.with_body("One, and two.\n")
     commit_versions(reopened, path, [document, edited], clock.now(), timedelta(hours=1))
     out = tmp_path / "site"

@@ -72,7 +72,7 @@ def test_documents_round_trip(title: str, authors: list[str], body: str):
     assert doc.render() == doc.render()
 
 
-SAFE_PATH = re.compile(r"^articles/[a-z0-9][a-z0-9_-]*/\d{4}/\d{2}/[a-z0-9-]+-[0-9a-f]{12}\.md$")
+SAFE_PATH = re.compile(r"^articles/[a-z0-9][a-z0-9_-]*/\d{4}/\d{2}/\d{2}/[a-z0-9-]+-[0-9a-f]{12}\.md$")
 
 
 @settings(max_examples=300)
@@ -101,4 +101,4 @@ def test_one_url_one_path():
     when = datetime(2025, 1, 2, tzinfo=UTC)
     a = article_path("bbc", when, canonical_url("https://www.bbc.co.uk/news/uk-1?utm_medium=x"))
     b = article_path("bbc", when, canonical_url("https://www.bbc.co.uk/news/uk-1#comments"))
-    assert a == b == "articles/bbc/2025/01/uk-1-" + a.rsplit("-", 1)[1]
+    assert a == b == "articles/bbc/2025/01/02/uk-1-" + a.rsplit("-", 1)[1]

@@ -387,7 +387,7 @@ def hostile_archive(archive: Archive, clock: FixedClock) -> str:
         body=HOSTILE_BODY.replace("long line", "long lines", 3) + '\n"quoted" </td></tr>\n',
         authors=("<svg onload=alert(4)>",),
     )
-    path = "articles/hostile/2025/03/evil-0123456789ab.md"
+    path = "articles/hostile/2025/03/01/evil-0123456789ab.md"
     commit_versions(archive, path, [first, second], clock.now(), timedelta(hours=1))
     return path
 
@@ -457,15 +457,15 @@ def test_paths_outside_the_accepted_form_are_refused(archive: Archive, clock: Fi
     document = Document(url="https://example.org/x", source="web", title="X", body="Text.\n")
     for path in (
         "articles/web/2025/13/x-0123456789ab.md",
-        "articles/Web/2025/03/x-0123456789ab.md",
+        "articles/Web/2025/03/01/x-0123456789ab.md",
         "articles/web/x-0123456789ab.md",
-        "articles/web/2025/03/x y.md",
+        "articles/web/2025/03/01/x y.md",
     ):
         assert output_dir(path) is None
         commit_versions(archive, path, [document], clock.now(), timedelta(hours=1))
     assert (
-        output_dir("articles/web/2025/03/x-0123456789ab.md")
-        == "articles/web/2025/03/x-0123456789ab"
+        output_dir("articles/web/2025/03/01/x-0123456789ab.md")
+        == "articles/web/2025/03/01/x-0123456789ab"
     )
 
 
@@ -496,7 +496,7 @@ def test_writer_never_writes_outside_the_output_folder(tmp_path: Path) -> None:
 
 def test_removed_article_says_so(archive: Archive, clock: FixedClock, tmp_path: Path) -> None:
     document = Document(url="https://example.org/gone", source="web", title="Gone", body="A.\n")
-    path = "articles/web/2025/03/gone-0123456789ab.md"
+    path = "articles/web/2025/03/01/gone-0123456789ab.md"
     commit_versions(archive, path, [document], clock.now(), timedelta(hours=1))
     remove_article(archive, path, document.url, "web", clock.now() + timedelta(days=1))
     out = tmp_path / "site"

@@ -186,12 +186,12 @@ def test_news_archive_has_the_versions_it_claims(
         if commit.url:
             counts[commit.url] = counts.get(commit.url, 0) + 1
     assert counts == {news.flood: 4, news.bridge: 3, news.harbour: 1}
-    assert news.folder(news.harbour).startswith("articles/gazette/2025/03/")
+    assert news.folder(news.harbour).startswith("articles/gazette/2025/03/01/")
 
 
 def test_commit_versions_writes_one_commit_each(archive: Archive, clock: FixedClock) -> None:
     document = Document(url="https://example.org/a", source="web", title="A", body="Text.\n")
-    path = "articles/web/2025/03/a-0123456789ab.md"
+    path = "articles/web/2025/03/01/a-0123456789ab.md"
     versions = [document, document.with_body("Text, edited.\n")]
     commit_versions(archive, path, versions, clock.now(), timedelta(hours=1))
     commits = [c for c in iter_commits(archive.repo) if c.url]

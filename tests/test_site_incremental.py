@@ -73,7 +73,7 @@ def test_incremental_build_equals_a_full_build(
 
 def test_nothing_new_writes_nothing(archive: Archive, clock: FixedClock, tmp_path: Path) -> None:
     document = Document(url="https://example.org/a", source="web", title="A", body="Text.\n")
-    path = "articles/web/2025/03/a-0123456789ab.md"
+    path = "articles/web/2025/03/01/a-0123456789ab.md"
     versions = [document, document.with_body("Text, edited.\n")]
     commit_versions(archive, path, versions, clock.now(), timedelta(hours=1))
     out = tmp_path / "site"
@@ -114,7 +114,7 @@ def test_many_articles_render_the_same_in_parallel_and_alone(
             body=f"First paragraph of story {n}.\n\nSecond paragraph.\n",
         )
         edited = document.with_body(f"First paragraph of story {n}, edited.\n\nSecond.\n")
-        path = f"articles/src{n % 3}/2025/03/story-{n}-{n:012x}.md"
+        path = f"articles/src{n % 3}/2025/03/01/story-{n}-{n:012x}.md"
         commit_versions(archive, path, [document, edited], clock.now(), timedelta(minutes=n + 1))
     alone, parallel = tmp_path / "alone", tmp_path / "parallel"
     build(archive, alone, workers=1, search=False)
@@ -130,7 +130,7 @@ def test_rewritten_history_falls_back_to_a_full_build(
     archive: Archive, clock: FixedClock, tmp_path: Path
 ) -> None:
     document = Document(url="https://example.org/a", source="web", title="A", body="One.\n")
-    path = "articles/web/2025/03/a-0123456789ab.md"
+    path = "articles/web/2025/03/01/a-0123456789ab.md"
     bodies = ["One.\n", "Two.\n", "Three.\n"]
     versions = [document.with_body(body) for body in bodies]
     commit_versions(archive, path, versions, clock.now(), timedelta(hours=1))
@@ -145,7 +145,7 @@ def test_rewritten_history_falls_back_to_a_full_build(
     commit_versions(archive, path, versions[:1], clock.now(), timedelta(hours=1))
     commit_versions(
         archive,
-        "articles/web/2025/03/b-0123456789ac.md",
+        "articles/web/2025/03/01/b-0123456789ac.md",
         [Document(url="https://example.org/b", source="web", title="B", body="B.\n")],
         clock.now(),
         timedelta(hours=1),
@@ -178,7 +178,7 @@ def test_changed_settings_rebuild_everything(
     archive: Archive, clock: FixedClock, tmp_path: Path
 ) -> None:
     document = Document(url="https://example.org/a", source="web", title="A", body="One.\n")
-    path = "articles/web/2025/03/a-0123456789ab.md"
+    path = "articles/web/2025/03/01/a-0123456789ab.md"
     commit_versions(archive, path, [document], clock.now(), timedelta(hours=1))
     out = tmp_path / "site"
     build(archive, out, search=False)
@@ -204,7 +204,7 @@ def test_hostile_text_builds_the_same_both_ways(
     incremental build reads back."""
     odd = 'Tab\there, return\rhere, nul\x00, bell\x07, C1\x85 & <b>"quotes"</b>'
     document = Document(url="https://example.org/odd", source="web", title=odd, body=odd + "\n")
-    path = "articles/web/2025/03/odd-0123456789ab.md"
+    path = "articles/web/2025/03/01/odd-0123456789ab.md"
     versions = [document, document.with_body(odd + " edited\n\nAnd\r\na second.\n")]
     commit_versions(archive, path, versions, clock.now(), timedelta(hours=1))
     out = tmp_path / "site"
