@@ -72,7 +72,9 @@ def test_documents_round_trip(title: str, authors: list[str], body: str):
     assert doc.render() == doc.render()
 
 
-SAFE_PATH = re.compile(r"^articles/[a-z0-9][a-z0-9_-]*/\d{4}/\d{2}/\d{2}/[a-z0-9-]+-[0-9a-f]{12}\.md$")
+SAFE_PATH = re.compile(
+    r"^articles/[a-z0-9][a-z0-9_-]*/\d{4}/\d{2}/\d{2}/[a-z0-9-]+-[0-9a-f]{12}\.md$"
+)
 
 
 @settings(max_examples=300)
