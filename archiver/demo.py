@@ -123,11 +123,16 @@ def _handler(replay: Replay) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
+class _ProxyServer(ThreadingHTTPServer):
+    # A sync connects to many pages at once: a short listen queue turns them into 1 s retries.
+    request_queue_size = 128
+    daemon_threads = True
+
+
 @contextmanager
 def replay_proxy(replay: Replay) -> Iterator[str]:
     """Serve the replay as an HTTP proxy on loopback; yields its URL."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(replay))
-    server.daemon_threads = True
+    server = _ProxyServer(("127.0.0.1", 0), _handler(replay))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

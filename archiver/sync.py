@@ -8,6 +8,7 @@ stores every detected change as one commit.
 from __future__ import annotations
 
 import asyncio
+import os
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable
 from concurrent.futures import Executor
@@ -73,7 +74,7 @@ def sync(
             _record_runs(archive, started, found, report)
             return report
 
-        return _run(archive, job, client, jobs=2)
+        return _run(archive, job, client, jobs=os.cpu_count() or 1)
 
 
 def reformat(

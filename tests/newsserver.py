@@ -12,6 +12,12 @@ from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
+class _Server(ThreadingHTTPServer):
+    # Many fetches connect at once: a short listen queue turns them into 1 s retries.
+    request_queue_size = 128
+    daemon_threads = True
+
+
 @dataclass
 class Route:
     body: bytes = b""
@@ -38,7 +44,7 @@ class NewsServer:
         self.routes: dict[str, Route] = {}
         self.requests: list[Request] = []
         self._lock = threading.Lock()
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._httpd = _Server(("127.0.0.1", 0), self._handler())
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
 
