@@ -490,7 +490,7 @@ class Writer:
 
     def _blobs(self) -> BlobReader:
         if self._reader is None:
-            self._reader = BlobReader(self.archive.repo)
+            self._reader = BlobReader(self.archive.repo.git_dir)
         return self._reader
 
     def _failed(self, target: Target, now: datetime, error: ArticleError) -> Result:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -160,27 +160,51 @@ class BlobReader:
     Started in its own session, so a Ctrl-C meant for archiver does not kill it while a
     run is finishing its last commits."""
 
-    def __init__(self, repo: git.Repo) -> None:
+    # Requests per round trip in read_many: small enough that git's stdin pipe never fills
+    # while we wait for answers.
+    BATCH = 256
+
+    def __init__(self, git_dir: str) -> None:
         self._process = subprocess.Popen(
             ["git", "cat-file", "--batch"],
-            cwd=repo.git_dir,
+            cwd=git_dir,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
-            env={**os.environ, "GIT_DIR": repo.git_dir},
+            env={**os.environ, "GIT_DIR": git_dir},
             start_new_session=True,
         )
 
     def read(self, spec: str) -> bytes | None:
         """The object named by `spec` (a sha, or "HEAD:path"); None when it doesn't exist."""
-        assert self._process.stdin is not None and self._process.stdout is not None
-        self._process.stdin.write(spec.encode("utf-8") + b"\n")
+        self._request([spec])
+        return self._answer()
+
+    def read_many(self, shas: Iterable[str]) -> dict[str, bytes]:
+        """Many objects, a batch per round trip; every one must exist."""
+        wanted = list(dict.fromkeys(shas))
+        found: dict[str, bytes] = {}
+        for start in range(0, len(wanted), self.BATCH):
+            chunk = wanted[start : start + self.BATCH]
+            self._request(chunk)
+            for sha in chunk:
+                data = self._answer()
+                if data is None:
+                    raise UnknownVersion(f"blob {sha}: missing from the repository")
+                found[sha] = data
+        return found
+
+    def _request(self, specs: list[str]) -> None:
+        assert self._process.stdin is not None
+        self._process.stdin.write("".join(f"{spec}\n" for spec in specs).encode("utf-8"))
         self._process.stdin.flush()
+
+    def _answer(self) -> bytes | None:
+        assert self._process.stdout is not None
         header = self._process.stdout.readline().split()
         if len(header) != 3:
             return None
-        data = self._process.stdout.read(int(header[2]))
-        self._process.stdout.read(1)
-        return data
+        data = self._process.stdout.read(int(header[2]) + 1)
+        return data[:-1]
 
     def close(self) -> None:
         if self._process.stdin:
@@ -195,7 +219,7 @@ class BlobReader:
 
 
 def read_blob(repo: git.Repo, blob: str) -> str:
-    with BlobReader(repo) as reader:
+    with BlobReader(repo.git_dir) as reader:
         data = reader.read(blob)
     if data is None:
         raise UnknownVersion(f"{repo.working_tree_dir}: object {blob} is missing")

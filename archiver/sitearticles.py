@@ -22,8 +22,8 @@ from .feeds import (
     render_feed,
     updated,
 )
+from .history import BlobReader
 from .sitemodel import (
-    BlobReader,
     Captured,
     VersionFacts,
     VersionRef,
@@ -130,7 +130,7 @@ class ArticleRenderer:
         self, path: str, refs: list[tuple[str, str]], warnings: list[str]
     ) -> list[Captured]:
         """The versions (blob, stated update date) as the site shows them."""
-        data = self.reader.read(blob for blob, _ in refs)
+        data = self.reader.read_many(blob for blob, _ in refs)
         return [
             Captured(load_document(data[blob], f"{path}@{blob[:10]}", warnings.append), updated)
             for blob, updated in refs

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-import subprocess
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 import git
@@ -150,57 +149,6 @@ def head_sha(repo: git.Repo) -> str | None:
         return repo.head.commit.hexsha
     except ValueError:  # a repository with no commits yet
         return None
-
-
-# --- blobs ----------------------------------------------------------------------------------
-
-
-class BlobReader:
-    """Blobs in bulk through one `git cat-file --batch` process."""
-
-    # Requests per round trip: small enough that git's stdin pipe never fills while we wait.
-    BATCH = 256
-
-    def __init__(self, git_dir: str) -> None:
-        self._process = subprocess.Popen(
-            ["git", "--git-dir", git_dir, "cat-file", "--batch"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-        )
-
-    def read(self, shas: Iterable[str]) -> dict[str, bytes]:
-        wanted = list(dict.fromkeys(shas))
-        found: dict[str, bytes] = {}
-        for start in range(0, len(wanted), self.BATCH):
-            chunk = wanted[start : start + self.BATCH]
-            self._request(chunk)
-            for sha in chunk:
-                found[sha] = self._answer(sha)
-        return found
-
-    def _request(self, shas: list[str]) -> None:
-        assert self._process.stdin is not None
-        self._process.stdin.write("".join(f"{sha}\n" for sha in shas).encode("ascii"))
-        self._process.stdin.flush()
-
-    def _answer(self, sha: str) -> bytes:
-        assert self._process.stdout is not None
-        header = self._process.stdout.readline().split()
-        if len(header) != 3:
-            raise ArchiverError(f"blob {sha}: missing from the repository")
-        data = self._process.stdout.read(int(header[2]) + 1)
-        return data[:-1]
-
-    def close(self) -> None:
-        if self._process.stdin:
-            self._process.stdin.close()
-        self._process.wait()
-
-    def __enter__(self) -> BlobReader:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
 
 @dataclass(frozen=True)

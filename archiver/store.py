@@ -204,7 +204,7 @@ class CommitStream:
 
 def sync_worktree(repo: git.Repo, paths: Iterable[str]) -> None:
     """Make the working tree and index match HEAD for these paths, then clear the journal."""
-    with BlobReader(repo) as reader:
+    with BlobReader(repo.git_dir) as reader:
         contents = {path: reader.read(f"HEAD:{path}") for path in paths}
     _write_worktree(repo, contents)
 
