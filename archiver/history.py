@@ -148,8 +148,8 @@ def article_versions(repo: git.Repo, path: str) -> list[Version]:
     for commit in iter_commits(repo, paths=(path,)):
         change = next((c for c in commit.changes if c.path == path), None)
         number = commit.version
-        if change is None or number is None:
-            continue
+        if change is None or number is None or commit.trailers.get("Archiver-Event") == "reformat":
+            continue  # a reformat is the same version in a new extractor's form
         versions.append(Version(number, commit.sha, commit.when, change.new_blob, commit.trailers))
     return versions
 

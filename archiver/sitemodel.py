@@ -104,7 +104,11 @@ def read_history(
     for commit in iter_commits(repo, since=since):
         seq += 1
         when = int(commit.when.timestamp())
-        removal = commit.trailers.get("Archiver-Event") == "removed"
+        event = commit.trailers.get("Archiver-Event")
+        if event == "reformat":
+            # The same version in a new extractor's form: not a version, not an edit.
+            continue
+        removal = event == "removed"
         updated = printable(commit.trailers.get("Archiver-Page-Updated", ""))
         for change in commit.changes:
             if not change.path.startswith("articles/"):
