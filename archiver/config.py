@@ -59,7 +59,6 @@ class SourceConfig:
     exclude: tuple[str, ...] = ()
     drop_selectors: tuple[str, ...] = ()
     drop_lines: tuple[str, ...] = ()
-    require_selectors: tuple[str, ...] = ()
     min_chars: int = 200
     user_agent: str = ""
     min_delay: float | None = None
