@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from .archive import Archive
-from .document import Document, parse_document
-from .errors import UnknownArticle, UnknownVersion
+from .document import parse_document
+from .errors import UnknownArticle
 from .history import Version, article_versions, pick_version, read_blob
 from .urls import canonical_url
 
@@ -37,14 +37,6 @@ def versions(archive: Archive, url: str) -> list[Version]:
     if not found:
         raise UnknownArticle(f"{url}: no stored versions")
     return found
-
-
-def version_document(archive: Archive, version: Version, url: str) -> Document:
-    if version.blob is None:
-        raise UnknownVersion(
-            f"{url}: version {version.number} has no text (the article was removed)"
-        )
-    return parse_document(read_blob(archive.repo, version.blob), f"{url}@v{version.number}")
 
 
 def log(archive: Archive, url: str) -> list[VersionSummary]:

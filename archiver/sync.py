@@ -115,10 +115,6 @@ def plan(archive: Archive, found: dict[str, list[str]], check_all: bool = False)
     return targets
 
 
-def due_count(archive: Archive) -> int:
-    return len(archive.state.due(archive.clock.now()))
-
-
 def _run(archive: Archive, job: Job, client: httpx.AsyncClient | None, jobs: int) -> RunReport:
     executor = make_executor(jobs)
     if executor is not None:
