@@ -54,6 +54,12 @@ class Archive:
                 rebuild_state(self)
         return self._state
 
+    def state_store(self) -> StateStore:
+        """The state store as it is, without rebuilding it (for the rebuild itself)."""
+        if self._state is None:
+            self._state = StateStore(self.root / STATE_DIR / STATE_FILE)
+        return self._state
+
     def close(self) -> None:
         if self._state is not None:
             self._state.close()
@@ -86,6 +92,9 @@ class Archive:
             handle.write(f"pid {os.getpid()}")
             handle.flush()
             recover(self.repo)
+            from .rebuild import catch_up
+
+            catch_up(self)  # what a killed run published but could not record
             yield
         finally:
             handle.truncate(0)

@@ -32,6 +32,7 @@ from .extract import EXTRACTOR, Page, decode_html, extract_page
 from .fetch import Fetcher, Response
 from .history import BlobReader
 from .normalize import NORMALIZER_VERSION
+from .rebuild import HEAD_KEY, head_commit
 from .robots import Robots
 from .schedule import next_check
 from .state import ArticleState
@@ -516,9 +517,11 @@ class Writer:
             self.flush()
 
     def flush(self) -> None:
-        """Publish commits, then record state: state never runs ahead of git."""
+        """Publish commits, then record state and the commit it is recorded up to: state
+        never runs ahead of git, and what git holds beyond it is replayed on the next run."""
         self.stream.checkpoint()
         self.archive.state.put_many(self.pending)
+        self.archive.state.set_meta(HEAD_KEY, head_commit(self.archive) or "")
         self.archive.state.commit()
         self.pending.clear()
 

@@ -1,54 +1,104 @@
-"""Rebuilding the state store from git history alone, in one pass."""
+"""Keeping the state store in step with git, the single source of truth for content.
+
+`rebuild_state` recreates the store from history in one pass when it is missing;
+`catch_up` replays the commits a killed run published before it could record them, so a
+run never stores a change twice.
+"""
 
 from __future__ import annotations
 
+import subprocess
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from .history import iter_commits
+from .history import CommitRecord, iter_commits
 from .schedule import next_check
 from .state import ArticleState
 
 if TYPE_CHECKING:
     from .archive import Archive
 
+HEAD_KEY = "head"  # the commit the state store has recorded everything up to
+
 
 def rebuild_state(archive: Archive) -> int:
     """Recreate every article's record from commit trailers; returns the article count."""
+    articles = _replay(archive, None, lambda url: None)
+    _save(archive, articles)
+    return len(articles)
+
+
+def catch_up(archive: Archive) -> int:
+    """Record the commits published since the store last recorded one; returns how many
+    articles they touched."""
+    state = archive.state
+    recorded, head = state.meta(HEAD_KEY), head_commit(archive)
+    if recorded == head:
+        return 0
+    if recorded is None or not _is_ancestor(archive, recorded, head):
+        return rebuild_state(archive)  # history was rewritten: start again from git
+    articles = _replay(archive, recorded, state.get)
+    _save(archive, articles)
+    return len(articles)
+
+
+def head_commit(archive: Archive) -> str | None:
+    found = subprocess.run(
+        ["git", "rev-parse", "--verify", "--quiet", "HEAD"],
+        cwd=archive.repo.git_dir,
+        capture_output=True,
+        text=True,
+        start_new_session=True,
+    )
+    return found.stdout.strip() or None
+
+
+def _replay(
+    archive: Archive, since: str | None, known: Callable[[str], ArticleState | None]
+) -> dict[str, ArticleState]:
     articles: dict[str, ArticleState] = {}
-    for commit in iter_commits(archive.repo):
-        change = commit.article_change()
+    for commit in iter_commits(archive.repo, since=since):
         url = commit.url
-        if change is None or url is None:
+        if url is None or commit.article_change() is None:
             continue
-        previous = articles.get(url)
-        article = previous or ArticleState(
-            url=url,
-            source=commit.trailers.get("Archiver-Source", ""),
-            path=change.path,
-            first_seen=commit.when,
-        )
-        event = commit.trailers.get("Archiver-Event", "")
-        blobs = article.blobs
-        if change.new_blob and event == "reformat":
-            blobs = (*blobs[:-1], change.new_blob)
-        elif change.new_blob and change.new_blob not in blobs[-1:]:
-            blobs = (*blobs, change.new_blob)
-        articles[url] = article.update(
-            blobs=blobs,
-            rules=commit.trailers.get("Archiver-Rules", article.rules),
-            path=change.path,
-            last_checked=commit.when,
-            last_changed=commit.when,
-            versions=commit.version or article.versions,
-            blob=change.new_blob or article.blob,
-            removed=event == "removed" or change.new_blob is None,
-            signals=frozenset(
-                s for s in commit.trailers.get("Archiver-Signals", "").split(",") if s
-            ),
-        )
+        articles[url] = _apply(articles.get(url) or known(url), commit)
+    return articles
+
+
+def _apply(article: ArticleState | None, commit: CommitRecord) -> ArticleState:
+    change = commit.article_change()
+    assert change is not None and commit.url is not None
+    article = article or ArticleState(
+        url=commit.url,
+        source=commit.trailers.get("Archiver-Source", ""),
+        path=change.path,
+        first_seen=commit.when,
+    )
+    event = commit.trailers.get("Archiver-Event", "")
+    blobs = article.blobs
+    if change.new_blob and event == "reformat":
+        blobs = (*blobs[:-1], change.new_blob)
+    elif change.new_blob and change.new_blob not in blobs[-1:]:
+        blobs = (*blobs, change.new_blob)
+    signals = commit.trailers.get("Archiver-Signals", "")
+    return article.update(
+        blobs=blobs,
+        rules=commit.trailers.get("Archiver-Rules", article.rules),
+        path=change.path,
+        last_checked=commit.when,
+        last_changed=commit.when,
+        versions=commit.version or article.versions,
+        blob=change.new_blob or article.blob,
+        removed=event == "removed" or change.new_blob is None,
+        gone_since=None,
+        failures=0,
+        signals=frozenset(s for s in signals.split(",") if s) if signals else article.signals,
+    )
+
+
+def _save(archive: Archive, articles: dict[str, ArticleState]) -> None:
     now = archive.clock.now()
-    state = archive._state
-    assert state is not None
+    state = archive.state_store()
     state.put_many(
         a.update(
             next_check=next_check(
@@ -57,6 +107,17 @@ def rebuild_state(archive: Archive) -> int:
         )
         for a in articles.values()
     )
-    state.set_meta("rebuilt_at", archive.repo.head.commit.hexsha)
+    state.set_meta(HEAD_KEY, head_commit(archive) or "")
     state.commit()
-    return len(articles)
+
+
+def _is_ancestor(archive: Archive, older: str, newer: str | None) -> bool:
+    if newer is None:
+        return False
+    check = subprocess.run(
+        ["git", "merge-base", "--is-ancestor", older, newer],
+        cwd=archive.repo.git_dir,
+        capture_output=True,
+        start_new_session=True,
+    )
+    return check.returncode == 0

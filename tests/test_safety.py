@@ -88,3 +88,28 @@ def test_interrupt_stops_cleanly_and_keeps_what_was_captured(archive: Archive, s
     assert _sync(root).wait(timeout=120) == 0
     after = sum(1 for c in iter_commits(Archive.open(root).repo) if c.version == 2)
     assert after == ARTICLES >= stored
+
+
+def test_commits_a_killed_run_could_not_record_are_never_stored_twice(
+    archive: Archive, server: NewsServer
+):
+    """A run killed after git published its commits but before the state store recorded
+    them: the next run replays those commits instead of storing the changes again."""
+    urls = _pages(server, 0, delay=0)
+    add(archive, urls)
+    root, clock = archive.root, archive.clock
+    archive.close()
+    db = root / ".archiver" / "state.db"
+    before = db.read_bytes()
+    _pages(server, 1, delay=0)
+    assert _sync(root).wait(timeout=120) == 0
+    for suffix in ("-wal", "-shm"):
+        (root / f".archiver/state.db{suffix}").unlink(missing_ok=True)
+    db.write_bytes(before)  # the store as it was before that run recorded anything
+
+    reopened = Archive.open(root, clock)
+    assert _sync(root).wait(timeout=120) == 0
+    versions = [c.version for c in iter_commits(reopened.repo) if c.url]
+    assert sorted(versions) == [1] * ARTICLES + [2] * ARTICLES
+    assert reopened.state.get(urls[0]).versions == 2
+    reopened.close()
