@@ -30,9 +30,9 @@ from .document import Document, parse_document
 from .errors import ArticleError, ExtractionError, FetchError, HTTPStatusError
 from .extract import EXTRACTOR, Page, decode_html, extract_page
 from .fetch import Fetcher, Response
-from .history import BlobReader
+from .history import BlobReader, head_commit
 from .normalize import NORMALIZER_VERSION
-from .rebuild import HEAD_KEY, head_commit
+from .rebuild import HEAD_KEY
 from .robots import Robots
 from .schedule import next_check
 from .state import ArticleState
@@ -521,7 +521,7 @@ class Writer:
         never runs ahead of git, and what git holds beyond it is replayed on the next run."""
         self.stream.checkpoint()
         self.archive.state.put_many(self.pending)
-        self.archive.state.set_meta(HEAD_KEY, head_commit(self.archive) or "")
+        self.archive.state.set_meta(HEAD_KEY, head_commit(self.archive.repo) or "")
         self.archive.state.commit()
         self.pending.clear()
 

@@ -218,6 +218,23 @@ class BlobReader:
         self.close()
 
 
+def head_commit(repo: git.Repo) -> str | None:
+    """The commit HEAD names; None in a repository with no commits yet."""
+    found = _git(repo, "rev-parse", "--verify", "--quiet", "HEAD")
+    return found.stdout.decode().strip() or None
+
+
+def is_ancestor(repo: git.Repo, older: str, newer: str) -> bool:
+    return _git(repo, "merge-base", "--is-ancestor", older, newer).returncode == 0
+
+
+def _git(repo: git.Repo, *args: str) -> subprocess.CompletedProcess[bytes]:
+    # Its own session: a Ctrl-C meant for archiver never kills it mid-answer.
+    return subprocess.run(
+        ["git", *args], cwd=repo.git_dir, capture_output=True, start_new_session=True
+    )
+
+
 def read_blob(repo: git.Repo, blob: str) -> str:
     with BlobReader(repo.git_dir) as reader:
         data = reader.read(blob)

@@ -7,11 +7,10 @@ run never stores a change twice.
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from .history import CommitRecord, iter_commits
+from .history import CommitRecord, head_commit, is_ancestor, iter_commits
 from .schedule import next_check
 from .state import ArticleState
 
@@ -32,25 +31,14 @@ def catch_up(archive: Archive) -> int:
     """Record the commits published since the store last recorded one; returns how many
     articles they touched."""
     state = archive.state
-    recorded, head = state.meta(HEAD_KEY), head_commit(archive)
+    recorded, head = state.meta(HEAD_KEY), head_commit(archive.repo)
     if recorded == head:
         return 0
-    if recorded is None or not _is_ancestor(archive, recorded, head):
+    if recorded is None or head is None or not is_ancestor(archive.repo, recorded, head):
         return rebuild_state(archive)  # history was rewritten: start again from git
     articles = _replay(archive, recorded, state.get)
     _save(archive, articles)
     return len(articles)
-
-
-def head_commit(archive: Archive) -> str | None:
-    found = subprocess.run(
-        ["git", "rev-parse", "--verify", "--quiet", "HEAD"],
-        cwd=archive.repo.git_dir,
-        capture_output=True,
-        text=True,
-        start_new_session=True,
-    )
-    return found.stdout.strip() or None
 
 
 def _replay(
@@ -107,17 +95,5 @@ def _save(archive: Archive, articles: dict[str, ArticleState]) -> None:
         )
         for a in articles.values()
     )
-    state.set_meta(HEAD_KEY, head_commit(archive) or "")
+    state.set_meta(HEAD_KEY, head_commit(archive.repo) or "")
     state.commit()
-
-
-def _is_ancestor(archive: Archive, older: str, newer: str | None) -> bool:
-    if newer is None:
-        return False
-    check = subprocess.run(
-        ["git", "merge-base", "--is-ancestor", older, newer],
-        cwd=archive.repo.git_dir,
-        capture_output=True,
-        start_new_session=True,
-    )
-    return check.returncode == 0

@@ -31,6 +31,7 @@ from typing import ClassVar
 from . import __version__
 from .archive import Archive
 from .errors import ArchiverError
+from .history import head_commit, is_ancestor
 from .sitearticles import (
     ArticleJob,
     ArticleRenderer,
@@ -43,8 +44,6 @@ from .sitemodel import (
     ArticleLog,
     History,
     VersionRef,
-    head_sha,
-    is_ancestor,
     read_history,
     shard_of,
 )
@@ -264,7 +263,7 @@ class _Builder:
 
     def run(self, full: bool) -> None:
         environment()  # compile once, before any worker forks
-        head = head_sha(self.archive.repo)
+        head = head_commit(self.archive.repo)
         self.report.commit = head
         old = BuildState.open(self.out)
         reason = self._full_reason(old, head, full)
@@ -319,7 +318,7 @@ class _Builder:
         first_seq: int,
         prior: Callable[[str], tuple[str | None, int | None]],
     ) -> History:
-        if head_sha(self.archive.repo) is None:
+        if head_commit(self.archive.repo) is None:
             return History(head="", commits=0, articles={})
         history = read_history(self.archive.repo, since, first_seq, prior, self.warn)
         self.report.commits = history.commits

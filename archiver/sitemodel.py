@@ -140,21 +140,6 @@ def _apply(log: ArticleLog, blob: str | None, ref: VersionRef, removal: bool) ->
         log.versions.append(ref)
 
 
-def is_ancestor(repo: git.Repo, older: str, newer: str) -> bool:
-    try:
-        repo.git.merge_base("--is-ancestor", older, newer)
-    except git.GitCommandError:
-        return False
-    return True
-
-
-def head_sha(repo: git.Repo) -> str | None:
-    try:
-        return repo.head.commit.hexsha
-    except ValueError:  # a repository with no commits yet
-        return None
-
-
 @dataclass(frozen=True)
 class Captured:
     """A version as the site shows it: the stored document, and the modification date the

@@ -20,7 +20,7 @@ from pathlib import Path
 import git
 
 from .errors import ArchiverError
-from .history import BlobReader
+from .history import BlobReader, head_commit
 
 COMMITTER = ("archiver", "archiver@archiver.invalid")
 SUBJECT_MAX = 72
@@ -167,13 +167,8 @@ class CommitStream:
         )
 
     def _has_head(self) -> bool:
-        check = subprocess.run(
-            ["git", "rev-parse", "--verify", "--quiet", f"{self._branch}^0"],
-            cwd=self.repo.git_dir,
-            capture_output=True,
-            start_new_session=True,
-        )
-        return check.returncode == 0
+        # HEAD names the branch the stream writes to (see _current_branch).
+        return head_commit(self.repo) is not None
 
     def _write(self, data: bytes) -> None:
         assert self._process is not None and self._process.stdin is not None
