@@ -196,6 +196,7 @@ def _collapse(text: str) -> str:
     return " ".join(text.split())
 
 
+@lru_cache(maxsize=1 << 14)  # consecutive versions share most paragraphs
 def _key(text: str) -> str:
     """Matching key: differences of case, width or spacing alone never break a match."""
     return _collapse(unicodedata.normalize("NFKC", text).casefold())
@@ -749,3 +750,29 @@ def word_diff(old: str, new: str) -> list[Span]:
     if old == new or (diffable(old) and diffable(new)):
         return _word_diff(old, new)
     return [s for s in (Span("delete", old), Span("insert", new)) if s.text]
+
+
+# --- 6. a change as commit trailers -------------------------------------------------------
+
+CHANGE_TRAILER = "Archiver-Change"
+
+
+def change_trailers(old: Version, new: Version) -> dict[str, str]:
+    """How a version differs from the one before it, as a commit records it: minor or an
+    edit, and NewsEdits-style counts (read back by read_change)."""
+    trailers = {CHANGE_TRAILER: "minor" if is_minor(old, new) else "edit"}
+    trailers.update(describe(old, new).to_trailers())
+    return trailers
+
+
+def read_change(trailers: dict[str, str]) -> tuple[ChangeStats, bool] | None:
+    """The change a commit's trailers record, as (counts, minor); None when they record
+    none or cannot be read, and the change must then be computed from the texts."""
+    kind = trailers.get(CHANGE_TRAILER)
+    if kind not in ("minor", "edit") or _FIELDS_TRAILER not in trailers:
+        return None
+    try:
+        stats = ChangeStats.from_trailers(trailers)
+    except ValueError:
+        return None
+    return stats, kind == "minor" or stats.is_empty

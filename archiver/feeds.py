@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from .sitehtml import inline_rows
 from .sitepages import DiffRow, changed_only, iso_time, render
 
 FEED_LENGTH = 50
@@ -47,7 +48,7 @@ def feed_id(kind: str, name: str = "") -> str:
 
 def entry_content(rows: list[DiffRow], summary: str, minor: bool, revert_of: int | None) -> str:
     """The change as an HTML fragment: what changed, word by word, one column."""
-    changed = changed_only(rows)
+    changed = inline_rows(changed_only(rows))
     return render("entry.html", rows=changed, summary=summary, minor=minor, revert_of=revert_of)
 
 

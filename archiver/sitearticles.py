@@ -1,5 +1,5 @@
 """One article's pages: its page, a page per version, a diff per change, the comparison
-page, its versions as JSON and its feed. The unit of work of a build, run in worker
+page (which holds every version's text) and its feed. The unit of work of a build, run in worker
 processes for a full build and in the builder's own process for an incremental one.
 """
 
@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
 
+from . import sitehtml
 from .feeds import (
     FEED_LENGTH,
     Entry,
@@ -39,7 +40,6 @@ from .sitepages import (
     language,
     later,
     render,
-    versions_json,
     versions_payload,
     web_link,
 )
@@ -92,7 +92,7 @@ def article_files(path: str, versions: int) -> list[str]:
     assert folder is not None
     if versions == 0:
         return []
-    names = ["index.html", "versions.json", "feed.atom"]
+    names = ["index.html", "feed.atom"]
     names += [f"v{n}.html" for n in range(1, versions + 1)]
     names += [f"diff-{n - 1}-{n}.html" for n in range(2, versions + 1)]
     if versions > 1:
@@ -140,7 +140,9 @@ class ArticleRenderer:
         warnings: list[str] = []
         documents = self.documents(job.path, [(r.blob, r.updated) for r in job.refs], warnings)
         known = [row.facts() for row in job.known]
-        facts = version_facts(documents, known, [row.key for row in job.known])
+        facts = version_facts(
+            documents, [r.change for r in job.refs], known, [row.key for row in job.known]
+        )
         rows = list(job.known)
         for index in range(len(job.known), len(job.refs)):
             rows.append(_version_row(job, index, facts[index], documents))
@@ -251,11 +253,7 @@ class _ArticlePages:
         """Pages that can differ once versions after `start` exist: older version and diff
         pages never change, except the last one's link to its successor."""
         count = len(self.rows)
-        pages = [
-            ("index.html", self.main()),
-            ("versions.json", self.versions_json()),
-            ("feed.atom", self.feed()),
-        ]
+        pages = [("index.html", self.main()), ("feed.atom", self.feed())]
         if count > 1:
             pages.append(("compare.html", self.compare()))
         for number in range(max(1, start), count + 1):
@@ -289,8 +287,7 @@ class _ArticlePages:
             url_link=web_link(article.url),
             versions=list(reversed(self.rows)),
             minor=sum(1 for r in self.rows[1:] if r.minor),
-            blocks=blocks(self.latest.document.body),
-            lang=language(self.latest.document),
+            text=sitehtml.body(blocks(self.latest.document.body), language(self.latest.document)),
             byline=self.latest.document.byline,
         )
 
@@ -305,8 +302,7 @@ class _ArticlePages:
             updated=row.updated,
             url_link=web_link(document.url),
             has_next=number < len(self.rows),
-            blocks=blocks(document.body),
-            lang=language(document),
+            text=sitehtml.body(blocks(document.body), language(document)),
         )
 
     def diff_rows(self, number: int) -> Any:
@@ -316,13 +312,15 @@ class _ArticlePages:
 
     def diff(self, number: int) -> str:
         old, new = self.rows[number - 2], self.rows[number - 1]
+        rows = self.diff_rows(number)
         return render(
             "diff.html",
             **self.common(f"Changes in version {number}: {new.title or 'Untitled'}"),
             old=old,
             new=new,
             later=later(new.time - old.time),
-            rows=self.diff_rows(number),
+            side_rows=sitehtml.side_rows(rows),
+            inline_rows=sitehtml.inline_rows(rows),
             has_next=number < len(self.rows),
             url=self.documents[number - 1].document.url,
             url_link=web_link(self.documents[number - 1].document.url),
@@ -334,9 +332,6 @@ class _ArticlePages:
             for row, document in zip(self.rows, self.documents, strict=True)
         ]
         return versions_payload(self.article.url, data)
-
-    def versions_json(self) -> str:
-        return versions_json(self.payload())
 
     def compare(self) -> str:
         return render(

@@ -14,10 +14,10 @@ from dataclasses import dataclass, field, replace
 
 import git
 
-from .compare import ChangeStats, Version, describe, is_minor
+from .compare import ChangeStats, Version, describe, is_minor, read_change
 from .document import Document, parse_document
 from .errors import ArchiverError
-from .history import iter_commits
+from .history import FileChange, iter_commits
 
 # The only archive paths the site turns into pages; anything else in articles/ is refused.
 ARTICLE_PATH = re.compile(
@@ -63,6 +63,9 @@ class VersionRef:
     when: int  # commit time, unix seconds
     blob: str
     updated: str = ""  # the modification date the page stated (a commit trailer)
+    # The change from the version before as the commit's trailers record it, when they
+    # describe exactly that pair: (counts, minor). Saves comparing the texts again.
+    change: tuple[ChangeStats, bool] | None = None
 
 
 @dataclass(slots=True)
@@ -110,6 +113,8 @@ def read_history(
             continue
         removal = event == "removed"
         updated = printable(commit.trailers.get("Archiver-Page-Updated", ""))
+        # Trailers describe a commit's one article; a commit of several says nothing each.
+        recorded = read_change(commit.trailers) if len(commit.changes) == 1 else None
         for change in commit.changes:
             if not change.path.startswith("articles/"):
                 continue
@@ -123,11 +128,18 @@ def read_history(
                 base_blob, removed = prior(change.path)
                 log = articles[change.path] = ArticleLog(change.path, base_blob, removed=removed)
             ref = VersionRef(seq, commit.sha, when, change.new_blob or "", updated)
-            _apply(log, change.new_blob, ref, removal)
+            _apply(log, change, ref, removal, recorded)
     return History(head=head, commits=seq - first_seq, articles=articles)
 
 
-def _apply(log: ArticleLog, blob: str | None, ref: VersionRef, removal: bool) -> None:
+def _apply(
+    log: ArticleLog,
+    change: FileChange,
+    ref: VersionRef,
+    removal: bool,
+    recorded: tuple[ChangeStats, bool] | None,
+) -> None:
+    blob = change.new_blob
     if blob is None or removal:
         if log.removed is None:
             log.removed = ref.when
@@ -136,8 +148,14 @@ def _apply(log: ArticleLog, blob: str | None, ref: VersionRef, removal: bool) ->
     if blob is None:
         return
     previous = log.versions[-1].blob if log.versions else log.base_blob
-    if blob != previous:
-        log.versions.append(ref)
+    if blob == previous:
+        return
+    # The trailers compare with the file's blob before the commit: they hold for the site's
+    # pair only when that is the version the site shows before this one (no reformat or
+    # removal between).
+    if recorded is not None and previous is not None and change.old_blob == previous:
+        ref = replace(ref, change=recorded)
+    log.versions.append(ref)
 
 
 @dataclass(frozen=True)
@@ -220,10 +238,14 @@ class VersionFacts:
 
 
 def version_facts(
-    documents: list[Captured], known: list[VersionFacts], keys: list[str]
+    documents: list[Captured],
+    recorded: list[tuple[ChangeStats, bool] | None],
+    known: list[VersionFacts],
+    keys: list[str],
 ) -> list[VersionFacts]:
-    """Facts for every version. `known` holds facts already computed for the leading
-    versions, `keys` their content keys (enough to recognise a revert)."""
+    """Facts for every version. `recorded` holds each version's change as its commit
+    recorded it, if it did; `known` facts already computed for the leading versions, `keys`
+    their content keys (enough to recognise a revert)."""
     facts = list(known)
     keys = list(keys)
     for index in range(len(known), len(documents)):
@@ -232,20 +254,19 @@ def version_facts(
         if index == 0:
             facts.append(VersionFacts(1, document.document.title, key))
         else:
-            facts.append(_change_facts(documents[index - 1], document, index + 1, key, keys))
+            change = recorded[index] or _compared(documents[index - 1], document)
+            # A return to a version before the previous one: flip-flops are news.
+            revert_of = next((k + 1 for k in range(len(keys) - 2, -1, -1) if keys[k] == key), None)
+            facts.append(VersionFacts(index + 1, document.document.title, key, *change, revert_of))
         keys.append(key)
     return facts
 
 
-def _change_facts(
-    old: Captured, new: Captured, number: int, key: str, keys: list[str]
-) -> VersionFacts:
+def _compared(old: Captured, new: Captured) -> tuple[ChangeStats, bool]:
+    """The change between two versions whose commit did not record it."""
     a, b = as_version(old), as_version(new)
     stats = describe(a, b)
-    minor = stats.is_empty or is_minor(a, b)
-    # A return to a version before the previous one: flip-flops are news, not fresh edits.
-    revert_of = next((k + 1 for k in range(len(keys) - 2, -1, -1) if keys[k] == key), None)
-    return VersionFacts(number, new.document.title, key, stats, minor, revert_of)
+    return stats, stats.is_empty or is_minor(a, b)
 
 
 def summary(facts: VersionFacts) -> str:

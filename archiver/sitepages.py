@@ -7,7 +7,6 @@ strings and spans, never markup.
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -308,10 +307,6 @@ class VersionData:
 
 def versions_payload(url: str, versions: Sequence[VersionData]) -> dict[str, Any]:
     return {"url": url, "versions": [v.as_json() for v in versions]}
-
-
-def versions_json(payload: dict[str, Any]) -> str:
-    return json.dumps(payload, ensure_ascii=False, sort_keys=True, indent=None) + "\n"
 
 
 # --- list rows ------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from archiver.archive import init_archive
 from archiver.clock import FixedClock, isoformat
+from archiver.compare import CHANGE_TRAILER, Version, change_trailers
 from archiver.document import Document
 from archiver.normalize import NORMALIZER_VERSION
 from archiver.store import COMMITTER, Change, source_identity, subject_line
@@ -623,6 +624,7 @@ def changes(
 ) -> Iterator[Change]:
     """The commits of the archive, in time order; only articles still changing are held."""
     live: dict[int, Article] = {}
+    compared: dict[int, Version] = {}  # each live article's last committed version
     for when, index, number in events:
         moment = datetime.fromtimestamp(when, UTC)
         if number == 1:
@@ -632,15 +634,18 @@ def changes(
             edit(model, live[index])
         article = live[index]
         text = committed_text(model, article)
+        version = article.document(article.body()).version()
+        change = change_trailers(compared[index], version) if number > 1 else NEW
+        compared[index] = version
         yield Change(
             source=article.source,
             subject=subject_line(article.source, article.title),
-            trailers=trailers(article, number, moment),
+            trailers={**trailers(article, number, moment), **change},
             when=moment,
             files={article.path: text},
         )
         if number == counts[index]:
-            del live[index]
+            del live[index], compared[index]
 
 
 def committed_text(model: WordModel, article: Article) -> str:
@@ -652,6 +657,9 @@ def committed_text(model: WordModel, article: Article) -> str:
         text = article.text()
     article.stored = text
     return text
+
+
+NEW = {CHANGE_TRAILER: "new"}
 
 
 def trailers(article: Article, number: int, when: datetime) -> dict[str, str]:

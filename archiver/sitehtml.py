@@ -1,0 +1,103 @@
+"""Markup for the hottest fragments of the site, built here rather than in templates.
+
+A diff page's rows and an article's paragraphs are most of a build's output: rendered by
+Jinja2 loops they cost more than everything else on the page. Every piece of text goes
+through markupsafe's `escape` (what Jinja2's autoescape calls) on its way in, and what
+comes out is Markup the templates insert as it is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from markupsafe import Markup, escape
+
+from .compare import Span
+from .sitepages import Block, Cell, DiffRow
+
+_OPEN = {
+    "delete": '<del><span class="vh">deleted: </span>',
+    "insert": '<ins><span class="vh">inserted: </span>',
+}
+_CLOSE = {"delete": "</del>", "insert": "</ins>"}
+
+
+def spans_html(spans: Iterable[Span]) -> str:
+    """Words as they read, deletions and insertions marked with a text label too."""
+    parts: list[str] = []
+    for span in spans:
+        if span.op == "equal":
+            parts.append(escape(span.text))
+        else:
+            parts += (_OPEN[span.op], escape(span.text), _CLOSE[span.op])
+    return "".join(parts)
+
+
+def _cell(cell: Cell | None, label: str) -> str:
+    if cell is None:
+        return '<td class="blank"></td>\n'
+    parts = [f'<td class="{cell.style}{" muted" if cell.muted else ""}" dir="auto">']
+    if label:
+        parts += ('<span class="label">', escape(label), "</span> ")
+    if cell.number:
+        parts.append(f'<span class="pn">¶{cell.number}</span> ')
+    if cell.note:
+        parts += ('<span class="note">', escape(cell.note), "</span> ")
+    parts += (spans_html(cell.spans), "</td>\n")
+    return "".join(parts)
+
+
+def side_rows(rows: Sequence[DiffRow]) -> Markup:
+    """The rows of the side-by-side table: old on the left, new on the right."""
+    return Markup("".join(_side_row(row) for row in rows))
+
+
+def _side_row(row: DiffRow) -> str:
+    return f'<tr class="{row.kind}">\n{_cell(row.old, row.label)}{_cell(row.new, row.label)}</tr>\n'
+
+
+def _inline_row(row: DiffRow) -> str:
+    if row.kind == "moved-away":
+        return f'<p class="moved-away"><span class="note">{escape(row.note)}</span></p>\n'
+    if row.label:
+        same = " same" if row.kind == "same" else ""
+        start = (
+            f'<p class="field{same}" dir="auto"><span class="label">{escape(row.label)}:</span> '
+        )
+    else:
+        cell = row.new or row.old
+        style = f" {cell.style}" if cell is not None else ""
+        start = f'<p class="{row.kind}{style}" dir="auto">'
+        if row.note:
+            start += f'<span class="note">{escape(row.note)}</span> '
+    return f"{start}{spans_html(row.inline)}</p>\n"
+
+
+def inline_rows(rows: Sequence[DiffRow]) -> Markup:
+    """The same rows in one column, deletions and insertions in reading order."""
+    return Markup("".join(_inline_row(row) for row in rows))
+
+
+def _items(items: Sequence[str]) -> str:
+    return "".join(f'<li dir="auto">{escape(item)}</li>\n' for item in items)
+
+
+def _block(block: Block) -> str:
+    kind = block.kind
+    if kind == "p":
+        return f'<p dir="auto">{escape(block.text)}</p>\n'
+    if kind == "quote":
+        return f'<blockquote dir="auto"><p>{escape(block.text)}</p></blockquote>\n'
+    if kind == "ul":
+        return f"<ul>\n{_items(block.items)}</ul>\n"
+    if kind == "ol":
+        start = f' start="{block.start}"' if block.start != 1 else ""
+        return f"<ol{start}>\n{_items(block.items)}</ol>\n"
+    # Headings: kind is one of h2…h6, set by sitepages.blocks, never taken from the text.
+    return f'<{kind} dir="auto">{escape(block.text)}</{kind}>\n'
+
+
+def body(blocks: Sequence[Block], lang: str = "") -> Markup:
+    """An article's text, block by block."""
+    attribute = f' lang="{escape(lang)}"' if lang else ""
+    return Markup(f'<div class="text"{attribute}>\n{"".join(map(_block, blocks))}</div>\n')
