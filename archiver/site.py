@@ -10,6 +10,8 @@ only when their bytes change, and only files the build itself made are ever dele
 from __future__ import annotations
 
 import contextlib
+import errno
+import gc
 import hashlib
 import http.server
 import importlib.util
@@ -93,7 +95,11 @@ class BuildError(ArchiverError):
 
 
 class Writer:
-    """Writes a file only when its bytes change, and never outside the output folder."""
+    """Writes a file only when its bytes change, and never outside the output folder.
+
+    Files are overwritten in place rather than through a temporary file and a rename: on
+    ext4 a rename over an existing file starts writing its data to disk at once, which
+    made an incremental build wait on the disk (0.4-1.1 ms a page against 0.03 ms)."""
 
     def __init__(self, out: Path) -> None:
         self.out = out
@@ -105,15 +111,19 @@ class Writer:
         # "replace": a lone surrogate from a hand-made archive must not stop a build.
         data = content.encode("utf-8", "replace") if isinstance(content, str) else content
         target = self._target(relative)
-        try:
-            if target.stat().st_size == len(data) and target.read_bytes() == data:
-                self.unchanged += 1
-                return False
-        except FileNotFoundError:
-            pass
-        temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-        temporary.write_bytes(data)
-        os.replace(temporary, target)
+        existing = _open_own(target)
+        if existing is None:
+            fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o666)
+            with os.fdopen(fd, "wb") as file:
+                file.write(data)
+        else:
+            with os.fdopen(existing, "r+b") as file:
+                if os.fstat(file.fileno()).st_size == len(data) and file.read() == data:
+                    self.unchanged += 1
+                    return False
+                file.seek(0)
+                file.write(data)
+                file.truncate()
         self.written += 1
         return True
 
@@ -145,6 +155,26 @@ class Writer:
                 continue
             _remove_empty_parents(target.parent, self.out)
         return deleted
+
+
+def _open_own(target: Path) -> int | None:
+    """A descriptor for reading and rewriting the page at `target`; None when there is
+    none. A symbolic link or a file linked from elsewhere in its place is removed, never
+    written through: it could lead outside the output folder."""
+    try:
+        fd = os.open(target, os.O_RDWR | os.O_NOFOLLOW)
+    except FileNotFoundError:
+        return None
+    except OSError as err:
+        if err.errno != errno.ELOOP:
+            raise
+        target.unlink()
+        return None
+    if os.fstat(fd).st_nlink > 1:
+        os.close(fd)
+        target.unlink()
+        return None
+    return fd
 
 
 def _remove_empty_parents(folder: Path, stop: Path) -> None:
@@ -360,9 +390,15 @@ class _Builder:
             return
         context = multiprocessing.get_context("fork")
         init = (self.archive.repo.git_dir, self.out, self.site, self.next_checks)
-        with context.Pool(self.workers, initializer=_start_worker, initargs=init) as pool:
-            for results in pool.imap_unordered(_work, _batches(jobs, BATCH)):
-                yield from results
+        # Forked workers share the builder's pages until they write to them, and a garbage
+        # collection writes to every object it visits: frozen objects it leaves alone.
+        gc.freeze()
+        try:
+            with context.Pool(self.workers, initializer=_start_worker, initargs=init) as pool:
+                for results in pool.imap_unordered(_work, _batches(jobs, BATCH)):
+                    yield from results
+        finally:
+            gc.unfreeze()
 
     def keep(
         self, state: BuildState, result: ArticleResult, entries: dict[tuple[str, int], str]

@@ -47,8 +47,8 @@ from .sitestate import ArticleRow, VersionRow, stats_json
 
 _ATOM = "{http://www.w3.org/2005/Atom}"
 ARTICLE_DEPTH = 6
-# Where diff.html puts its next_change.html include: article text is escaped, so this
-# markup appears once on a diff page, in its list of links.
+# Where version.html puts its next_change.html include: article text is escaped, so this
+# markup appears once on a version page, in its list of links.
 _NEXT_CHANGE_BEFORE = '<li><a href="compare.html?a='
 # articles/<source>/<yyyy>/<mm>/<dd>/<slug>-<id>/
 ROOT = "../" * ARTICLE_DEPTH
@@ -94,7 +94,6 @@ def article_files(path: str, versions: int) -> list[str]:
         return []
     names = ["index.html", "feed.atom"]
     names += [f"v{n}.html" for n in range(1, versions + 1)]
-    names += [f"diff-{n - 1}-{n}.html" for n in range(2, versions + 1)]
     if versions > 1:
         names.append("compare.html")
     return [f"{folder}/{name}" for name in names]
@@ -257,21 +256,18 @@ class _ArticlePages:
         if count > 1:
             pages.append(("compare.html", self.compare()))
         for number in range(max(1, start), count + 1):
-            pages.append((f"v{number}.html", self.version(number)))
-        for number in range(max(2, start), count + 1):
             page = self.relinked(number) if number == start else None
-            pages.append((f"diff-{number - 1}-{number}.html", page or self.diff(number)))
+            pages.append((f"v{number}.html", page or self.version(number)))
         return pages
 
     def relinked(self, number: int) -> str | None:
-        """The diff page of what was the latest change, as the last build wrote it, given
-        its link to the change after: the only thing a new version changes on it."""
-        if self.built is None or number >= len(self.rows):
+        """The page of what was the latest version, as the last build wrote it, given its
+        link to the version after: the only thing a new version changes on it (the first
+        version's page, which also gains a comparison link, is cheap to render again)."""
+        if self.built is None or number >= len(self.rows) or number == 1:
             return None
         try:
-            html = (self.built / self.folder / f"diff-{number - 1}-{number}.html").read_text(
-                encoding="utf-8"
-            )
+            html = (self.built / self.folder / f"v{number}.html").read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError):
             return None
         if html.count(_NEXT_CHANGE_BEFORE) != 1 or 'rel="next"' in html:
@@ -292,11 +288,23 @@ class _ArticlePages:
         )
 
     def version(self, number: int) -> str:
+        """A version's page: for every version after the first, what changed since the one
+        before (side by side and inline) and its text; for the first, its text."""
         row = self.rows[number - 1]
         document = self.documents[number - 1].document
+        changes: dict[str, Any] = {"old": None}
+        if number > 1:
+            old, rows = self.rows[number - 2], self.diff_rows(number)
+            changes = {
+                "old": old,
+                "later": later(row.time - old.time),
+                "side_rows": sitehtml.side_rows(rows),
+                "inline_rows": sitehtml.inline_rows(rows),
+            }
         return render(
             "version.html",
             **self.common(f"Version {number}: {row.title or 'Untitled'}"),
+            **changes,
             row=row,
             document=document,
             updated=row.updated,
@@ -309,22 +317,6 @@ class _ArticlePages:
         if number not in self._diffs:
             self._diffs[number] = diff_rows(self.documents[number - 2], self.documents[number - 1])
         return self._diffs[number]
-
-    def diff(self, number: int) -> str:
-        old, new = self.rows[number - 2], self.rows[number - 1]
-        rows = self.diff_rows(number)
-        return render(
-            "diff.html",
-            **self.common(f"Changes in version {number}: {new.title or 'Untitled'}"),
-            old=old,
-            new=new,
-            later=later(new.time - old.time),
-            side_rows=sitehtml.side_rows(rows),
-            inline_rows=sitehtml.inline_rows(rows),
-            has_next=number < len(self.rows),
-            url=self.documents[number - 1].document.url,
-            url_link=web_link(self.documents[number - 1].document.url),
-        )
 
     def payload(self) -> dict[str, Any]:
         data = [
@@ -372,9 +364,7 @@ class _ArticlePages:
                 id=entry_id(row.sha, self.folder),
                 title=f"{row.title or 'Untitled'} (version {row.number})",
                 updated=updated([row.time], row.time),
-                href=link(
-                    base, self.folder, f"{self.folder}/diff-{row.number - 1}-{row.number}.html"
-                ),
+                href=link(base, self.folder, f"{self.folder}/v{row.number}.html"),
                 author=row.source,
                 summary=row.summary,
                 content=self.entry_html(row.number),

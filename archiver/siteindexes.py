@@ -322,7 +322,7 @@ class IndexRenderer:
                     id=entry_id(row.sha, article),
                     title=f"{row.title or 'Untitled'} (version {row.number})",
                     updated=updated([row.time], row.time),
-                    href=link(base, folder, f"{article}/diff-{row.number - 1}-{row.number}.html"),
+                    href=link(base, folder, f"{article}/v{row.number}.html"),
                     author=row.source,
                     summary=row.summary,
                     content=entry_for(row),

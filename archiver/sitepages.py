@@ -328,7 +328,7 @@ class ChangeItem:
 
     @property
     def diff_href(self) -> str:
-        return f"{self.dir}/diff-{self.number - 1}-{self.number}.html"
+        return f"{self.dir}/v{self.number}.html"
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,7 @@ from pathlib import Path
 import git
 
 from archiver.archive import Archive
+from archiver.compare import change_trailers
 from archiver.document import parse_document
 from archiver.site import BuildReport, build_site
 from archiver.store import Change, CommitStream, subject_line
@@ -227,17 +228,20 @@ def new_versions(root: Path, paths: Sequence[str], when: datetime) -> list[Chang
     for i, path in enumerate(paths):
         article = _article_from_file(root, path, random.Random(f"{SEED}:{path}"))
         article.stored = article.text()
+        old = article.document(article.body()).version()
         insert_paragraph(model, article)
         if i % 3 == 0:
             reword_headline(model, article)
         moment = when + timedelta(seconds=i)
+        text = committed_text(model, article)
+        change = change_trailers(old, article.document(article.body()).version())
         changes.append(
             Change(
                 source=article.source,
                 subject=subject_line(article.source, article.title),
-                trailers=trailers(article, numbers[path] + 1, moment),
+                trailers={**trailers(article, numbers[path] + 1, moment), **change},
                 when=moment,
-                files={path: committed_text(model, article)},
+                files={path: text},
             )
         )
     return changes

@@ -1,4 +1,4 @@
-// The site's only script: the side-by-side/inline switch, comparing any two versions of an
+// The site's only script: the side-by-side/inline/text switch, comparing any two versions of an
 // article, and starting the search box. Article text is only ever set as text, never as HTML.
 (function () {
   "use strict";
@@ -41,7 +41,9 @@
       });
     });
     var saved = savedView();
-    if (saved === "inline" || saved === "side") setView(saved);
+    // "text" only where the page has a text view (a version page; not the comparison).
+    var known = saved === "inline" || saved === "side";
+    if (known || (saved === "text" && document.querySelector(".views .text"))) setView(saved);
   }
 
   // --- diffs ----------------------------------------------------------------------------------

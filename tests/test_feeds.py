@@ -71,10 +71,10 @@ def test_the_feed_of_all_changes(site: tuple[Path, News, Archive]) -> None:
     for entry in feed.entries:
         assert ID.fullmatch(entry.id)
         assert (out / entry.link).is_file()
-        assert entry.link.endswith(".html") and "/diff-" in entry.link
+        assert entry.link.endswith(".html") and re.search(r"/v\d+\.html$", entry.link)
         assert entry.author in ("daily", "gazette")
     assert len({entry.id for entry in feed.entries}) == 4
-    assert feed.entries[3].link == f"{news.folder(news.bridge)}/diff-1-2.html"
+    assert feed.entries[3].link == f"{news.folder(news.bridge)}/v2.html"
 
 
 def test_entry_content_is_the_diff(site: tuple[Path, News, Archive]) -> None:
@@ -180,6 +180,6 @@ def test_a_configured_address_makes_every_link_absolute(
     base = "https://news.example.org/archive"
     feed = parse(out / "feed.atom")
     assert [link.href for link in feed.feed.links if link.rel == "self"] == [f"{base}/feed.atom"]
-    assert feed.entries[0].link == f"{base}/{path[:-3]}/diff-1-2.html"
+    assert feed.entries[0].link == f"{base}/{path[:-3]}/v2.html"
     article = parse(out / path[:-3] / "feed.atom")
     assert article.feed.links[0].href == f"{base}/{path[:-3]}/feed.atom"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import socket
 import threading
@@ -86,8 +87,7 @@ def test_article_page_tells_the_articles_story(built: tuple[Path, News]) -> None
     assert 'href="feed.atom"' in html
     for number in range(1, 5):
         assert f'href="v{number}.html"' in html
-    for number in range(2, 5):
-        assert f'href="diff-{number - 1}-{number}.html"' in html
+    assert "diff-" not in html  # a version's page holds its changes: no separate diff page
     assert "reverted to version 2" in text
     assert "data-pagefind-body" in html
 
@@ -109,6 +109,14 @@ def test_every_version_has_its_page(built: tuple[Path, News]) -> None:
     second = text_of(page(out, f"{folder}/v2.html"))
     assert BRIDGE_TITLE in first and "Version 2 →" in first
     assert BRIDGE_TITLE_2 in second and "← Version 1" in second
+    # The first version's page is its text; a later one's shows its changes, then its text.
+    assert 'class="views"' not in page(out, f"{folder}/v1.html")
+    html = page(out, f"{folder}/v2.html")
+    views = [html.index(f'<section class="{name}"') for name in ("side", "inline", "text")]
+    assert views == sorted(views)
+    text_view = html[views[2] :]
+    assert "<del>" not in text_view and "<ins>" not in text_view
+    assert '<div class="text"' in text_view
 
 
 # --- diffs ----------------------------------------------------------------------------------
@@ -116,7 +124,7 @@ def test_every_version_has_its_page(built: tuple[Path, News]) -> None:
 
 def test_diff_page_pairs_paragraphs_side_by_side(built: tuple[Path, News]) -> None:
     out, news = built
-    html = page(out, f"{news.folder(news.flood)}/diff-1-2.html")
+    html = page(out, f"{news.folder(news.flood)}/v2.html")
     rows = re.findall(r'<tr class="([a-z-]+)">', html)
     # The title row first, then the byline (it changed), then the paragraphs.
     assert rows[:2] == ["same", "field"]
@@ -131,16 +139,16 @@ def test_diff_page_pairs_paragraphs_side_by_side(built: tuple[Path, News]) -> No
 
 def test_minor_change_and_revert_are_marked(built: tuple[Path, News]) -> None:
     out, news = built
-    minor = page(out, f"{news.folder(news.bridge)}/diff-2-3.html")
+    minor = page(out, f"{news.folder(news.bridge)}/v3.html")
     assert '<p class="change-summary minor">' in minor and "Minor change" in minor
-    revert = page(out, f"{news.folder(news.flood)}/diff-3-4.html")
+    revert = page(out, f"{news.folder(news.flood)}/v4.html")
     assert "Reverted to version 2" in revert
     assert "Minor change" not in revert
 
 
 def test_headline_change_shows_in_the_title_row(built: tuple[Path, News]) -> None:
     out, news = built
-    html = page(out, f"{news.folder(news.bridge)}/diff-1-2.html")
+    html = page(out, f"{news.folder(news.bridge)}/v2.html")
     title_row = html.split('<tr class="field">')[1].split("</tr>")[0]
     assert '<ins><span class="vh">inserted: </span>urgent </ins>' in title_row
     assert "headline changed" in html
@@ -199,11 +207,11 @@ def test_recent_changes_list_every_change_newest_first(built: tuple[Path, News])
     links = re.findall(r'class="title" href="\.\./([^"]+)"', html)
     flood, bridge = news.folder(news.flood), news.folder(news.bridge)
     assert links == [
-        f"{flood}/diff-3-4.html",
-        f"{flood}/diff-2-3.html",
-        f"{bridge}/diff-2-3.html",
-        f"{flood}/diff-1-2.html",
-        f"{bridge}/diff-1-2.html",
+        f"{flood}/v4.html",
+        f"{flood}/v3.html",
+        f"{bridge}/v3.html",
+        f"{flood}/v2.html",
+        f"{bridge}/v2.html",
     ]
     assert "daily</a> · 4 versions" in html
 
@@ -319,7 +327,7 @@ def test_pages_pass_the_nu_html_checker(built: tuple[Path, News]) -> None:
         out / "sources/daily/index.html",
         out / "sources/daily/articles-1.html",
         out / "search/index.html",
-        *(folder / name for name in ("index.html", "v2.html", "diff-1-2.html", "compare.html")),
+        *(folder / name for name in ("index.html", "v1.html", "v2.html", "compare.html")),
     ]
     assert vnu_errors(pages) == []
 
@@ -460,7 +468,7 @@ def test_hostile_content_is_only_ever_escaped(
     build(archive, out, search=False)
     assert time.perf_counter() - started < 30  # the 100 KB line must not stall the build
     folder = out / path.removesuffix(".md")
-    for name in ("index.html", "v1.html", "v2.html", "diff-1-2.html", "compare.html"):
+    for name in ("index.html", "v1.html", "v2.html", "compare.html"):
         html = (folder / name).read_text(encoding="utf-8")
         assert_inert(html, name)
         assert "<script>" not in html and "<!--" not in html, name
@@ -522,6 +530,27 @@ def test_writer_never_writes_outside_the_output_folder(tmp_path: Path) -> None:
     with pytest.raises(BuildError, match="not a path"):
         writer("../escape.html", "x")
     assert list(elsewhere.iterdir()) == []
+
+
+def test_writer_replaces_links_in_place_of_pages_never_writes_through_them(
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "site"
+    (out / "a").mkdir(parents=True)
+    outside = tmp_path / "outside.html"
+    outside.write_text("precious")
+    (out / "a" / "linked.html").symlink_to(outside)
+    os.link(outside, out / "a" / "hard.html")
+    writer = Writer(out.resolve())
+    assert writer("a/linked.html", "page one")
+    assert writer("a/hard.html", "page two")
+    assert outside.read_text() == "precious"
+    assert not (out / "a" / "linked.html").is_symlink()
+    assert (out / "a" / "linked.html").read_text() == "page one"
+    assert (out / "a" / "hard.html").read_text() == "page two"
+    assert not writer("a/hard.html", "page two")  # unchanged bytes are not written again
+    assert writer("a/hard.html", "two")  # shorter: the rest of the old page is cut off
+    assert (out / "a" / "hard.html").read_text() == "two"
 
 
 def test_removed_article_says_so(archive: Archive, clock: FixedClock, tmp_path: Path) -> None:
@@ -587,7 +616,7 @@ def test_search_compare_and_views_work_in_a_browser(built: tuple[Path, News]) ->
         assert page.locator("#compare-result ins").count() > 0
         assert page.locator("#compare-result td .note").first.inner_text().startswith("moved")
 
-        page.goto(f"{base}{folder}/diff-1-2.html")
+        page.goto(f"{base}{folder}/v2.html")
         assert page.locator("section.side").is_visible()
         page.click(".view-switch button[data-view=inline]")
         assert page.locator("section.inline").is_visible()

@@ -60,13 +60,14 @@ def test_incremental_build_equals_a_full_build(
     assert report.commits == 2 and report.articles_rendered == 2
     after = stamps(out)
     flood, bridge, harbour = (news.folder(u) for u in (news.flood, news.bridge, news.harbour))
-    # Old versions and diffs are never rewritten; only the latest version's next link moves.
-    for name in (f"{flood}/v1.html", f"{flood}/diff-1-2.html", f"{flood}/diff-2-3.html"):
+    # Old versions are never rewritten; only the latest version's next link moves.
+    for name in (f"{flood}/v1.html", f"{flood}/v2.html", f"{flood}/v3.html"):
         assert after[name] == before[name], name
     assert after[f"{flood}/v4.html"] != before[f"{flood}/v4.html"]
-    assert f"{flood}/diff-4-5.html" in after
+    assert 'href="v5.html" rel="next"' in (out / flood / "v4.html").read_text(encoding="utf-8")
+    assert f"{flood}/v5.html" in after
     # Other articles' pages stay put, but for their own page (its next check moved).
-    for name in (f"{bridge}/diff-1-2.html", f"{bridge}/v3.html", f"{harbour}/v1.html"):
+    for name in (f"{bridge}/v2.html", f"{bridge}/v3.html", f"{harbour}/v1.html"):
         assert after[name] == before[name], name
     assert_same_as_full_build(archive, out, tmp_path)
 
@@ -137,7 +138,7 @@ def test_rewritten_history_falls_back_to_a_full_build(
     out = tmp_path / "site"
     build(archive, out, search=False)
     folder = out / path.removesuffix(".md")
-    assert (folder / "diff-2-3.html").is_file()
+    assert (folder / "v3.html").is_file()
     (out / "CNAME").write_text("news.example.org\n", encoding="utf-8")
     (folder / "notes.txt").write_text("mine\n", encoding="utf-8")
 
@@ -153,7 +154,7 @@ def test_rewritten_history_falls_back_to_a_full_build(
     report = build(archive, out, search=False)
     assert not report.incremental
     # The pages of versions and changes no longer in history, and the lists that had them.
-    gone = ["v2.html", "v3.html", "diff-1-2.html", "diff-2-3.html", "compare.html"]
+    gone = ["v2.html", "v3.html", "compare.html"]
     assert report.pages_deleted == len(gone) + 2
     assert not [name for name in gone if (folder / name).exists()]
     assert not (out / "changes" / "page-1.html").exists()
