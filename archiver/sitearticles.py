@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
 
+from markupsafe import Markup
+
 from . import sitehtml
 from .feeds import (
     FEED_LENGTH,
@@ -233,6 +235,7 @@ class _ArticlePages:
         self.folder = folder
         self.built = built
         self._diffs: dict[int, Any] = {}
+        self._texts: dict[int, Markup] = {}
         self._entries: dict[int, str] = {}
         if built is not None:
             self.reuse_entries(built / folder / "feed.atom")
@@ -283,7 +286,7 @@ class _ArticlePages:
             url_link=web_link(article.url),
             versions=list(reversed(self.rows)),
             minor=sum(1 for r in self.rows[1:] if r.minor),
-            text=sitehtml.body(blocks(self.latest.document.body), language(self.latest.document)),
+            text=self.text(len(self.documents) - 1),
             byline=self.latest.document.byline,
         )
 
@@ -294,12 +297,13 @@ class _ArticlePages:
         document = self.documents[number - 1].document
         changes: dict[str, Any] = {"old": None}
         if number > 1:
-            old, rows = self.rows[number - 2], self.diff_rows(number)
+            old = self.rows[number - 2]
+            side, inline = sitehtml.diff_views(self.diff_rows(number))
             changes = {
                 "old": old,
                 "later": later(row.time - old.time),
-                "side_rows": sitehtml.side_rows(rows),
-                "inline_rows": sitehtml.inline_rows(rows),
+                "side_rows": side,
+                "inline_rows": inline,
             }
         return render(
             "version.html",
@@ -310,8 +314,15 @@ class _ArticlePages:
             updated=row.updated,
             url_link=web_link(document.url),
             has_next=number < len(self.rows),
-            text=sitehtml.body(blocks(document.body), language(document)),
+            text=self.text(number - 1),
         )
+
+    def text(self, index: int) -> Markup:
+        """A version's text as markup (the latest one shows on two pages)."""
+        if index not in self._texts:
+            document = self.documents[index].document
+            self._texts[index] = sitehtml.body(blocks(document.body), language(document))
+        return self._texts[index]
 
     def diff_rows(self, number: int) -> Any:
         if number not in self._diffs:

@@ -33,7 +33,21 @@ def spans_html(spans: Iterable[Span]) -> str:
     return "".join(parts)
 
 
-def _cell(cell: Cell | None, label: str) -> str:
+class _Words:
+    """spans_html for one diff: an unchanged paragraph's single span is shared by both
+    columns and the inline view, and is escaped once."""
+
+    def __init__(self) -> None:
+        self._done: dict[int, str] = {}
+
+    def __call__(self, spans: tuple[Span, ...]) -> str:
+        key = id(spans)
+        if key not in self._done:
+            self._done[key] = spans_html(spans)
+        return self._done[key]
+
+
+def _cell(cell: Cell | None, label: str, words: _Words) -> str:
     if cell is None:
         return '<td class="blank"></td>\n'
     parts = [f'<td class="{cell.style}{" muted" if cell.muted else ""}" dir="auto">']
@@ -43,39 +57,43 @@ def _cell(cell: Cell | None, label: str) -> str:
         parts.append(f'<span class="pn">¶{cell.number}</span> ')
     if cell.note:
         parts += ('<span class="note">', escape(cell.note), "</span> ")
-    parts += (spans_html(cell.spans), "</td>\n")
+    parts += (words(cell.spans), "</td>\n")
     return "".join(parts)
 
 
-def side_rows(rows: Sequence[DiffRow]) -> Markup:
-    """The rows of the side-by-side table: old on the left, new on the right."""
-    return Markup("".join(_side_row(row) for row in rows))
+def _side_row(row: DiffRow, words: _Words) -> str:
+    cells = _cell(row.old, row.label, words) + _cell(row.new, row.label, words)
+    return f'<tr class="{row.kind}">\n{cells}</tr>\n'
 
 
-def _side_row(row: DiffRow) -> str:
-    return f'<tr class="{row.kind}">\n{_cell(row.old, row.label)}{_cell(row.new, row.label)}</tr>\n'
-
-
-def _inline_row(row: DiffRow) -> str:
+def _inline_row(row: DiffRow, words: _Words) -> str:
     if row.kind == "moved-away":
         return f'<p class="moved-away"><span class="note">{escape(row.note)}</span></p>\n'
     if row.label:
         same = " same" if row.kind == "same" else ""
-        start = (
-            f'<p class="field{same}" dir="auto"><span class="label">{escape(row.label)}:</span> '
-        )
+        label = f'<span class="label">{escape(row.label)}:</span> '
+        start = f'<p class="field{same}" dir="auto">{label}'
     else:
         cell = row.new or row.old
         style = f" {cell.style}" if cell is not None else ""
         start = f'<p class="{row.kind}{style}" dir="auto">'
         if row.note:
             start += f'<span class="note">{escape(row.note)}</span> '
-    return f"{start}{spans_html(row.inline)}</p>\n"
+    return f"{start}{words(row.inline)}</p>\n"
+
+
+def diff_views(rows: Sequence[DiffRow]) -> tuple[Markup, Markup]:
+    """The rows of the side-by-side table (old on the left, new on the right) and the same
+    rows in one column, deletions and insertions in reading order."""
+    words = _Words()
+    side = "".join([_side_row(row, words) for row in rows])
+    return Markup(side), Markup("".join([_inline_row(row, words) for row in rows]))
 
 
 def inline_rows(rows: Sequence[DiffRow]) -> Markup:
-    """The same rows in one column, deletions and insertions in reading order."""
-    return Markup("".join(_inline_row(row) for row in rows))
+    """The rows in one column (a feed entry's content)."""
+    words = _Words()
+    return Markup("".join([_inline_row(row, words) for row in rows]))
 
 
 def _items(items: Sequence[str]) -> str:

@@ -27,6 +27,7 @@ ASSETS = ("site.css", "site.js")
 
 _HEADING = re.compile(r"^(#{1,6}) +")
 _ORDERED = re.compile(r"^(\d{1,9})\. +")
+_NOT_IN_LINKS = re.compile(r"[\s\x00-\x1f]")
 _LANGUAGE = re.compile(r"[a-z]{2,3}(-[a-z0-9]{1,8})*")
 
 
@@ -133,7 +134,7 @@ def later(seconds: int) -> str:
 
 def web_link(url: str) -> bool:
     """Only plain http(s) addresses become links; anything else is shown as text."""
-    if any(ch.isspace() or ord(ch) < 32 for ch in url):
+    if _NOT_IN_LINKS.search(url):
         return False
     parts = urlsplit(url)
     return parts.scheme in ("http", "https") and bool(parts.netloc)
@@ -265,6 +266,10 @@ def _paragraph_row(row: Row, moves_down: bool) -> DiffRow:
         note = f"moved {'down' if moves_down else 'up'} to ¶{row.moved_to + 1}"
         cell = Cell((Span("equal", old_text),), style, old_no, note, muted=True)
         return DiffRow(row.kind, old=cell, note=f"¶{old_no} {note}")
+    if row.kind == "same":  # most rows: one span, shared by both cells and the inline view
+        words = (Span("equal", old_text),)
+        old_cell, new_cell = Cell(words, style, old_no), Cell(words, style, new_no)
+        return DiffRow(row.kind, old=old_cell, new=new_cell, inline=words)
     diff = tuple(word_diff(old_text, new_text))
     old_cell = Cell(_side(diff, "delete"), style, old_no) if old_text else None
     new_cell = Cell(_side(diff, "insert"), style, new_no) if new_text else None
