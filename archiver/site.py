@@ -428,6 +428,7 @@ class _Builder:
             for result in self.run_jobs(jobs):
                 self.keep(state, result, entries)
                 dirty.sources.add(result.article.source)
+                dirty.new_rows += result.rows
                 page = result.article.ordinal // PAGE_SIZE + 1
                 dirty.article_pages.setdefault(result.article.source, set()).add(page)
             self.refresh_next_checks(state, {job.path for job in jobs})
