@@ -14,8 +14,6 @@ from collections.abc import Awaitable, Callable, Iterable
 from concurrent.futures import Executor
 from datetime import datetime
 
-import httpx
-
 from .archive import Archive
 from .capture import (
     Checker,
@@ -31,7 +29,7 @@ from .capture import (
 )
 from .discover import Discovery, discover
 from .errors import ArticleError
-from .fetch import Fetcher, user_agent
+from .fetch import Fetcher, open_fetcher, user_agent
 from .robots import Robots
 from .store import CommitStream
 from .urls import canonical_url
@@ -43,7 +41,6 @@ def add(
     archive: Archive,
     urls: Iterable[str],
     source: str | None = None,
-    client: httpx.AsyncClient | None = None,
     progress: Progress | None = None,
 ) -> RunReport:
     """Track URLs and capture them now."""
@@ -51,18 +48,18 @@ def add(
         report = RunReport()
         targets = _targets_for_urls(archive, urls, source, report)
         job = lambda checker: _check(checker, targets, report, progress)  # noqa: E731
-        return _run(archive, job, client, len(targets))
+        return _run(archive, job, len(targets))
 
 
 def sync(
     archive: Archive,
     check_all: bool = False,
-    client: httpx.AsyncClient | None = None,
     progress: Progress | None = None,
     discover_new: bool = True,
+    proxy: str | None = None,
 ) -> RunReport:
     """Discover new articles, then check them and the tracked articles that are due (every
-    tracked article with check_all)."""
+    tracked article with check_all). Requests go through `proxy` when one is given."""
     with archive.writing():
         report = RunReport()
 
@@ -74,12 +71,11 @@ def sync(
             _record_runs(archive, started, found, report)
             return report
 
-        return _run(archive, job, client, jobs=os.cpu_count() or 1)
+        return _run(archive, job, jobs=os.cpu_count() or 1, proxy=proxy)
 
 
 def reformat(
     archive: Archive,
-    client: httpx.AsyncClient | None = None,
     progress: Progress | None = None,
 ) -> RunReport:
     """Re-extract every article whose stored text came from another extractor, normalizer
@@ -92,7 +88,7 @@ def reformat(
             if a.blob and not a.removed and a.rules != fingerprint(archive.config.source(a.source))
         ]
         job = lambda checker: _check(checker, targets, report, progress, reformat=True)  # noqa: E731
-        return _run(archive, job, client, len(targets))
+        return _run(archive, job, len(targets))
 
 
 def plan(archive: Archive, found: dict[str, list[str]], check_all: bool = False) -> list[Target]:
@@ -115,29 +111,23 @@ def plan(archive: Archive, found: dict[str, list[str]], check_all: bool = False)
     return targets
 
 
-def _run(archive: Archive, job: Job, client: httpx.AsyncClient | None, jobs: int) -> RunReport:
+def _run(archive: Archive, job: Job, jobs: int, proxy: str | None = None) -> RunReport:
     executor = make_executor(jobs)
     if executor is not None:
         executor.submit(int).result()  # fork the workers now, before any thread starts
     try:
-        return asyncio.run(_session(archive, job, client, executor))
+        return asyncio.run(_session(archive, job, executor, proxy))
     finally:
         if executor is not None:
             executor.shutdown(cancel_futures=True)
 
 
 async def _session(
-    archive: Archive, job, client: httpx.AsyncClient | None, executor: Executor | None
-) -> RunReport:  # type: ignore[no-untyped-def]
-    owns_client = client is None
-    client = client or httpx.AsyncClient(trust_env=False)
+    archive: Archive, job: Job, executor: Executor | None, proxy: str | None
+) -> RunReport:
     agent = archive.config.fetch.user_agent or user_agent(archive.config.contact)
-    fetcher = Fetcher(client, archive.config.fetch, agent)
-    try:
+    async with open_fetcher(archive.config.fetch, agent, proxy) as fetcher:
         return await job(Checker(archive, fetcher, Robots(fetcher), executor))
-    finally:
-        if owns_client:
-            await client.aclose()
 
 
 async def _check(
