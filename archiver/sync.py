@@ -21,6 +21,7 @@ from .capture import (
     Progress,
     Result,
     RunReport,
+    StoredTexts,
     Target,
     Writer,
     fingerprint,
@@ -126,8 +127,12 @@ async def _session(
     archive: Archive, job: Job, executor: Executor | None, proxy: str | None
 ) -> RunReport:
     agent = archive.config.fetch.user_agent or user_agent(archive.config.contact)
-    async with open_fetcher(archive.config.fetch, agent, proxy) as fetcher:
-        return await job(Checker(archive, fetcher, Robots(fetcher), executor))
+    stored = StoredTexts(archive)  # read by the checks for the workers, and by the writer
+    try:
+        async with open_fetcher(archive.config.fetch, agent, proxy) as fetcher:
+            return await job(Checker(archive, fetcher, Robots(fetcher), executor, stored))
+    finally:
+        stored.close()
 
 
 async def _check(
@@ -141,7 +146,7 @@ async def _check(
     if progress:
         progress.planned(len(targets))
     with CommitStream(archive.repo) as stream:
-        writer = Writer(archive, stream)
+        writer = Writer(archive, stream, checker.stored)
         writer.reformat = reformat
         try:
             async for checked in checker.check_all(targets):  # in order: reproducible commits
