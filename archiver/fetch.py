@@ -2,10 +2,10 @@
 retries on 429/503 honouring Retry-After, timeouts and a size cap.
 
 The HTTP client is aiohttp (its response parser is C): a check answered 304 is most of
-what an unchanged sync does, and aiohttp spends about a seventh of the CPU httpx did on one
-(benchmarks/http_bench.py). Connections are kept and reused, at most `per_host` to a host.
-aiohttp is imported when a run opens its session, so commands that fetch nothing don't
-load it.
+what an unchanged sync does, and aiohttp reusing connections spends about an eighth of the
+CPU httpx did on one (benchmarks/http_bench.py). Connections are kept and reused, at most
+`per_host` to a host. aiohttp is imported when a run opens its session, so commands that
+fetch nothing don't load it.
 """
 
 from __future__ import annotations
