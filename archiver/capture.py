@@ -1,10 +1,14 @@
-"""Checking articles: fetch → extract/normalize → store, one commit per detected change.
+"""Checking articles: fetch → extract/normalize/compare → store, one commit per detected
+change.
 
 Fetching is concurrent (async HTTP), extraction runs in warm worker processes on every
 core, and results are written in the order the articles were given, so the same captures
-make the same commits. A failing article is reported and never commits; a page that is
-gone for good (404/410 across several checks spanning hours, or a redirect to the home
-page) is recorded as removed, and its return as returned.
+make the same commits. A worker also renders the page as it would be stored and compares
+it with the stored version sent along (change counts, minor or not): that is extraction's
+work, and it leaves the process that fetches and writes free to do just that. A failing
+article is reported and never commits; a page that is gone for good (404/410 across
+several checks spanning hours, or a redirect to the home page) is recorded as removed,
+and its return as returned.
 """
 
 from __future__ import annotations
@@ -105,14 +109,49 @@ class Progress:
 
 
 @dataclass(frozen=True)
+class Comparison:
+    """A capture against the stored version it may become the next version of."""
+
+    blob: str  # the stored version's blob: the comparison holds for that version only
+    same_reading: bool
+    change: dict[str, str] = field(default_factory=dict)  # its trailers, when not the same
+
+
+@dataclass(frozen=True)
+class Extracted:
+    """What an extraction worker hands back."""
+
+    page: Page
+    text: str  # page.document as stored: the file's text
+    comparison: Comparison | None = None  # when a stored version was sent along
+
+    @classmethod
+    def of(cls, page: Page, stored: str | None = None, stored_blob: str = "") -> Extracted:
+        text = page.document.render()
+        if stored is None or blob_id(text) == stored_blob:
+            return cls(page, text)  # nothing stored, or the very same text: no comparing
+        previous = parse_document(stored, page.document.url)
+        return cls(page, text, compare(previous, page.document, stored_blob))
+
+    def with_url(self, url: str) -> Extracted:
+        """The capture recorded under another URL (the page's declared canonical one)."""
+        page = replace(self.page, document=replace(self.page.document, url=url))
+        return Extracted(page, page.document.render())
+
+
+@dataclass(frozen=True)
 class _Checked:
     """What one article's check found, before anything is written."""
 
     target: Target
     response: Response | None = None
-    page: Page | None = None
+    extracted: Extracted | None = None
     error: ArticleError | None = None
     url: str = ""  # the canonical URL to record the article under
+
+    @property
+    def page(self) -> Page | None:
+        return self.extracted.page if self.extracted else None
 
     @property
     def gone(self) -> bool:
@@ -127,12 +166,32 @@ def _is_home(url: str) -> bool:
     return urlsplit(url).path in ("", "/")
 
 
-def extraction_job(body: bytes, charset: str | None, url: str, source: SourceConfig) -> Page:
-    """Runs in a worker process."""
+def extraction_job(
+    body: bytes,
+    charset: str | None,
+    url: str,
+    source: SourceConfig,
+    stored: str | None = None,
+    stored_blob: str = "",
+) -> Extracted:
+    """Runs in a worker process: the page extracted, rendered, and compared with the stored
+    version (its text and blob) when one is given."""
     text = decode_html(body, charset, url)
-    return extract_page(
+    page = extract_page(
         text, url, source.name, source.min_chars, source.drop_selectors, source.drop_lines
     )
+    return Extracted.of(page, stored, stored_blob)
+
+
+def compare(stored: Document, document: Document, stored_blob: str) -> Comparison:
+    """Whether a reader sees the same article, and if not how the new text differs from
+    the stored one: NewsEdits-style counts, and minor or not."""
+    if stored.same_reading(document):
+        return Comparison(stored_blob, same_reading=True)
+    old, new = stored.version(), document.version()
+    change = {"Archiver-Change": "minor" if is_minor(old, new) else "edit"}
+    change.update(describe(old, new).to_trailers())
+    return Comparison(stored_blob, same_reading=False, change=change)
 
 
 def fingerprint(source: SourceConfig) -> str:
@@ -159,14 +218,35 @@ def _ignore_interrupts() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
+class StoredTexts:
+    """Stored versions' text, read through one `git cat-file` started when first needed."""
+
+    def __init__(self, archive: Archive) -> None:
+        self.archive = archive
+        self._reader: BlobReader | None = None
+
+    def read(self, blob: str) -> str | None:
+        if self._reader is None:
+            self._reader = BlobReader(self.archive.repo.git_dir)
+        data = self._reader.read(blob)
+        return data.decode("utf-8") if data is not None else None
+
+    def close(self) -> None:
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None
+
+
 @dataclass
 class Checker:
-    """What one run needs to check articles: the fetcher, robots.txt, extraction workers."""
+    """What one run needs to check articles: the fetcher, robots.txt, extraction workers,
+    and the stored texts the workers compare captures with."""
 
     archive: Archive
     fetcher: Fetcher
     robots: Robots
     executor: Executor | None = None
+    stored: StoredTexts | None = None
 
     async def check(self, target: Target) -> _Checked:
         source = self.archive.config.source(target.source)
@@ -191,19 +271,22 @@ class Checker:
             if response.not_modified or checked.gone:
                 return checked
             url = target.url if state else _canonical(target.url, response)
-            page = await asyncio.get_running_loop().run_in_executor(
+            blob = state.blob if state and state.blob else ""
+            extracted = await asyncio.get_running_loop().run_in_executor(
                 self.executor,
                 extraction_job,
                 response.body,
                 response.charset,
                 url,
                 source,
+                self.stored.read(blob) if self.stored and blob else None,
+                blob,
             )
-            if state is None and (declared := _declared_canonical(url, page)) != url:
+            if state is None and (declared := _declared_canonical(url, extracted.page)) != url:
                 url = declared
-                page = replace(page, document=replace(page.document, url=url))
-            _validate(page, state, target.url)
-            return _Checked(target, response, page, url=url)
+                extracted = extracted.with_url(url)
+            _validate(extracted.page, state, target.url)
+            return _Checked(target, response, extracted, url=url)
         except ArticleError as err:
             return _Checked(target, error=err, url=target.url)
 
@@ -266,13 +349,16 @@ def _validate(page: Page, state: ArticleState | None, url: str) -> None:
 class Writer:
     """Turns check results into commits and state updates, in order."""
 
-    def __init__(self, archive: Archive, stream: CommitStream) -> None:
+    def __init__(
+        self, archive: Archive, stream: CommitStream, stored: StoredTexts | None = None
+    ) -> None:
         self.archive = archive
         self.stream = stream
         self.pending: list[ArticleState] = []
         self.created: dict[str, ArticleState] = {}  # articles first stored in this run
         self.reformat = False  # record new extractions of unchanged pages as reformats
-        self._reader: BlobReader | None = None
+        self._owns_stored = stored is None
+        self.stored = stored or StoredTexts(archive)
 
     def apply(self, checked: _Checked) -> Result:
         now = self.archive.clock.now()
@@ -316,12 +402,12 @@ class Writer:
     def _store(
         self, checked: _Checked, response: Response, state: ArticleState | None, now: datetime
     ) -> Result:
-        target = checked.target
-        page = checked.page
-        assert page is not None
+        target, extracted = checked.target, checked.extracted
+        assert extracted is not None
+        page = extracted.page
         schedule = self.archive.config.source(target.source).schedule
         document = page.document
-        text = document.render()
+        text = extracted.text
         blob = blob_id(text)
         base = state or ArticleState(
             url=checked.url,
@@ -346,21 +432,23 @@ class Writer:
         if state is not None and state.blob == blob and not returned:
             self._keep(_checked_unchanged(base.update(rules=rules), now, schedule, response))
             return Result(base.url, target.source, Outcome.UNCHANGED, version=base.versions)
-        stored = self._stored(state)
+        comparison = self._comparison(extracted, state)
         trailers = _trailers(base.url, target.source, 0, response, now, page)
-        if stored is not None and stored.same_reading(document):
+        if comparison is not None and comparison.same_reading:
             if not returned:
                 self._keep(_checked_unchanged(base, now, schedule, response))
                 return Result(base.url, target.source, Outcome.UNCHANGED, version=base.versions)
             version, blob = base.versions, base.blob or blob  # back with the text it had
+            stored = self._stored(state)
+            assert stored is not None
             text = stored.render()
-        elif stored is not None and base.rules and base.rules != rules:
+        elif comparison is not None and base.rules and base.rules != rules:
             # The text differs, but so do the rules that made it: never an edit by guesswork.
             reason = f"extraction changed since version {base.versions} (run `archiver reformat`)"
             return self._failed(target, now, ExtractionError(base.url, reason))
         else:
             version = base.versions + 1
-            trailers.update(_change_trailers(stored, document, blob, base.blobs))
+            trailers.update(_change_trailers(comparison, blob, base.blobs))
         trailers["Archiver-Version"] = str(version)
         trailers["Archiver-Rules"] = rules
         if returned:
@@ -399,14 +487,14 @@ class Writer:
         """Today's extraction of the page, recorded as the current version's new form: a
         reformat commit, not a version. The page is assumed unedited since its last
         version; `archiver reformat` says so when it is run."""
-        page = checked.page
-        assert page is not None
+        extracted = checked.extracted
+        assert extracted is not None
+        page = extracted.page
         document = page.document
-        text = document.render()
+        text = extracted.text
         blob = blob_id(text)
-        stored = self._stored(base)
         schedule = self.archive.config.source(base.source).schedule
-        if blob == base.blob or (stored is not None and stored.same_reading(document)):
+        if blob == base.blob or self._reads_the_same(extracted, base):
             self._keep(_checked_unchanged(base.update(rules=rules), now, schedule, response))
             return Result(base.url, base.source, Outcome.UNCHANGED, version=base.versions)
         trailers = _trailers(base.url, base.source, base.versions, response, now, page)
@@ -478,21 +566,31 @@ class Writer:
         )
         return Result(state.url, state.source, Outcome.REMOVED, reason, state.versions)
 
+    def _comparison(self, extracted: Extracted, state: ArticleState | None) -> Comparison | None:
+        """The capture against the article's stored version (None when it has none): as the
+        worker made it, or made here when the worker was not sent that version's text."""
+        if state is None or not state.blob:
+            return None
+        made = extracted.comparison
+        if made is not None and made.blob == state.blob:
+            return made
+        stored = self._stored(state)
+        return compare(stored, extracted.page.document, state.blob) if stored else None
+
+    def _reads_the_same(self, extracted: Extracted, state: ArticleState) -> bool:
+        comparison = self._comparison(extracted, state)
+        return comparison is not None and comparison.same_reading
+
     def _stored(self, state: ArticleState | None) -> Document | None:
         """The stored text of an article, when it has one."""
         if state is None or not state.blob:
             return None
-        data = self._blobs().read(state.blob)
-        return parse_document(data.decode("utf-8"), state.url) if data else None
+        text = self.stored.read(state.blob)
+        return parse_document(text, state.url) if text else None
 
     def _title(self, state: ArticleState) -> str:
-        data = self._blobs().read(state.blob or "")
-        return parse_document(data.decode("utf-8")).title if data else state.url
-
-    def _blobs(self) -> BlobReader:
-        if self._reader is None:
-            self._reader = BlobReader(self.archive.repo.git_dir)
-        return self._reader
+        text = self.stored.read(state.blob or "")
+        return parse_document(text).title if text else state.url
 
     def _failed(self, target: Target, now: datetime, error: ArticleError) -> Result:
         state = target.state
@@ -527,9 +625,8 @@ class Writer:
 
     def close(self) -> None:
         self.flush()
-        if self._reader is not None:
-            self._reader.close()
-            self._reader = None
+        if self._owns_stored:
+            self.stored.close()
 
 
 def _checked_unchanged(
@@ -551,15 +648,14 @@ def _checked_unchanged(
 
 
 def _change_trailers(
-    stored: Document | None, document: Document, blob: str, blobs: tuple[str, ...]
+    comparison: Comparison | None, blob: str, blobs: tuple[str, ...]
 ) -> dict[str, str]:
-    """How a new version differs from the last: NewsEdits-style counts, minor or not, and
-    whether it brings back an earlier version's text (an A/B headline flipping back)."""
-    if stored is None:
+    """How a new version differs from the last: NewsEdits-style counts, minor or not (from
+    the comparison), and whether it brings back an earlier version's text (an A/B headline
+    flipping back)."""
+    if comparison is None:
         return {"Archiver-Change": "new"}
-    old, new = stored.version(), document.version()
-    trailers = {"Archiver-Change": "minor" if is_minor(old, new) else "edit"}
-    trailers.update(describe(old, new).to_trailers())
+    trailers = dict(comparison.change)
     if blob in blobs[:-1]:
         trailers["Archiver-Revert-Of"] = str(blobs.index(blob) + 1)
     return trailers

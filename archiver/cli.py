@@ -17,7 +17,6 @@ from enum import IntEnum
 from pathlib import Path
 from typing import Annotated
 
-import httpx
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
@@ -30,7 +29,7 @@ from .capture import Outcome, Progress, Result, RunReport, source_for
 from .config import add_source, load_config
 from .errors import ArchiverError, ArticleError, ConfigError
 from .extract import decode_html, extract_page
-from .fetch import Fetcher, user_agent
+from .fetch import open_fetcher, user_agent
 from .state import STATE_DIR, ArticleState
 from .urls import canonical_url
 
@@ -344,8 +343,8 @@ async def _fetch_once(url: str):  # type: ignore[no-untyped-def]
     settings = load_config(Path(".")).fetch if Path("archiver.toml").is_file() else None
     from .config import FetchConfig
 
-    async with httpx.AsyncClient(trust_env=False) as client:
-        return await Fetcher(client, settings or FetchConfig(), user_agent()).fetch(url)
+    async with open_fetcher(settings or FetchConfig(), user_agent()) as fetcher:
+        return await fetcher.fetch(url)
 
 
 @app.command()

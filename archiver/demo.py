@@ -20,8 +20,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import httpx
-
 from .archive import Archive, init_archive
 from .capture import RunReport
 from .clock import FixedClock, parse_iso
@@ -163,7 +161,7 @@ def run_demo(folder: Path, sample: Path | None = None, step: Step | None = None)
         for when in replay.times:
             clock.set(when)
             replay.now = when
-            report = sync(archive, client=httpx.AsyncClient(proxy=proxy, trust_env=False))
+            report = sync(archive, proxy=proxy)
             if step:
                 step(when, report)
     return archive

@@ -8,13 +8,13 @@ stores every detected change as one commit.
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from concurrent.futures import Executor
+from contextlib import contextmanager
 from datetime import datetime
-
-import httpx
 
 from .archive import Archive
 from .capture import (
@@ -23,6 +23,7 @@ from .capture import (
     Progress,
     Result,
     RunReport,
+    StoredTexts,
     Target,
     Writer,
     fingerprint,
@@ -31,7 +32,7 @@ from .capture import (
 )
 from .discover import Discovery, discover
 from .errors import ArticleError
-from .fetch import Fetcher, user_agent
+from .fetch import Fetcher, open_fetcher, user_agent
 from .robots import Robots
 from .store import CommitStream
 from .urls import canonical_url
@@ -43,7 +44,6 @@ def add(
     archive: Archive,
     urls: Iterable[str],
     source: str | None = None,
-    client: httpx.AsyncClient | None = None,
     progress: Progress | None = None,
 ) -> RunReport:
     """Track URLs and capture them now."""
@@ -51,18 +51,18 @@ def add(
         report = RunReport()
         targets = _targets_for_urls(archive, urls, source, report)
         job = lambda checker: _check(checker, targets, report, progress)  # noqa: E731
-        return _run(archive, job, client, len(targets))
+        return _run(archive, job, len(targets))
 
 
 def sync(
     archive: Archive,
     check_all: bool = False,
-    client: httpx.AsyncClient | None = None,
     progress: Progress | None = None,
     discover_new: bool = True,
+    proxy: str | None = None,
 ) -> RunReport:
     """Discover new articles, then check them and the tracked articles that are due (every
-    tracked article with check_all)."""
+    tracked article with check_all). Requests go through `proxy` when one is given."""
     with archive.writing():
         report = RunReport()
 
@@ -74,12 +74,11 @@ def sync(
             _record_runs(archive, started, found, report)
             return report
 
-        return _run(archive, job, client, jobs=os.cpu_count() or 1)
+        return _run(archive, job, jobs=os.cpu_count() or 1, proxy=proxy)
 
 
 def reformat(
     archive: Archive,
-    client: httpx.AsyncClient | None = None,
     progress: Progress | None = None,
 ) -> RunReport:
     """Re-extract every article whose stored text came from another extractor, normalizer
@@ -92,7 +91,7 @@ def reformat(
             if a.blob and not a.removed and a.rules != fingerprint(archive.config.source(a.source))
         ]
         job = lambda checker: _check(checker, targets, report, progress, reformat=True)  # noqa: E731
-        return _run(archive, job, client, len(targets))
+        return _run(archive, job, len(targets))
 
 
 def plan(archive: Archive, found: dict[str, list[str]], check_all: bool = False) -> list[Target]:
@@ -115,29 +114,41 @@ def plan(archive: Archive, found: dict[str, list[str]], check_all: bool = False)
     return targets
 
 
-def _run(archive: Archive, job: Job, client: httpx.AsyncClient | None, jobs: int) -> RunReport:
-    executor = make_executor(jobs)
-    if executor is not None:
-        executor.submit(int).result()  # fork the workers now, before any thread starts
-    try:
-        return asyncio.run(_session(archive, job, client, executor))
-    finally:
+def _run(archive: Archive, job: Job, jobs: int, proxy: str | None = None) -> RunReport:
+    with _old_objects_frozen():
+        executor = make_executor(jobs)
         if executor is not None:
-            executor.shutdown(cancel_futures=True)
+            executor.submit(int).result()  # fork the workers now, before any thread starts
+        try:
+            return asyncio.run(_session(archive, job, executor, proxy))
+        finally:
+            if executor is not None:
+                executor.shutdown(cancel_futures=True)
+
+
+@contextmanager
+def _old_objects_frozen() -> Iterator[None]:
+    """What is alive before a run (modules, the extractor, the caller's objects) outlives it:
+    the cyclic GC leaves it alone until the run ends. No full collection of it (~40 ms, in
+    about every other run of 1,000 articles) lands inside the run, and the forked workers'
+    collections never write to those pages, which stay shared with the parent."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 async def _session(
-    archive: Archive, job, client: httpx.AsyncClient | None, executor: Executor | None
-) -> RunReport:  # type: ignore[no-untyped-def]
-    owns_client = client is None
-    client = client or httpx.AsyncClient(trust_env=False)
+    archive: Archive, job: Job, executor: Executor | None, proxy: str | None
+) -> RunReport:
     agent = archive.config.fetch.user_agent or user_agent(archive.config.contact)
-    fetcher = Fetcher(client, archive.config.fetch, agent)
+    stored = StoredTexts(archive)  # read by the checks for the workers, and by the writer
     try:
-        return await job(Checker(archive, fetcher, Robots(fetcher), executor))
+        async with open_fetcher(archive.config.fetch, agent, proxy) as fetcher:
+            return await job(Checker(archive, fetcher, Robots(fetcher), executor, stored))
     finally:
-        if owns_client:
-            await client.aclose()
+        stored.close()
 
 
 async def _check(
@@ -151,7 +162,7 @@ async def _check(
     if progress:
         progress.planned(len(targets))
     with CommitStream(archive.repo) as stream:
-        writer = Writer(archive, stream)
+        writer = Writer(archive, stream, checker.stored)
         writer.reformat = reformat
         try:
             async for checked in checker.check_all(targets):  # in order: reproducible commits

@@ -12,13 +12,15 @@ Then, on one archive, with `archiver.sync.sync` itself:
 1. first sync: N new articles, found in an RSS feed listing all of them;
 2. unchanged sync (check_all): every article should cost one conditional request answered
    304 and a state update: no extraction, no commit. Repeated, then once under cProfile,
-   then with each change worth trying in place (from outside archiver: see WHAT_IFS);
+   then with a new connection per request instead of kept-alive ones (see WHAT_IFS);
 3. changed sync (check_all) with the same M articles changed before each run: only those
-   M need extraction. Repeated, once under cProfile, then with the proposed fix.
+   M need extraction, and comparing with their stored versions. Repeated, once under
+   cProfile, then with that comparison made in the archiver process, as it once was.
 
-Extraction is timed inside the workers during the runs (wall-clock intervals), and the M
-changed pages are extracted once more on their own with as many warm workers as the runs
-had: the wall time of a run that did nothing but extract.
+Extraction (with the comparison that follows it in the same job) is timed inside the
+workers during the runs (wall-clock intervals), and the M changed pages are extracted once
+more on their own with as many warm workers as the runs had: the wall time of a run that
+did nothing but extract.
 
 Politeness is off (min_delay = 0, per_host = IN_FLIGHT): this measures archiver's own
 overhead, not the waits it keeps for real sites. The site runs in its own process, so its
@@ -43,24 +45,21 @@ import sys
 import tempfile
 import textwrap
 import time
-import types
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from contextlib import AbstractContextManager, asynccontextmanager, contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-import httpx
-
-from archiver import capture
+from archiver import capture, fetch
 from archiver.archive import Archive, init_archive
 from archiver.capture import IN_FLIGHT, RunReport
 from archiver.clock import FixedClock
-from archiver.config import add_source
+from archiver.config import FetchConfig, add_source
 from archiver.errors import ArticleError
 from archiver.extract import Page, decode_html, extract_page
 from archiver.sync import sync
@@ -173,12 +172,11 @@ def _in_script(body: bytes, at: int) -> bool:
 
 
 class CountingServer(NewsServer):
-    """A NewsServer that counts the statuses it answers with (304s above all) and the
-    connections it accepts."""
+    """A NewsServer that counts the statuses it answers with (304s above all); it counts
+    the connections it accepts itself."""
 
     def __init__(self) -> None:
         self.statuses: Counter[int] = Counter()
-        self.connections = 0
         super().__init__()
         # socketserver listens with a backlog of 5: with more connections opening at once
         # the kernel drops SYNs, and each dropped one costs the client a 1 s retransmit,
@@ -186,14 +184,9 @@ class CountingServer(NewsServer):
         self._httpd.socket.listen(BACKLOG)
 
     def _handler(self) -> type:  # type: ignore[override]
-        server, statuses, lock = self, self.statuses, self._lock
+        statuses, lock = self.statuses, self._lock
 
         class Counting(super()._handler()):  # type: ignore[misc]
-            def setup(self) -> None:  # once per connection
-                with lock:
-                    server.connections += 1
-                super().setup()
-
             def send_response(self, code: int, message: str | None = None) -> None:
                 with lock:
                     statuses[code] += 1
@@ -305,17 +298,18 @@ class SiteProcess:
 
 _timings: Path | None = None  # set before a run forks its workers, which inherit it
 _original_job = capture.extraction_job
+_send_stored = True  # False: the workers are not sent stored texts, so the writer compares
 
 
-def _timed_job(*args: Any, **kwargs: Any) -> Page:
+def _timed_job(*args: Any, **kwargs: Any) -> capture.Extracted:
     """capture.extraction_job, recording when it ran and whether the URL's mark was found."""
     sys.setprofile(None)  # a worker forked during a profiled run inherits the profiler
     started = time.perf_counter()  # CLOCK_MONOTONIC: one timeline for every process
     marked = False
     try:
-        page = _original_job(*args, **kwargs)
-        marked = MARK.decode() in page.document.body
-        return page
+        extracted = _original_job(*args, **kwargs) if _send_stored else _original_job(*args[:4])
+        marked = MARK.decode() in extracted.page.document.body
+        return extracted
     finally:
         if _timings is not None:
             with (_timings / str(os.getpid())).open("a") as log:
@@ -503,15 +497,26 @@ def changed_set(articles: int, changed: int) -> list[int]:
 BUCKETS: tuple[tuple[str, frozenset[str]], ...] = (
     ("idle: the event loop waiting for the site or the workers", frozenset({"select.epoll"})),
     (
-        "HTTP client (httpx, httpcore, h11, anyio; an SSL context per run)",
+        "HTTP client (aiohttp, yarl, multidict, …)",
         frozenset(
-            {"httpx", "httpcore", "h11", "anyio", "idna", "_ssl", "ssl", "certifi", "select"}
+            {
+                "aiohttp",
+                "yarl",
+                "multidict",
+                "propcache",
+                "aiohappyeyeballs",
+                "frozenlist",
+                "aiosignal",
+                "attr",
+                "idna",
+                "_ssl",
+                "ssl",
+                "certifi",
+                "select",
+            }
         ),
     ),
-    (
-        "failed imports (httpcore's `import sniffio`, once per lock it makes)",
-        frozenset({"importlib", "_imp", "_distutils_hack"}),
-    ),
+    ("imports", frozenset({"importlib", "_imp", "_distutils_hack"})),
     (
         "event loop and sockets (asyncio, selectors, socket)",
         frozenset({"asyncio", "_asyncio", "selectors", "socket", "_socket", "_contextvars"}),
@@ -521,7 +526,7 @@ BUCKETS: tuple[tuple[str, frozenset[str]], ...] = (
         frozenset({"archiver.fetch", "archiver.robots", "archiver.discover", "feedparser"}),
     ),
     (
-        "archiver: plan, check, compare, write in order",
+        "archiver: plan, check, write in order (and compare, when the writer does)",
         frozenset(
             {
                 "archiver.sync",
@@ -643,11 +648,11 @@ def extraction_table(results: Results) -> str:
     """How much of each run extraction explains, with the run's worker count."""
     w = results.workers
     rows = [
-        f"| run | wall | extraction, worker time | extraction floor (÷ {w} workers) "
+        f"| run | wall | extraction and comparison, worker time | extraction floor (÷ {w} workers) "
         "| not extraction | workers busy | archiver process CPU (share of all CPU used) |",
         "|---|---:|---:|---:|---:|---:|---:|",
     ]
-    for run in [results[r] for r in ("first", "changed", "changed-sniffio")]:
+    for run in [results[r] for r in ("first", "changed", "changed-parent-compare")]:
         work = run.extractions.seconds
         rows.append(
             f"| {run.label} | {run.wall:.2f} s | {work:.2f} s | {work / w:.2f} s "
@@ -705,13 +710,11 @@ def checks(results: Results) -> list[str]:
         f"{c.not_modified:,} answered 304, {len(c.extractions.intervals)} pages extracted, "
         f"{c.commits} commits.",
     ]
-    calls = _calls(results["unchanged-profiled"], "httpcore", "current_async_library")
-    if calls:
-        lines.append(
-            f"httpcore's `current_async_library()` ran {calls / u.site.requests:.1f} times per "
-            "request; without `sniffio` installed each call is a failed import, which "
-            "searches sys.path."
-        )
+    calls = _calls(results["changed-profiled"], "archiver", "compare")
+    lines.append(
+        f"Stored versions compared in the archiver process during the profiled changed sync: "
+        f"{calls} (the workers compare when they are sent the stored text)."
+    )
     return lines
 
 
@@ -741,7 +744,8 @@ def section(results: Results, command: str) -> str:
             summary_table(results),
             _wrap(
                 "Extraction against the rest, in the same runs. *Extraction floor*: extraction "
-                "time measured inside the workers, divided by the worker count: the wall time of "
+                "time (with the comparison with the stored version, in the same job) measured "
+                "inside the workers, divided by the worker count: the wall time of "
                 "a perfectly extraction-bound run. *Not extraction*: the rest of the wall time "
                 "(fetching, scheduling, storage, and waiting on them). *Archiver process CPU*: "
                 "the CPU time of the process that fetches, schedules and stores, and its share of "
@@ -790,10 +794,10 @@ def _how_taken(results: Results, command: str) -> str:
             if a.repeat > 1
             else ""
         )
-        + "Two changes are tried from outside archiver (nothing under archiver/ changed): "
-        "*sniffio importable*, a stand-in `sniffio` module; *connections reused*, "
-        "`httpx.AsyncClient` reading each 304 answer to its end and keeping "
-        f"{IN_FLIGHT} idle connections."
+        + "Two alternatives are tried from outside archiver (nothing under archiver/ "
+        "changed): *a new connection per request*, the HTTP session closing each connection "
+        "after its answer instead of keeping it; *compared in the archiver process*, the "
+        "workers not sent the stored text, so the writer compares (as it did before)."
     )
 
 
@@ -823,58 +827,40 @@ def _new_section(block: str) -> str:
 
 
 @contextmanager
-def importable_sniffio() -> Iterator[None]:
-    """A stand-in `sniffio` for one run, when none is installed: httpcore imports it each
-    time it makes a lock, and a failed import is not cached (it searches sys.path)."""
-    try:
-        import sniffio  # noqa: F401
-    except ImportError:
-        stand_in = types.ModuleType("sniffio")
-        stand_in.current_async_library = lambda: "asyncio"  # type: ignore[attr-defined]
-        sys.modules["sniffio"] = stand_in
-        try:
-            yield
-        finally:
-            sys.modules.pop("sniffio", None)
-    else:
-        yield
+def connection_per_request() -> Iterator[None]:
+    """For one run, the HTTP session closes each connection after its answer."""
+    original = fetch.new_session
 
+    def closing(settings: FetchConfig, proxy: str | None = None) -> Any:
+        session = original(settings, proxy)
+        session.connector._force_close = True  # type: ignore[union-attr]  # aiohttp's flag
+        return session
 
-@contextmanager
-def reusing_connections() -> Iterator[None]:
-    """For one run, sync()'s `httpx.AsyncClient(...)` makes a client that reads each 304 to
-    its end and keeps IN_FLIGHT idle connections. archiver reads the bodies of 2xx answers
-    only, and httpcore closes a connection whose answer was not read to the end, so every
-    conditional request opens a new connection (on a real site, a new TLS handshake); and
-    httpx keeps 20 idle connections, counted against all it has (httpcore), so with more in
-    flight connections are closed as soon as they are free."""
-    original = httpx.AsyncClient
-
-    class Client(original):  # type: ignore[misc, valid-type]
-        def __init__(self, **options: Any) -> None:
-            limits = httpx.Limits(max_connections=100, max_keepalive_connections=IN_FLIGHT)
-            super().__init__(limits=limits, **options)
-
-        @asynccontextmanager
-        async def stream(self, *args: Any, **kwargs: Any) -> AsyncIterator[httpx.Response]:
-            async with super().stream(*args, **kwargs) as response:
-                try:
-                    yield response
-                finally:
-                    if response.status_code == 304:
-                        await response.aread()  # no body: h11 reaches the answer's end
-
-    httpx.AsyncClient = Client  # type: ignore[misc]
+    fetch.new_session = closing  # type: ignore[assignment]
     try:
         yield
     finally:
-        httpx.AsyncClient = original  # type: ignore[misc]
+        fetch.new_session = original  # type: ignore[assignment]
+
+
+@contextmanager
+def compared_in_parent() -> Iterator[None]:
+    """For one run, the workers are not sent stored texts: the writer compares."""
+    global _send_stored
+    _send_stored = False
+    try:
+        yield
+    finally:
+        _send_stored = True
 
 
 # Changes tried on an unchanged sync: (role, label, context).
 WHAT_IFS: tuple[tuple[str, str, Callable[[], AbstractContextManager[None]]], ...] = (
-    ("unchanged-sniffio", "unchanged sync, sniffio importable", importable_sniffio),
-    ("unchanged-reused", "unchanged sync, connections reused (trial)", reusing_connections),
+    (
+        "unchanged-per-request",
+        "unchanged sync, a new connection per request",
+        connection_per_request,
+    ),
 )
 
 
@@ -920,9 +906,9 @@ def _runs(
     floor = sorted(extraction_floor(bodies, workers) for _ in range(times))[times // 2]
     edit()
     runs["changed-profiled"] = bench.run(changed, profiled=True, check_all=True)
-    with importable_sniffio():
-        label = f"{changed}, sniffio importable"
-        runs["changed-sniffio"] = bench.repeated(label, times, edit, check_all=True)
+    with compared_in_parent():
+        label = f"{changed}, compared in the archiver process"
+        runs["changed-parent-compare"] = bench.repeated(label, times, edit, check_all=True)
     return runs, floor
 
 

@@ -1,5 +1,6 @@
 """A news site on loopback for tests and benchmarks: pages that change between checks,
-error statuses, slow answers, wrong charsets, ETags, and a log of every request."""
+error statuses, slow answers, wrong charsets, ETags, and a log of every request and of
+the connections they came on."""
 
 from __future__ import annotations
 
@@ -35,6 +36,7 @@ class Request:
     path: str
     headers: dict[str, str]
     at: float  # time.monotonic() when received
+    connection: int = 0  # which connection it came on, numbered from 1 as accepted
 
 
 class NewsServer:
@@ -43,6 +45,7 @@ class NewsServer:
     def __init__(self) -> None:
         self.routes: dict[str, Route] = {}
         self.requests: list[Request] = []
+        self.connections = 0  # accepted so far
         self._lock = threading.Lock()
         self._httpd = _Server(("127.0.0.1", 0), self._handler())
         self._httpd.daemon_threads = True
@@ -85,8 +88,16 @@ class NewsServer:
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
+            number = 0  # of this connection (`self.connection` is its socket)
+
             def log_message(self, format: str, *args: object) -> None:
                 pass
+
+            def setup(self) -> None:  # once per connection
+                with server._lock:
+                    server.connections += 1
+                    self.number = server.connections
+                super().setup()
 
             def do_GET(self) -> None:
                 with server._lock:
@@ -95,6 +106,7 @@ class NewsServer:
                             self.path,
                             {k.lower(): v for k, v in self.headers.items()},
                             time.monotonic(),
+                            self.number,
                         )
                     )
                     route = server.routes.get(self.path)

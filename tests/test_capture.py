@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
-from archiver.archive import Archive
+from archiver import capture
+from archiver.archive import Archive, init_archive
 from archiver.capture import Outcome
 from archiver.cli import ExitStatus, app
 from archiver.clock import FixedClock
 from archiver.history import iter_commits, parse_trailers
 from archiver.sync import add, sync
 
-from .conftest import configure, git
+from .conftest import START, configure, git
 from .newsserver import NewsServer, article_html
 from .pages import BRIDGE, BRIDGE_EDITED, HARBOUR
 
@@ -84,6 +86,44 @@ def _bridge_edited_after(archive: Archive, server: NewsServer, hours: int) -> No
         "/news/bridge", article_html("Old bridge to close for urgent repairs", BRIDGE_EDITED)
     )
     sync(archive, check_all=True)
+
+
+def test_the_stored_version_is_compared_beside_extraction(
+    archive: Archive, server: NewsServer, monkeypatch: pytest.MonkeyPatch
+):
+    calls: list[int] = []  # threads of this process that compared; workers' calls stay theirs
+    compare = capture.compare
+
+    def recorded(*args):  # type: ignore[no-untyped-def]
+        calls.append(threading.get_ident())
+        return compare(*args)
+
+    monkeypatch.setattr(capture, "compare", recorded)
+    _bridge_edited_after(archive, server, hours=1)
+    trailers = parse_trailers(git(archive.root, "log", "-1", "--format=%B"))
+    assert trailers["Archiver-Version"] == "2"
+    assert trailers["Archiver-Change"] == "edit" and trailers["Archiver-Sentences-Added"] == "1"
+    assert threading.get_ident() not in calls  # not where pages are fetched and written
+
+
+_extraction_job = capture.extraction_job
+
+
+def _without_stored_text(body, charset, url, source, *stored):  # type: ignore[no-untyped-def]
+    return _extraction_job(body, charset, url, source)
+
+
+def test_the_writer_compares_when_no_stored_text_was_sent(
+    archive: Archive, server: NewsServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    _bridge_edited_after(archive, server, hours=1)
+    sent = git(archive.root, "log", "-1", "--format=%B")
+
+    monkeypatch.setattr(capture, "extraction_job", _without_stored_text)
+    other = configure(init_archive(tmp_path / "other", FixedClock(START)), min_delay=0)
+    _bridge_edited_after(other, server, hours=1)
+    assert git(other.root, "log", "-1", "--format=%B") == sent
+    other.close()
 
 
 def test_plain_git_tells_the_story(archive: Archive, server: NewsServer):

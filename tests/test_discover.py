@@ -8,7 +8,6 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-import httpx
 import pytest
 
 from archiver.config import FetchConfig, SourceConfig
@@ -22,7 +21,7 @@ from archiver.discover import (
     section_links,
 )
 from archiver.errors import HTTPStatusError
-from archiver.fetch import Fetcher, user_agent
+from archiver.fetch import open_fetcher, user_agent
 
 from .newsserver import (
     NewsServer,
@@ -40,8 +39,7 @@ XML = "application/xml"
 
 def run(**source: object) -> Discovery:
     async def go() -> Discovery:
-        async with httpx.AsyncClient(trust_env=False) as client:
-            fetcher = Fetcher(client, FAST, user_agent())
+        async with open_fetcher(FAST, user_agent()) as fetcher:
             return await discover(SourceConfig(name="daily", **source), fetcher)  # type: ignore[arg-type]
 
     return asyncio.run(go())

@@ -8,10 +8,8 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 from urllib.parse import urlsplit
 
-import httpx
-
 from archiver.config import FetchConfig
-from archiver.fetch import Fetcher, user_agent
+from archiver.fetch import open_fetcher, user_agent
 from archiver.robots import MAX_ROBOTS_BYTES, Robots, Verdict, product_token
 
 from .newsserver import NewsServer
@@ -23,8 +21,8 @@ T = TypeVar("T")
 
 def with_robots(job: Callable[[Robots], Awaitable[T]]) -> T:
     async def run() -> T:
-        async with httpx.AsyncClient(trust_env=False) as client:
-            return await job(Robots(Fetcher(client, FAST, AGENT)))
+        async with open_fetcher(FAST, AGENT) as fetcher:
+            return await job(Robots(fetcher))
 
     return asyncio.run(run())
 

@@ -3,6 +3,7 @@ schedule (with a stepped clock), politeness, removal and return, and injected fa
 
 from __future__ import annotations
 
+import gc
 import gzip
 import itertools
 from datetime import timedelta
@@ -11,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from archiver.archive import Archive
-from archiver.capture import Outcome
+from archiver.capture import Outcome, Progress, Result
 from archiver.cli import ExitStatus, app
 from archiver.clock import FixedClock
 from archiver.config import add_source
@@ -142,6 +143,23 @@ def test_per_source_cap_per_run(archive: Archive, server: NewsServer):
     assert sync(archive).checked == 2
     assert sync(archive).checked == 2
     assert len(commits_by_url(archive)) == 4
+
+
+def test_a_run_freezes_older_objects_for_the_gc_and_thaws_them(
+    archive: Archive, server: NewsServer
+):
+    serve_stories(server, 2)
+    archive = with_source(archive, "daily", feeds=[server.url("/feed.xml")])
+    frozen: list[int] = []
+
+    class Watch(Progress):
+        def checked(self, result: Result) -> None:
+            frozen.append(gc.get_freeze_count())
+
+    assert gc.get_freeze_count() == 0
+    assert sync(archive, progress=Watch()).checked == 2
+    assert len(frozen) == 2 and min(frozen) > 0  # during the run
+    assert gc.get_freeze_count() == 0  # nothing kept from the collector after it
 
 
 def test_polite_fetching(archive: Archive, server: NewsServer):
