@@ -13,7 +13,16 @@ from collections.abc import Iterable, Sequence
 from markupsafe import Markup, escape
 
 from .compare import Span
-from .sitepages import Block, Cell, DiffRow
+from .sitepages import (
+    ArticleItem,
+    Block,
+    Cell,
+    ChangeItem,
+    DiffRow,
+    format_time,
+    iso_time,
+    plural,
+)
 
 _OPEN = {
     "delete": '<del><span class="vh">deleted: </span>',
@@ -119,3 +128,59 @@ def body(blocks: Sequence[Block], lang: str = "") -> Markup:
     """An article's text, block by block."""
     attribute = f' lang="{escape(lang)}"' if lang else ""
     return Markup(f'<div class="text"{attribute}>\n{"".join(map(_block, blocks))}</div>\n')
+
+
+# --- list rows --------------------------------------------------------------------------------
+
+
+def _when(seconds: int) -> str:
+    return f'<time datetime="{iso_time(seconds)}">{format_time(seconds)}</time>'
+
+
+def _source_link(root: str, source: str) -> str:
+    name = escape(source)
+    return f'<a href="{root}sources/{name}/index.html">{name}</a>'
+
+
+def article_rows(items: Sequence[ArticleItem], root: str, ranked: bool = False) -> Markup:
+    """Rows of a list of articles: title, source, versions and last change."""
+    rows = []
+    for item in items:
+        changes = f" · {plural(item.changes, 'change')} (not minor)" if ranked else ""
+        gone = " · gone from its address" if item.removed else ""
+        rows.append(
+            f'<li>\n<a class="title" href="{root}{escape(item.dir)}/index.html" dir="auto">'
+            f"{escape(item.title or 'Untitled')}</a>\n"
+            f'<span class="meta">{_source_link(root, item.source)} · '
+            f"{plural(item.versions, 'version')}{changes} · last changed "
+            f"{_when(item.last_changed)}{gone}</span>\n</li>\n"
+        )
+    return Markup("".join(rows))
+
+
+def change_rows(items: Sequence[ChangeItem], root: str, headlines: bool = False) -> Markup:
+    """Rows of a list of changes: the article, when, which version, what changed."""
+    rows = []
+    for item in items:
+        title = escape(item.title or "Untitled")
+        parts = [
+            f'<li class="change{" minor" if item.minor else ""}">\n'
+            f'<a class="title" href="{root}{escape(item.diff_href)}" dir="auto">{title}</a>\n'
+        ]
+        if headlines and item.old_title:
+            parts.append(
+                '<span class="headline" dir="auto"><del><span class="vh">old headline: </span>'
+                f'{escape(item.old_title)}</del> <span aria-hidden="true">→</span> '
+                f'<ins><span class="vh">new headline: </span>{escape(item.title)}</ins></span>\n'
+            )
+        revert = (
+            f"<strong>reverted to version {item.revert_of}</strong>; " if item.revert_of else ""
+        )
+        minor = "<strong>minor</strong>: " if item.minor else ""
+        parts.append(
+            f'<span class="meta">{_when(item.time)} · {_source_link(root, item.source)} · '
+            f"{plural(item.number, 'version')}</span>\n"
+            f'<span class="summary">{revert}{minor}{escape(item.summary)}</span>\n</li>\n'
+        )
+        rows.append("".join(parts))
+    return Markup("".join(rows))

@@ -45,8 +45,15 @@ def environment() -> jinja2.Environment:
         lstrip_blocks=True,
         auto_reload=False,
     )
+    from .sitehtml import article_rows, change_rows  # list rows, built in Python
+
     env.globals.update(
-        when_text=format_time, iso=iso_time, plural=plural, next_check_text=next_check_text
+        when_text=format_time,
+        iso=iso_time,
+        plural=plural,
+        next_check_text=next_check_text,
+        article_rows=article_rows,
+        change_rows=change_rows,
     )
     for name in env.list_templates(extensions=["html", "xml"]):
         env.get_template(name)
