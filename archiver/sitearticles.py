@@ -95,8 +95,8 @@ def article_files(path: str, versions: int) -> list[str]:
     if versions == 0:
         return []
     names = ["index.html", "feed.atom"]
-    names += [f"v{n}.html" for n in range(1, versions + 1)]
-    if versions > 1:
+    if versions > 1:  # an article's only version is the text on its own page
+        names += [f"v{n}.html" for n in range(1, versions + 1)]
         names.append("compare.html")
     return [f"{folder}/{name}" for name in names]
 
@@ -256,8 +256,9 @@ class _ArticlePages:
         pages never change, except the last one's link to its successor."""
         count = len(self.rows)
         pages = [("index.html", self.main()), ("feed.atom", self.feed())]
-        if count > 1:
-            pages.append(("compare.html", self.compare()))
+        if count == 1:
+            return pages  # its only version is the text on its own page
+        pages.append(("compare.html", self.compare()))
         for number in range(max(1, start), count + 1):
             page = self.relinked(number) if number == start else None
             pages.append((f"v{number}.html", page or self.version(number)))

@@ -99,7 +99,9 @@ def test_one_version_article_says_so(built: tuple[Path, News]) -> None:
     assert "1 version (0 changes)" in text
     assert "not changed since it was first seen" in text
     assert not (folder / "compare.html").exists()
-    assert not (folder / "v2.html").exists()
+    # Its only version is the text on its own page: no page of its own, no link to one.
+    assert not (folder / "v1.html").exists() and not (folder / "v2.html").exists()
+    assert '<a href="#text-heading">Version 1</a>' in (folder / "index.html").read_text()
 
 
 def test_every_version_has_its_page(built: tuple[Path, News]) -> None:

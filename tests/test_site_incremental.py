@@ -67,7 +67,7 @@ def test_incremental_build_equals_a_full_build(
     assert 'href="v5.html" rel="next"' in (out / flood / "v4.html").read_text(encoding="utf-8")
     assert f"{flood}/v5.html" in after
     # Other articles' pages stay put, but for their own page (its next check moved).
-    for name in (f"{bridge}/v2.html", f"{bridge}/v3.html", f"{harbour}/v1.html"):
+    for name in (f"{bridge}/v2.html", f"{bridge}/v3.html", f"{harbour}/feed.atom"):
         assert after[name] == before[name], name
     assert_same_as_full_build(archive, out, tmp_path)
 
@@ -154,7 +154,7 @@ def test_rewritten_history_falls_back_to_a_full_build(
     report = build(archive, out, search=False)
     assert not report.incremental
     # The pages of versions and changes no longer in history, and the lists that had them.
-    gone = ["v2.html", "v3.html", "compare.html"]
+    gone = ["v1.html", "v2.html", "v3.html", "compare.html"]  # one version left
     assert report.pages_deleted == len(gone) + 2
     assert not [name for name in gone if (folder / name).exists()]
     assert not (out / "changes" / "page-1.html").exists()
@@ -194,7 +194,7 @@ def test_changed_settings_rebuild_everything(
     finally:
         reopened.close()
     assert not report.incremental
-    html = (out / path.removesuffix(".md") / "v1.html").read_text(encoding="utf-8")
+    html = (out / path.removesuffix(".md") / "index.html").read_text(encoding="utf-8")
     assert "· Harbour Watch</title>" in html
 
 
