@@ -179,7 +179,8 @@ class IndexRenderer:
             )
         else:
             self.source_front(lst.source, count, latest, older)
-        stream = self.state.changes((first_page - 1) * PAGE_SIZE, lst.source, lst.headlines)
+        offset = (first_page - 1) * PAGE_SIZE
+        stream = self.state.changes(offset, lst.source, lst.headlines, total=count)
         for number in range(first_page, total + 1):
             rows = list(islice(stream, PAGE_SIZE))
             pager = Pager(

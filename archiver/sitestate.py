@@ -253,11 +253,20 @@ class BuildState:
         )
 
     def changes(
-        self, offset: int, source: str | None = None, headlines: bool = False
+        self, offset: int, source: str | None = None, headlines: bool = False, total: int = 0
     ) -> Iterator[VersionRow]:
         """Changes oldest first, from `offset` in that order to the end: one query, read
-        as it goes, so paging through a list costs one scan, not one per page."""
+        as it goes, so paging through a list costs one scan, not one per page. Given the
+        list's `total`, a tail shorter than the offset is read from the newest end: an
+        incremental build's last pages cost what they hold, not the whole list."""
         where, args = _change_filter(source, headlines)
+        if offset > total - offset >= 0:
+            tail = self.db.execute(
+                f"SELECT {_VERSION_COLUMNS} FROM versions WHERE {where}"
+                " ORDER BY seq DESC, path DESC LIMIT ?",
+                (*args, total - offset),
+            ).fetchall()
+            return (_version(r) for r in reversed(tail))
         rows = self.db.execute(
             f"SELECT {_VERSION_COLUMNS} FROM versions WHERE {where}"
             " ORDER BY seq, path LIMIT -1 OFFSET ?",
