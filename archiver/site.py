@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import gc
 import hashlib
 import http.server
 import importlib.util
@@ -34,6 +33,7 @@ from . import __version__
 from .archive import Archive
 from .errors import ArchiverError
 from .history import head_commit, is_ancestor
+from .processes import objects_frozen
 from .sitearticles import (
     ArticleJob,
     ArticleRenderer,
@@ -392,15 +392,12 @@ class _Builder:
             return
         context = multiprocessing.get_context("fork")
         init = (self.archive.repo.git_dir, self.out, self.site, self.next_checks)
-        # Forked workers share the builder's pages until they write to them, and a garbage
-        # collection writes to every object it visits: frozen objects it leaves alone.
-        gc.freeze()
-        try:
-            with context.Pool(self.workers, initializer=_start_worker, initargs=init) as pool:
-                for results in pool.imap_unordered(_work, _batches(jobs, BATCH)):
-                    yield from results
-        finally:
-            gc.unfreeze()
+        with (
+            objects_frozen(),
+            context.Pool(self.workers, initializer=_start_worker, initargs=init) as pool,
+        ):
+            for results in pool.imap_unordered(_work, _batches(jobs, BATCH)):
+                yield from results
 
     def keep(
         self, state: BuildState, result: ArticleResult, entries: dict[tuple[str, int], str]

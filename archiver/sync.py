@@ -8,12 +8,10 @@ stores every detected change as one commit.
 from __future__ import annotations
 
 import asyncio
-import gc
 import os
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterable, Iterator
+from collections.abc import Awaitable, Callable, Iterable
 from concurrent.futures import Executor
-from contextlib import contextmanager
 from datetime import datetime
 
 from .archive import Archive
@@ -33,6 +31,7 @@ from .capture import (
 from .discover import Discovery, discover
 from .errors import ArticleError
 from .fetch import Fetcher, open_fetcher, user_agent
+from .processes import objects_frozen
 from .robots import Robots
 from .store import CommitStream
 from .urls import canonical_url
@@ -115,7 +114,7 @@ def plan(archive: Archive, found: dict[str, list[str]], check_all: bool = False)
 
 
 def _run(archive: Archive, job: Job, jobs: int, proxy: str | None = None) -> RunReport:
-    with _old_objects_frozen():
+    with objects_frozen():
         executor = make_executor(jobs)
         if executor is not None:
             executor.submit(int).result()  # fork the workers now, before any thread starts
@@ -124,19 +123,6 @@ def _run(archive: Archive, job: Job, jobs: int, proxy: str | None = None) -> Run
         finally:
             if executor is not None:
                 executor.shutdown(cancel_futures=True)
-
-
-@contextmanager
-def _old_objects_frozen() -> Iterator[None]:
-    """What is alive before a run (modules, the extractor, the caller's objects) outlives it:
-    the cyclic GC leaves it alone until the run ends. No full collection of it (~40 ms, in
-    about every other run of 1,000 articles) lands inside the run, and the forked workers'
-    collections never write to those pages, which stay shared with the parent."""
-    gc.freeze()
-    try:
-        yield
-    finally:
-        gc.unfreeze()
 
 
 async def _session(
