@@ -133,8 +133,9 @@ def body(blocks: Sequence[Block], lang: str = "") -> Markup:
 # --- list rows --------------------------------------------------------------------------------
 
 
-def _when(seconds: int) -> str:
-    return f'<time datetime="{iso_time(seconds)}">{format_time(seconds)}</time>'
+def when(seconds: int) -> Markup:
+    """A moment as the site shows it, machine-readable in its datetime attribute."""
+    return Markup(f'<time datetime="{iso_time(seconds)}">{format_time(seconds)}</time>')
 
 
 def _source_link(root: str, source: str) -> str:
@@ -153,7 +154,7 @@ def article_rows(items: Sequence[ArticleItem], root: str, ranked: bool = False) 
             f"{escape(item.title or 'Untitled')}</a>\n"
             f'<span class="meta">{_source_link(root, item.source)} · '
             f"{plural(item.versions, 'version')}{changes} · last changed "
-            f"{_when(item.last_changed)}{gone}</span>\n</li>\n"
+            f"{when(item.last_changed)}{gone}</span>\n</li>\n"
         )
     return Markup("".join(rows))
 
@@ -178,7 +179,7 @@ def change_rows(items: Sequence[ChangeItem], root: str, headlines: bool = False)
         )
         minor = "<strong>minor</strong>: " if item.minor else ""
         parts.append(
-            f'<span class="meta">{_when(item.time)} · {_source_link(root, item.source)} · '
+            f'<span class="meta">{when(item.time)} · {_source_link(root, item.source)} · '
             f"{plural(item.number, 'version')}</span>\n"
             f'<span class="summary">{revert}{minor}{escape(item.summary)}</span>\n</li>\n'
         )

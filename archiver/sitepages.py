@@ -1,7 +1,8 @@
 """What the site's pages show, as plain data for the templates, and the templates themselves.
 
-Article text reaches HTML only through Jinja2's autoescape: this module hands the templates
-strings and spans, never markup.
+Article text reaches HTML only escaped: this module hands the templates strings and spans,
+never markup, and the hottest fragments (diff, text and list rows) are built by sitehtml,
+which escapes every text with what Jinja2's autoescape uses.
 """
 
 from __future__ import annotations
@@ -45,15 +46,15 @@ def environment() -> jinja2.Environment:
         lstrip_blocks=True,
         auto_reload=False,
     )
-    from .sitehtml import article_rows, change_rows  # list rows, built in Python
+    from .sitehtml import article_rows, change_rows, when  # built in Python
 
     env.globals.update(
         when_text=format_time,
-        iso=iso_time,
         plural=plural,
         next_check_text=next_check_text,
         article_rows=article_rows,
         change_rows=change_rows,
+        when=when,
     )
     for name in env.list_templates(extensions=["html", "xml"]):
         env.get_template(name)
