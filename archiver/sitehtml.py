@@ -166,7 +166,7 @@ def change_rows(items: Sequence[ChangeItem], root: str, headlines: bool = False)
         title = escape(item.title or "Untitled")
         parts = [
             f'<li class="change{" minor" if item.minor else ""}">\n'
-            f'<a class="title" href="{root}{escape(item.diff_href)}" dir="auto">{title}</a>\n'
+            f'<a class="title" href="{root}{escape(item.page_href)}" dir="auto">{title}</a>\n'
         ]
         if headlines and item.old_title:
             parts.append(

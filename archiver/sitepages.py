@@ -340,7 +340,8 @@ class ChangeItem:
     old_title: str = ""
 
     @property
-    def diff_href(self) -> str:
+    def page_href(self) -> str:
+        """The page of the version the change made, which shows the change."""
         return f"{self.dir}/v{self.number}.html"
 
 
