@@ -2,7 +2,7 @@
 
 A diff page's rows and an article's paragraphs are most of a build's output: rendered by
 Jinja2 loops they cost more than everything else on the page. Every piece of text goes
-through markupsafe's `escape` (what Jinja2's autoescape calls) on its way in, and what
+through markupsafe's escaping (what Jinja2's autoescape calls) on its way in, and what
 comes out is Markup the templates insert as it is.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from .compare import Span
 from .sitepages import (
@@ -23,6 +23,24 @@ from .sitepages import (
     iso_time,
     plural,
 )
+
+
+def _escape_text(text: str) -> str:
+    """What markupsafe.escape gives for a str, as a str."""
+    return (
+        text.replace("&", "&amp;")
+        .replace(">", "&gt;")
+        .replace("<", "&lt;")
+        .replace("'", "&#39;")
+        .replace('"', "&#34;")
+    )
+
+
+try:  # markupsafe's own escaper without wrapping each span in Markup: a build escapes
+    # millions of spans, and the wrapper cost four times the escaping (0.3 against 0.07 µs)
+    from markupsafe._speedups import _escape_inner as escape
+except ImportError:  # markupsafe without its C speedups
+    escape = _escape_text
 
 _OPEN = {
     "delete": '<del><span class="vh">deleted: </span>',

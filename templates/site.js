@@ -422,7 +422,14 @@
     var form = document.getElementById("compare-form");
     var target = document.getElementById("compare-result");
     if (!data || !form || !target) return;
-    var versions = JSON.parse(data.textContent).versions;
+    var payload = JSON.parse(data.textContent);
+    // Each version lists its paragraphs by number in the payload's shared list.
+    var versions = payload.versions.map(function (version) {
+      version.paragraphs = version.body.map(function (n) {
+        return payload.paragraphs[n];
+      });
+      return version;
+    });
     var pick = function (name) {
       return form.querySelector("select[name=" + name + "]");
     };

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import re
 
+import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from archiver.document import Document, parse_document
+from archiver.document import Document, parse_document, simple_front_matter
 from archiver.normalize import normalize_body, normalize_text, paragraphs
 from archiver.urls import article_path, canonical_url
 
@@ -70,6 +71,73 @@ def test_documents_round_trip(title: str, authors: list[str], body: str):
     )
     assert parse_document(doc.render()) == doc
     assert doc.render() == doc.render()
+
+
+def _header(document: Document) -> str:
+    return document.render()[len("---\n") :].partition("\n---\n")[0]
+
+
+YAML_VALUE = st.one_of(
+    st.text(max_size=20),
+    st.text(max_size=20).map(lambda text: "'" + text.replace("'", "''") + "'"),
+    st.text(max_size=20).map(lambda text: f"'{text}'"),
+    st.sampled_from(["yes", "No", "007", "12", "~", "a #b", "a: b", "a:", "1.5", "'", "a'b"]),
+)
+YAML_LINE = st.one_of(
+    st.builds("{}: {}".format, st.sampled_from(["title", "url", "Title", "a_b"]), YAML_VALUE),
+    st.builds("- {}".format, YAML_VALUE),
+    st.sampled_from(["authors:", "authors: ", "", " ", "title:x"]),
+    st.text(max_size=20),
+)
+
+
+@settings(max_examples=500)
+@given(st.lists(YAML_LINE, max_size=3))
+def test_simple_front_matter_reads_as_yaml_or_not_at_all(lines: list[str]):
+    header = "\n".join(lines)
+    quick = simple_front_matter(header)
+    if quick is not None:
+        assert quick == (yaml.safe_load(header) or {})
+
+
+@settings(max_examples=300)
+@given(
+    st.text(max_size=80),
+    st.lists(st.text(max_size=20), max_size=3),
+    st.sampled_from([None, "2025-01-02", "2025-01-02T10:00:00+01:00"]),
+)
+def test_rendered_front_matter_reads_as_yaml_reads_it(
+    title: str, authors: list[str], published: str | None
+):
+    document = Document(
+        url="https://example.org/a?b=1#c",
+        source="example",
+        title=title,
+        authors=tuple(authors),
+        body="",
+        published=published,
+        extractor="trafilatura 2.3.1",
+        normalizer=1,
+    )
+    header = _header(document)
+    quick = simple_front_matter(header)
+    if quick is not None:
+        assert quick == yaml.safe_load(header)
+
+
+def test_the_usual_front_matter_is_read_without_yaml():
+    document = Document(
+        url="https://news.example/politics/2025/01/06/vote-1006319",
+        source="news-example",
+        title="Council's vote: what it means, and who said 'no'",
+        authors=("Ann Reporter", "Bob O'Writer"),
+        body="Text.",
+        published="2025-01-06",
+        language="en",
+        extractor="trafilatura 2.3.1",
+        normalizer=1,
+    )
+    assert simple_front_matter(_header(document)) == yaml.safe_load(_header(document))
 
 
 SAFE_PATH = re.compile(

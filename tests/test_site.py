@@ -16,10 +16,12 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+import markupsafe
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from archiver import sitehtml
 from archiver.archive import Archive
 from archiver.clock import FixedClock
 from archiver.compare import Version, is_minor
@@ -197,7 +199,13 @@ def test_compare_page_embeds_every_version(built: tuple[Path, News]) -> None:
     assert data["url"].startswith("http")
     assert [v["number"] for v in data["versions"]] == [1, 2, 3, 4]
     assert data["versions"][1]["byline"] == "Ann Reporter, Bob Writer"
-    assert data["versions"][0]["paragraphs"][0].startswith("A group of councillors")
+    first, last = data["versions"][0]["body"], data["versions"][-1]["body"]
+    assert data["paragraphs"][first[0]].startswith("A group of councillors")
+    shared = set(first) & set(last)
+    assert shared and len(data["paragraphs"]) < len(first) + len(last)  # each paragraph once
+    assert sorted({n for v in data["versions"] for n in v["body"]}) == list(
+        range(len(data["paragraphs"]))
+    )
 
 
 # --- indexes --------------------------------------------------------------------------------
@@ -386,6 +394,14 @@ def test_minor_check_agrees_with_its_reference(old: list[str], new: list[str]) -
     b = Version(new[0], [new[1], new[2]], new[3])
     assert is_minor(a, b) == _reference_minor(a, b)
     assert is_minor(a, a) is False
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text())
+def test_fragments_are_escaped_as_markupsafe_escapes(text: str) -> None:
+    expected = str(markupsafe.escape(text))
+    assert sitehtml.escape(text) == expected
+    assert sitehtml._escape_text(text) == expected  # without markupsafe's C speedups
 
 
 # --- markdown -------------------------------------------------------------------------------
