@@ -16,14 +16,16 @@ never pay for a full ratio() on every pair.
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from difflib import SequenceMatcher
-from functools import cached_property, lru_cache
+from functools import lru_cache
 from itertools import pairwise
+from typing import NamedTuple
 
 __all__ = [
     "EDIT_THRESHOLD",
@@ -65,16 +67,16 @@ class Version:
     date: str = ""
 
 
-@dataclass(frozen=True)
-class Span:
+# Span, Row and the site's rows are named tuples, not frozen dataclasses: the site builds
+# millions, and a frozen dataclass costs three times as much to make.
+class Span(NamedTuple):
     """A piece of a word diff: op is "equal", "delete" or "insert"."""
 
     op: str
     text: str
 
 
-@dataclass(frozen=True)
-class Row:
+class Row(NamedTuple):
     """One row of the side-by-side view.
 
     kind:
@@ -349,22 +351,30 @@ def _changed_chars(old: str, new: str) -> tuple[int, int]:
 class _Item:
     """A paragraph or sentence, with what the matcher needs computed on first use."""
 
+    __slots__ = ("_bag", "_words", "key", "text")
+
     def __init__(self, text: str) -> None:
         self.text = text
         self.key = _key(text)
+        self._words: tuple[str, ...] | None = None
+        self._bag: frozenset[tuple[str, int]] | None = None
 
-    @cached_property
+    @property
     def words(self) -> tuple[str, ...]:
-        return tuple(_WORD.findall(self.key))
+        if self._words is None:
+            self._words = tuple(_WORD.findall(self.key))
+        return self._words
 
-    @cached_property
+    @property
     def bag(self) -> frozenset[tuple[str, int]]:
         """The words as a multiset: the n-th repeat of a word is its own element, so a set
         intersection counts shared words exactly."""
-        seen: dict[str, int] = {}
-        for word in self.words:
-            seen[word] = seen.get(word, 0) + 1
-        return frozenset((word, n) for word, count in seen.items() for n in range(count))
+        if self._bag is None:
+            seen: dict[str, int] = {}
+            for word in self.words:
+                seen[word] = seen.get(word, 0) + 1
+            self._bag = frozenset((w, n) for w, count in seen.items() for n in range(count))
+        return self._bag
 
 
 @dataclass
@@ -376,6 +386,25 @@ class _Matching:
 
 
 def _match(old: Sequence[str], new: Sequence[str]) -> _Matching:
+    """Pairs of old and new items: the runs of identical items both lists start and end
+    with pair up as they stand, as in any diff; the items between are matched below."""
+    old_keys, new_keys = [_key(t) for t in old], [_key(t) for t in new]
+    head = _common_head(old_keys, new_keys)
+    tail = _common_head(old_keys[head:][::-1], new_keys[head:][::-1])
+    middle = _match_middle(old[head : len(old) - tail], new[head : len(new) - tail])
+    result = _Matching(
+        chain=[
+            *((k, k, 1.0) for k in range(head)),
+            *((i + head, j + head, sim) for i, j, sim in middle.chain),
+            *((len(old) - tail + k, len(new) - tail + k, 1.0) for k in range(tail)),
+        ],
+        moves={j + head: (i + head, sim) for j, (i, sim) in middle.moves.items()},
+    )
+    _mark_displaced(result, len(old), len(new))
+    return result
+
+
+def _match_middle(old: Sequence[str], new: Sequence[str]) -> _Matching:
     a, b = [_Item(t) for t in old], [_Item(t) for t in new]
     matcher = SequenceMatcher(None, [x.key for x in a], [y.key for y in b], autojunk=False)
     anchors = [
@@ -413,7 +442,6 @@ def _match(old: Sequence[str], new: Sequence[str]) -> _Matching:
             new_free.discard(j)
 
     result.chain.sort()
-    _mark_displaced(result, len(a), len(b))
     return result
 
 
@@ -692,9 +720,18 @@ MAX_DIFF_CHARS = 20_000
 MAX_WORD_REPEAT_PRODUCT = 20_000
 
 
-@lru_cache(maxsize=1 << 16)
+# A text this short has at most isqrt(bound) words (words are separated by at least one
+# other character), so it is within the bound however they repeat: no need to count.
+ALWAYS_DIFFABLE = 2 * math.isqrt(MAX_WORD_REPEAT_PRODUCT) - 1
+
+
 def diffable(text: str) -> bool:
     """Whether word-level comparison of this text stays cheap."""
+    return len(text) <= ALWAYS_DIFFABLE or _few_repeats(text)
+
+
+@lru_cache(maxsize=1 << 16)
+def _few_repeats(text: str) -> bool:
     if len(text) > MAX_DIFF_CHARS:
         return False
     counts = Counter(_WORD.findall(text))
@@ -706,22 +743,23 @@ def _opaque(text: str) -> str:
     return "¶" + hashlib.sha1(text.encode("utf-8")).hexdigest()
 
 
+def _guard(text: str, originals: dict[str, str]) -> str:
+    """The text, or when it is too costly to compare its stand-in (noted in originals)."""
+    if diffable(text):
+        return text
+    stand_in = _opaque(text)
+    originals[stand_in] = text
+    return stand_in
+
+
 def _guarded(version: Version) -> tuple[Version, dict[str, str]]:
     """The version with every text too costly to compare replaced by its stand-in."""
     originals: dict[str, str] = {}
-
-    def guard(text: str) -> str:
-        if diffable(text):
-            return text
-        stand_in = _opaque(text)
-        originals[stand_in] = text
-        return stand_in
-
     guarded = Version(
-        title=guard(version.title),
-        body=[guard(p) for p in version.body],
-        byline=guard(version.byline),
-        date=guard(version.date),
+        title=_guard(version.title, originals),
+        body=[_guard(p, originals) for p in version.body],
+        byline=_guard(version.byline, originals),
+        date=_guard(version.date, originals),
     )
     return guarded, originals
 
@@ -745,20 +783,33 @@ def describe(old: Version, new: Version) -> ChangeStats:
 
 
 def align(old: list[str], new: list[str]) -> list[Row]:
-    """Rows of a two-column view (see _align); costly paragraphs compare as opaque units."""
-    safe_old, old_originals = _guarded(Version("", old))
-    safe_new, new_originals = _guarded(Version("", new))
-    aligned = _align(safe_old.body, safe_new.body)
+    """Rows of a two-column view (see _align); costly paragraphs compare as opaque units.
+    Those both versions start or end with pair up as they stand (see _match): only the
+    paragraphs between need checking."""
+    head = _common_head(old, new)
+    tail = _common_head(old[head:][::-1], new[head:][::-1])
+    old_originals: dict[str, str] = {}
+    new_originals: dict[str, str] = {}
+    aligned = _align(
+        _guarded_between(old, head, tail, old_originals),
+        _guarded_between(new, head, tail, new_originals),
+    )
     if not old_originals and not new_originals:
         return aligned
     return [
-        replace(
-            row,
+        row._replace(
             old_text=old_originals.get(row.old_text, row.old_text),
             new_text=new_originals.get(row.new_text, row.new_text),
         )
         for row in aligned
     ]
+
+
+def _guarded_between(
+    texts: list[str], head: int, tail: int, originals: dict[str, str]
+) -> list[str]:
+    stop = len(texts) - tail
+    return [*texts[:head], *(_guard(t, originals) for t in texts[head:stop]), *texts[stop:]]
 
 
 def word_diff(old: str, new: str) -> list[Span]:

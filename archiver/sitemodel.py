@@ -166,6 +166,15 @@ class Captured:
     document: Document
     updated: str = ""
 
+    @property
+    def version(self) -> Version:
+        """As compared, made once: a version's pages, feed entries and data all need it.
+        (Not a cached_property, which takes a lock on every read in Python 3.11.)"""
+        made = self.__dict__.get("_version")
+        if made is None:
+            made = self.__dict__["_version"] = self.document.version()
+        return made
+
 
 def load_document(data: bytes, where: str, warn: Warn) -> Document:
     """A stored version, with text any page can hold; an unreadable one stays a (blank)
@@ -214,7 +223,7 @@ def date_line(captured: Captured) -> str:
 
 def as_version(captured: Captured) -> Version:
     """As capture compares it: the page's stated update time is not part of the article."""
-    return captured.document.version()
+    return captured.version
 
 
 def content_key(captured: Captured) -> str:

@@ -1,3 +1,4 @@
+import math
 import random
 from pathlib import Path
 
@@ -6,7 +7,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from archiver.compare import (
+    ALWAYS_DIFFABLE,
     EDIT_THRESHOLD,
+    MAX_WORD_REPEAT_PRODUCT,
     MOVE_THRESHOLD,
     ChangeStats,
     Row,
@@ -14,6 +17,7 @@ from archiver.compare import (
     Version,
     align,
     describe,
+    diffable,
     is_minor,
     paragraphs,
     split_sentences,
@@ -369,3 +373,16 @@ def test_seed_page_paragraph_moved_far_down():
     stats = describe(version(blocks), version(moved))
     assert stats.sentences_moved >= 1
     assert (stats.sentences_added, stats.sentences_removed) == (0, 0)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="ab ,", max_size=ALWAYS_DIFFABLE))
+def test_short_texts_are_always_diffable(text: str) -> None:
+    assert diffable(text)
+
+
+def test_the_shortest_undiffable_text_is_past_the_always_diffable_length() -> None:
+    words = math.isqrt(MAX_WORD_REPEAT_PRODUCT) + 1
+    text = " ".join(["a"] * words)
+    assert not diffable(text)
+    assert len(text) == ALWAYS_DIFFABLE + 2
