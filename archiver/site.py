@@ -417,6 +417,8 @@ class _Builder:
 
     def incremental(self, state: BuildState, head: str) -> None:
         try:
+            store = self.archive.root / STATE_DIR / STATE_FILE
+            attached = self.next_checks is not None and state.attach_store(store)
             built = state.meta("head")
             assert built is not None
             seq = int(state.meta("seq") or 0)
@@ -430,7 +432,7 @@ class _Builder:
                 dirty.new_rows += result.rows
                 page = result.article.ordinal // PAGE_SIZE + 1
                 dirty.article_pages.setdefault(result.article.source, set()).add(page)
-            self.refresh_next_checks(state, {job.path for job in jobs})
+            self.refresh_next_checks(state, attached, {job.path for job in jobs})
             self.finish(state, head, history.commits, dirty, entries, seq)
             self.search_index(state)
             state.commit()
@@ -461,13 +463,13 @@ class _Builder:
             jobs.append(ArticleJob(log.path, refs, known, ordinal, log.removed, wanted))
         return jobs
 
-    def refresh_next_checks(self, state: BuildState, rendered: set[str]) -> None:
+    def refresh_next_checks(self, state: BuildState, attached: bool, rendered: set[str]) -> None:
         """Articles whose next check moved get their own page again, nothing else."""
-        changed: dict[str, str | None] = {}
-        for url, (path, shown) in state.next_checks().items():
-            now = self.renderer.next_check(url)
-            if path not in rendered and now != shown:
-                changed[path] = now
+        changed = {
+            path: value
+            for path, value in state.moved_next_checks(attached).items()
+            if path not in rendered
+        }
         for path, value in sorted(changed.items()):
             article = state.article(path)
             assert article is not None

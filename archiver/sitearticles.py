@@ -5,10 +5,12 @@ processes for a full build and in the builder's own process for an incremental o
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+import re
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 from xml.etree import ElementTree
 
 from markupsafe import Markup
@@ -52,6 +54,7 @@ ARTICLE_DEPTH = 6
 # Where version.html puts its next_change.html include: article text is escaped, so this
 # markup appears once on a version page, in its list of links.
 _NEXT_CHANGE_BEFORE = '<li><a href="compare.html?a='
+_PAYLOAD = re.compile(r'<script type="application/json" id="versions-data">(.*?)</script>', re.S)
 # articles/<source>/<yyyy>/<mm>/<dd>/<slug>-<id>/
 ROOT = "../" * ARTICLE_DEPTH
 
@@ -101,6 +104,50 @@ def article_files(path: str, versions: int) -> list[str]:
     return [f"{folder}/{name}" for name in names]
 
 
+class Versions(Sequence[Captured]):
+    """An article's versions as the site shows them, each read from git when first needed."""
+
+    def __init__(
+        self, reader: BlobReader, path: str, refs: list[tuple[str, str]], warnings: list[str]
+    ) -> None:
+        self._reader = reader
+        self._path = path
+        self._refs = refs  # (blob, stated update date)
+        self._warnings = warnings
+        self._loaded: dict[int, Captured] = {}
+
+    def __len__(self) -> int:
+        return len(self._refs)
+
+    @overload
+    def __getitem__(self, index: int) -> Captured: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[Captured]: ...
+
+    def __getitem__(self, index: int | slice) -> Captured | list[Captured]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(len(self))[index]]
+        position = range(len(self))[index]  # IndexError past either end
+        if position not in self._loaded:
+            self.load([position])
+        return self._loaded[position]
+
+    def __iter__(self) -> Iterator[Captured]:
+        self.load(range(len(self)))
+        return (self._loaded[i] for i in range(len(self)))
+
+    def load(self, positions: Iterable[int]) -> None:
+        """Read the versions at these positions from git in one batch."""
+        wanted = [i for i in positions if i not in self._loaded]
+        data = self._reader.read_many(self._refs[i][0] for i in wanted)
+        for i in wanted:
+            blob, updated = self._refs[i]
+            where = f"{self._path}@{blob[:10]}"
+            document = load_document(data[blob], where, self._warnings.append)
+            self._loaded[i] = Captured(document, updated)
+
+
 class ArticleRenderer:
     """Renders whole articles; holds its own blob reader, so one per process."""
 
@@ -131,15 +178,16 @@ class ArticleRenderer:
         self, path: str, refs: list[tuple[str, str]], warnings: list[str]
     ) -> list[Captured]:
         """The versions (blob, stated update date) as the site shows them."""
-        data = self.reader.read_many(blob for blob, _ in refs)
-        return [
-            Captured(load_document(data[blob], f"{path}@{blob[:10]}", warnings.append), updated)
-            for blob, updated in refs
-        ]
+        return list(Versions(self.reader, path, refs, warnings))
 
     def process(self, job: ArticleJob) -> ArticleResult:
         warnings: list[str] = []
-        documents = self.documents(job.path, [(r.blob, r.updated) for r in job.refs], warnings)
+        documents = Versions(
+            self.reader, job.path, [(r.blob, r.updated) for r in job.refs], warnings
+        )
+        # An incremental build needs the new versions and the one before them; the older ones
+        # only when a page the last build wrote cannot be reused.
+        documents.load(range(max(0, len(job.known) - 1), len(job.refs)))
         known = [row.facts() for row in job.known]
         facts = version_facts(
             documents, [r.change for r in job.refs], known, [row.key for row in job.known]
@@ -189,7 +237,7 @@ class ArticleRenderer:
 
 
 def _version_row(
-    job: ArticleJob, index: int, facts: VersionFacts, documents: list[Captured]
+    job: ArticleJob, index: int, facts: VersionFacts, documents: Sequence[Captured]
 ) -> VersionRow:
     ref = job.refs[index]
     stats = facts.stats
@@ -222,7 +270,7 @@ class _ArticlePages:
         site: SiteConfig,
         article: ArticleRow,
         rows: list[VersionRow],
-        documents: list[Captured],
+        documents: Sequence[Captured],
         built: Path | None = None,
     ) -> None:
         self.site = site
@@ -331,11 +379,32 @@ class _ArticlePages:
         return self._diffs[number]
 
     def payload(self) -> dict[str, Any]:
+        """Every version for the comparison script; the versions the last build's page
+        holds are taken from it, so that older versions need not be read again."""
+        earlier = self.built_payload()
+        start = len(earlier["versions"]) if earlier else 0
         data = [
-            VersionData(row.number, row.time, document)
-            for row, document in zip(self.rows, self.documents, strict=True)
+            VersionData(row.number, row.time, self.documents[index])
+            for index, row in enumerate(self.rows[start:], start)
         ]
-        return versions_payload(self.article.url, data)
+        return versions_payload(self.article.url, data, earlier)
+
+    def built_payload(self) -> dict[str, Any] | None:
+        """The payload of the compare page the last build wrote, if it holds the versions
+        this one starts with (the rows it was written from are the build state's)."""
+        if self.built is None:
+            return None
+        try:
+            html = (self.built / self.folder / "compare.html").read_text(encoding="utf-8")
+            found = _PAYLOAD.search(html)
+            payload = json.loads(found.group(1)) if found else None
+            numbers = [v["number"] for v in payload["versions"]] if payload else []
+        except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError):
+            return None
+        known = len(numbers)
+        if not payload or numbers != list(range(1, known + 1)) or known >= len(self.rows):
+            return None
+        return payload
 
     def compare(self) -> str:
         return render(

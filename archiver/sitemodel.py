@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 import git
@@ -247,7 +247,7 @@ class VersionFacts:
 
 
 def version_facts(
-    documents: list[Captured],
+    documents: Sequence[Captured],
     recorded: list[tuple[ChangeStats, bool] | None],
     known: list[VersionFacts],
     keys: list[str],

@@ -320,12 +320,15 @@ class VersionData:
         }
 
 
-def versions_payload(url: str, versions: Sequence[VersionData]) -> dict[str, Any]:
-    """Every version for the comparison script. Versions share most of their paragraphs,
-    so each distinct paragraph is in the payload once (an article of 16 versions: 142 KB
-    with the whole text of each, 23 KB so)."""
-    paragraph_ids: dict[str, int] = {}
-    data = [v.as_json(paragraph_ids) for v in versions]
+def versions_payload(
+    url: str, versions: Sequence[VersionData], earlier: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Every version for the comparison script, after those of an `earlier` payload.
+    Versions share most of their paragraphs, so each distinct paragraph is in the payload
+    once (an article of 16 versions: 142 KB with the whole text of each, 23 KB so)."""
+    earlier = earlier or {"paragraphs": [], "versions": []}
+    paragraph_ids = {text: n for n, text in enumerate(earlier["paragraphs"])}
+    data = [*earlier["versions"], *(v.as_json(paragraph_ids) for v in versions)]
     return {"url": url, "paragraphs": list(paragraph_ids), "versions": data}
 
 

@@ -115,6 +115,11 @@ _ARTICLE_COLUMNS = ",".join(f.name for f in fields(ArticleRow))
 _VERSION_COLUMNS = ",".join(f.name for f in fields(VersionRow))
 
 
+def _connect(path: Path) -> sqlite3.Connection:
+    """A connection that takes URI names, so that the state store attaches read-only."""
+    return sqlite3.connect(path.resolve().as_uri(), uri=True)
+
+
 class BuildState:
     """The remembered build. `BuildState.fresh` starts an empty one beside the old file,
     which replaces it on `commit()`; `BuildState.open` updates the old one in place."""
@@ -123,7 +128,7 @@ class BuildState:
         self.path = path
         self.target = target
         self._fresh = fresh
-        self.db = sqlite3.connect(path)
+        self.db = _connect(path)
         if fresh:
             self.db.execute("PRAGMA journal_mode=OFF")
             self.db.execute("PRAGMA synchronous=OFF")
@@ -159,7 +164,7 @@ class BuildState:
         if self._fresh:
             self.db.close()
             os.replace(self.path, self.target)
-            self.db = sqlite3.connect(self.target)
+            self.db = _connect(self.target)
             self.path = self.target
             self._fresh = False
 
@@ -209,10 +214,30 @@ class BuildState:
         )
         return [ArticleRow(*r) for r in rows]
 
-    def next_checks(self) -> dict[str, tuple[str, str | None]]:
-        """url → (path, next check as shown) for every article."""
-        rows = self.db.execute("SELECT url, path, next_check FROM articles")
-        return {url: (path, nxt) for url, path, nxt in rows}
+    def attach_store(self, store: Path) -> bool:
+        """Read the archive's state store alongside (for moved_next_checks); False when it
+        cannot be read. Before the first write: SQLite attaches nothing in a transaction."""
+        try:
+            self.db.execute("ATTACH DATABASE ? AS store", (f"{store.resolve().as_uri()}?mode=ro",))
+        except sqlite3.Error:
+            return False
+        return True
+
+    def moved_next_checks(self, attached: bool) -> dict[str, str | None]:
+        """path → the next check the state store holds now (ISO time, "" for none, None
+        when it does not know the article or is not attached), for every article whose
+        page shows another: compared here, as reading 100,000 rows into Python took 0.4 s."""
+        if not attached:
+            rows = self.db.execute("SELECT path, NULL FROM articles WHERE next_check IS NOT NULL")
+            return dict(rows.fetchall())
+        rows = self.db.execute(
+            "SELECT path, now FROM (SELECT built.path, built.next_check AS shown,"
+            " CASE WHEN known.url IS NULL THEN NULL ELSE coalesce(known.next_check, '') END"
+            " AS now FROM main.articles AS built"
+            " LEFT JOIN store.articles AS known ON known.url = built.url)"
+            " WHERE shown IS NOT now"
+        )
+        return dict(rows.fetchall())
 
     def all_articles(self) -> Iterator[tuple[str, int]]:
         """(path, versions) of every article: enough to know the files it has."""
