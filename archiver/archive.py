@@ -44,10 +44,15 @@ class Archive:
         return cls(root, repo, load_config(root), clock or SystemClock())
 
     @property
+    def state_path(self) -> Path:
+        """Where the state store lives (it may not exist yet)."""
+        return self.root / STATE_DIR / STATE_FILE
+
+    @property
     def state(self) -> StateStore:
         """The state store, rebuilt from git history when missing."""
         if self._state is None:
-            self._state = StateStore(self.root / STATE_DIR / STATE_FILE)
+            self._state = StateStore(self.state_path)
             if self._state.created:
                 from .rebuild import rebuild_state
 
@@ -57,7 +62,7 @@ class Archive:
     def state_store(self) -> StateStore:
         """The state store as it is, without rebuilding it (for the rebuild itself)."""
         if self._state is None:
-            self._state = StateStore(self.root / STATE_DIR / STATE_FILE)
+            self._state = StateStore(self.state_path)
         return self._state
 
     def close(self) -> None:

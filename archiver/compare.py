@@ -265,8 +265,7 @@ def _word_diff(old: str, new: str) -> list[Span]:
     a, b = _TOKEN.findall(old), _TOKEN.findall(new)
     # Edits are local: the matcher searches only between the tokens both texts start and
     # end with, which is most of a word diff's cost saved on a long paragraph.
-    head = _common_head(a, b)
-    tail = _common_head(a[head:][::-1], b[head:][::-1])
+    head, tail = _common_ends(a, b)
     middle_a, middle_b = a[head : len(a) - tail], b[head : len(b) - tail]
     # Whitespace as junk: matches cannot start on a bare space, but still extend over one.
     matcher = SequenceMatcher(str.isspace, middle_a, middle_b, autojunk=False)
@@ -279,6 +278,12 @@ def _word_diff(old: str, new: str) -> list[Span]:
     if tail:
         pieces.append(["".join(a[len(a) - tail :])])
     return _spans(_merge_changes(_absorb_small_equalities(_merge_changes(pieces))))
+
+
+def _common_ends(a: Sequence[str], b: Sequence[str]) -> tuple[int, int]:
+    """How many leading and trailing items two lists share (never overlapping)."""
+    head = _common_head(a, b)
+    return head, _common_head(a[head:][::-1], b[head:][::-1])
 
 
 def _common_head(a: Sequence[str], b: Sequence[str]) -> int:
@@ -388,9 +393,7 @@ class _Matching:
 def _match(old: Sequence[str], new: Sequence[str]) -> _Matching:
     """Pairs of old and new items: the runs of identical items both lists start and end
     with pair up as they stand, as in any diff; the items between are matched below."""
-    old_keys, new_keys = [_key(t) for t in old], [_key(t) for t in new]
-    head = _common_head(old_keys, new_keys)
-    tail = _common_head(old_keys[head:][::-1], new_keys[head:][::-1])
+    head, tail = _common_ends([_key(t) for t in old], [_key(t) for t in new])
     middle = _match_middle(old[head : len(old) - tail], new[head : len(new) - tail])
     result = _Matching(
         chain=[
@@ -786,8 +789,7 @@ def align(old: list[str], new: list[str]) -> list[Row]:
     """Rows of a two-column view (see _align); costly paragraphs compare as opaque units.
     Those both versions start or end with pair up as they stand (see _match): only the
     paragraphs between need checking."""
-    head = _common_head(old, new)
-    tail = _common_head(old[head:][::-1], new[head:][::-1])
+    head, tail = _common_ends(old, new)
     old_originals: dict[str, str] = {}
     new_originals: dict[str, str] = {}
     aligned = _align(

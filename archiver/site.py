@@ -51,7 +51,6 @@ from .sitemodel import (
 )
 from .sitepages import ASSETS, PAGE_SIZE, asset_bytes, environment, templates_fingerprint
 from .sitestate import BuildState, VersionRow
-from .state import STATE_DIR, STATE_FILE
 
 Progress = Callable[[str], None]
 
@@ -417,7 +416,7 @@ class _Builder:
 
     def incremental(self, state: BuildState, head: str) -> None:
         try:
-            store = self.archive.root / STATE_DIR / STATE_FILE
+            store = self.archive.state_path
             attached = self.next_checks is not None and state.attach_store(store)
             built = state.meta("head")
             assert built is not None
@@ -663,7 +662,7 @@ def read_next_checks(archive: Archive) -> dict[str, str | None] | None:
     """url → next check (ISO time, or "" when none is scheduled) from the state store, or
     None when the archive has none. Read in one query, read-only: the build never creates
     or rebuilds the store."""
-    path = archive.root / STATE_DIR / STATE_FILE
+    path = archive.state_path
     if not path.is_file():
         return None
     try:

@@ -316,13 +316,10 @@ class _ArticlePages:
         """The page of what was the latest version, as the last build wrote it, given its
         link to the version after: the only thing a new version changes on it (the first
         version's page, which also gains a comparison link, is cheap to render again)."""
-        if self.built is None or number >= len(self.rows) or number == 1:
+        if number >= len(self.rows) or number == 1:
             return None
-        try:
-            html = (self.built / self.folder / f"v{number}.html").read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError):
-            return None
-        if html.count(_NEXT_CHANGE_BEFORE) != 1 or 'rel="next"' in html:
+        html = self.built_page(f"v{number}.html")
+        if html is None or html.count(_NEXT_CHANGE_BEFORE) != 1 or 'rel="next"' in html:
             return None
         link = render("next_change.html", new=self.rows[number - 1])
         return html.replace(_NEXT_CHANGE_BEFORE, link + _NEXT_CHANGE_BEFORE)
@@ -392,19 +389,26 @@ class _ArticlePages:
     def built_payload(self) -> dict[str, Any] | None:
         """The payload of the compare page the last build wrote, if it holds the versions
         this one starts with (the rows it was written from are the build state's)."""
-        if self.built is None:
-            return None
+        html = self.built_page("compare.html")
+        found = _PAYLOAD.search(html) if html is not None else None
         try:
-            html = (self.built / self.folder / "compare.html").read_text(encoding="utf-8")
-            found = _PAYLOAD.search(html)
             payload = json.loads(found.group(1)) if found else None
             numbers = [v["number"] for v in payload["versions"]] if payload else []
-        except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError):
             return None
         known = len(numbers)
         if not payload or numbers != list(range(1, known + 1)) or known >= len(self.rows):
             return None
         return payload
+
+    def built_page(self, name: str) -> str | None:
+        """One of the article's pages as the last build wrote it, if there is one."""
+        if self.built is None:
+            return None
+        try:
+            return (self.built / self.folder / name).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            return None
 
     def compare(self) -> str:
         return render(
