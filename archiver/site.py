@@ -18,6 +18,7 @@ import json
 import multiprocessing
 import os
 import sqlite3
+import stat
 import subprocess
 import sys
 import tempfile
@@ -110,19 +111,26 @@ class Writer:
         # "replace": a lone surrogate from a hand-made archive must not stop a build.
         data = content.encode("utf-8", "replace") if isinstance(content, str) else content
         target = self._target(relative)
-        existing = _open_own(target)
-        if existing is None:
-            fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o666)
-            with os.fdopen(fd, "wb") as file:
-                file.write(data)
-        else:
-            with os.fdopen(existing, "r+b") as file:
-                if os.fstat(file.fileno()).st_size == len(data) and file.read() == data:
-                    self.unchanged += 1
-                    return False
-                file.seek(0)
-                file.write(data)
-                file.truncate()
+        try:  # a new page first: most of a full build's pages are
+            fd = os.open(target, _CREATE, 0o666)
+        except FileExistsError:
+            existing = _open_own(target)
+            if existing is not None:
+                return self._rewrite(existing, data)
+            fd = os.open(target, _CREATE, 0o666)  # a link stood there and was removed
+        with os.fdopen(fd, "wb") as file:
+            file.write(data)
+        self.written += 1
+        return True
+
+    def _rewrite(self, fd: int, data: bytes) -> bool:
+        with os.fdopen(fd, "r+b") as file:
+            if os.fstat(file.fileno()).st_size == len(data) and file.read() == data:
+                self.unchanged += 1
+                return False
+            file.seek(0)
+            file.write(data)
+            file.truncate()
         self.written += 1
         return True
 
@@ -131,14 +139,29 @@ class Writer:
         if not name or name.startswith(".") or ".." in relative.split("/"):
             raise BuildError(f"{relative}: not a path the site writes")
         if folder not in self._folders:
-            path = self.out / folder
-            # Checked before creating anything: a symlink inside the output folder must not
-            # lead the build to make folders, or write files, elsewhere.
-            if not path.resolve().is_relative_to(self.out):
-                raise BuildError(f"{relative}: resolves outside {self.out}; not written")
-            path.mkdir(parents=True, exist_ok=True)
-            self._folders.add(folder)
+            self._make_folder(folder, relative)
         return self.out / relative
+
+    def _make_folder(self, folder: str, relative: str) -> None:
+        path = self.out / folder
+        parent = folder.rpartition("/")[0]
+        if folder and parent in self._folders:
+            # Its parent is known to be a folder inside the output folder: only this last
+            # step could be a link leading elsewhere, and a new folder is none.
+            try:
+                os.mkdir(path)
+                self._folders.add(folder)
+                return
+            except FileExistsError:
+                if stat.S_ISDIR(os.lstat(path).st_mode):
+                    self._folders.add(folder)
+                    return
+        # Checked before creating anything: a symlink inside the output folder must not
+        # lead the build to make folders, or write files, elsewhere.
+        if not path.resolve().is_relative_to(self.out):
+            raise BuildError(f"{relative}: resolves outside {self.out}; not written")
+        path.mkdir(parents=True, exist_ok=True)
+        self._folders.add(folder)
 
     def delete(self, relatives: Iterable[str]) -> int:
         """Remove files the build made before and makes no more, then emptied folders."""
@@ -154,6 +177,9 @@ class Writer:
                 continue
             _remove_empty_parents(target.parent, self.out)
         return deleted
+
+
+_CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
 
 
 def _open_own(target: Path) -> int | None:

@@ -338,18 +338,16 @@ class _ArticlePages:
 
     def version(self, number: int) -> str:
         """A version's page: for every version after the first, what changed since the one
-        before (side by side and inline) and its text; for the first, its text."""
+        before (its table reads as the new text too); for the first, its text."""
         row = self.rows[number - 1]
         document = self.documents[number - 1].document
         changes: dict[str, Any] = {"old": None}
         if number > 1:
             old = self.rows[number - 2]
-            side, inline = sitehtml.diff_views(self.diff_rows(number))
             changes = {
                 "old": old,
                 "later": later(row.time - old.time),
-                "side_rows": side,
-                "inline_rows": inline,
+                "diff_table": sitehtml.diff_table(self.diff_rows(number)),
             }
         return render(
             "version.html",
@@ -360,7 +358,7 @@ class _ArticlePages:
             updated=row.updated,
             url_link=web_link(document.url),
             has_next=number < len(self.rows),
-            text=self.text(number - 1),
+            text=self.text(0) if number == 1 else None,
         )
 
     def text(self, index: int) -> Markup:

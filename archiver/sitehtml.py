@@ -74,22 +74,51 @@ class _Words:
         return self._done[key]
 
 
-def _cell(cell: Cell | None, label: str, words: _Words) -> str:
+def _cell(
+    cell: Cell | None, label: str, words: _Words, merged: tuple[Span, ...] | None = None
+) -> str:
+    """One side of a row. The cell the one-column view shows is marked `io`; when that view
+    reads differently (both deletions and insertions, or only a note), the words this side
+    shows are wrapped in `w` and the one-column reading follows in `m`."""
     if cell is None:
         return '<td class="blank"></td>\n'
-    parts = [f'<td class="{cell.style}{" muted" if cell.muted else ""}" dir="auto">']
+    io = " io" if merged is not None else ""
+    parts = [f'<td class="{cell.style}{" muted" if cell.muted else ""}{io}" dir="auto">']
     if label:
         parts += ('<span class="label">', escape(label), "</span> ")
     if cell.number:
         parts.append(f'<span class="pn">¶{cell.number}</span> ')
     if cell.note:
         parts += ('<span class="note">', escape(cell.note), "</span> ")
-    parts += (words(cell.spans), "</td>\n")
+    if merged is None or merged is cell.spans:
+        parts += (words(cell.spans), "</td>\n")
+    else:
+        one_column = f'<span class="m">{words(merged)}</span>' if merged else ""
+        parts += ('<span class="w">', words(cell.spans), "</span>", one_column, "</td>\n")
     return "".join(parts)
 
 
+def _one_column(row: DiffRow) -> tuple[Span, ...]:
+    """What the one-column view shows of a row: its spans when they hold both deletions
+    and insertions (its shown side's alone otherwise), nothing but the note when moved away."""
+    if row.kind == "moved-away":
+        return ()
+    shown = row.new if row.new is not None else row.old
+    assert shown is not None
+    dropped = "delete" if shown is row.new else "insert"
+    if any(span.op == dropped for span in row.inline):
+        return row.inline
+    return shown.spans
+
+
 def _side_row(row: DiffRow, words: _Words) -> str:
-    cells = _cell(row.old, row.label, words) + _cell(row.new, row.label, words)
+    """A row of the diff table. The table is all three views of a diff page: side by side,
+    one column (the `io` cells, `m` in place of `w`), and the new text (right cells)."""
+    merged = _one_column(row)
+    if row.new is not None:
+        cells = _cell(row.old, row.label, words) + _cell(row.new, row.label, words, merged)
+    else:
+        cells = _cell(row.old, row.label, words, merged) + _cell(None, row.label, words)
     return f'<tr class="{row.kind}">\n{cells}</tr>\n'
 
 
@@ -109,16 +138,15 @@ def _inline_row(row: DiffRow, words: _Words) -> str:
     return f"{start}{words(row.inline)}</p>\n"
 
 
-def diff_views(rows: Sequence[DiffRow]) -> tuple[Markup, Markup]:
-    """The rows of the side-by-side table (old on the left, new on the right) and the same
-    rows in one column, deletions and insertions in reading order."""
+def diff_table(rows: Sequence[DiffRow]) -> Markup:
+    """The rows of a diff page's table: old on the left, new on the right, and what the
+    one-column view shows of each."""
     words = _Words()
-    side = "".join([_side_row(row, words) for row in rows])
-    return Markup(side), Markup("".join([_inline_row(row, words) for row in rows]))
+    return Markup("".join([_side_row(row, words) for row in rows]))
 
 
 def inline_rows(rows: Sequence[DiffRow]) -> Markup:
-    """The rows in one column (a feed entry's content)."""
+    """The rows in one column, as paragraphs (a feed entry's content, read without CSS)."""
     words = _Words()
     return Markup("".join([_inline_row(row, words) for row in rows]))
 

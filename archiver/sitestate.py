@@ -11,7 +11,8 @@ import json
 import os
 import sqlite3
 from collections.abc import Iterable, Iterator
-from dataclasses import astuple, dataclass, fields
+from dataclasses import dataclass, fields
+from operator import attrgetter
 from pathlib import Path
 
 from .compare import ChangeStats
@@ -113,6 +114,9 @@ def stats_json(stats: ChangeStats | None) -> str | None:
 
 _ARTICLE_COLUMNS = ",".join(f.name for f in fields(ArticleRow))
 _VERSION_COLUMNS = ",".join(f.name for f in fields(VersionRow))
+# A row's values in column order (dataclasses.astuple deep-copies each value: 9 µs a row).
+_article_values = attrgetter(*(f.name for f in fields(ArticleRow)))
+_version_values = attrgetter(*(f.name for f in fields(VersionRow)))
 
 
 def _connect(path: Path) -> sqlite3.Connection:
@@ -183,7 +187,7 @@ class BuildState:
         marks = ",".join("?" * len(fields(ArticleRow)))
         self.db.executemany(
             f"INSERT OR REPLACE INTO articles ({_ARTICLE_COLUMNS}) VALUES ({marks})",
-            (astuple(r) for r in rows),
+            map(_article_values, rows),
         )
 
     def article(self, path: str) -> ArticleRow | None:
@@ -262,7 +266,7 @@ class BuildState:
         marks = ",".join("?" * len(fields(VersionRow)))
         self.db.executemany(
             f"INSERT OR REPLACE INTO versions ({_VERSION_COLUMNS}) VALUES ({marks})",
-            (astuple(r) for r in rows),
+            map(_version_values, rows),
         )
 
     def versions(self, path: str) -> list[VersionRow]:

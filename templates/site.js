@@ -41,9 +41,9 @@
       });
     });
     var saved = savedView();
-    // "text" only where the page has a text view (a version page; not the comparison).
-    var known = saved === "inline" || saved === "side";
-    if (known || (saved === "text" && document.querySelector(".views .text"))) setView(saved);
+    // "text" only where the switch offers it (a version page; not the comparison).
+    var offered = document.querySelector('.view-switch button[data-view="' + saved + '"]');
+    if (saved && offered) setView(saved);
   }
 
   // --- diffs ----------------------------------------------------------------------------------
@@ -295,8 +295,10 @@
     });
   }
 
-  function cell(spans, keep, label, number, note, muted) {
-    var td = el("td", muted ? "p muted" : "p");
+  // One side of a row, as sitehtml._cell writes it: `merged` (the row's one-column reading)
+  // marks the cell the one-column view shows, and replaces its words there when it differs.
+  function cell(spans, keep, label, number, note, muted, merged) {
+    var td = el("td", (label ? "field" : muted ? "p muted" : "p") + (merged ? " io" : ""));
     td.dir = "auto";
     if (label) {
       td.appendChild(el("span", "label", label));
@@ -310,8 +312,30 @@
       td.appendChild(el("span", "note", note));
       td.appendChild(document.createTextNode(" "));
     }
-    appendSpans(td, spans, keep);
+    if (!merged || merged.same) {
+      appendSpans(td, spans, keep);
+      return td;
+    }
+    var words = el("span", "w");
+    appendSpans(words, spans, keep);
+    td.appendChild(words);
+    if (merged.spans.length) {
+      var oneColumn = el("span", "m");
+      appendSpans(oneColumn, merged.spans, null);
+      td.appendChild(oneColumn);
+    }
     return td;
+  }
+
+  // What the one-column view shows of a row (sitehtml._one_column): the cell's own words when
+  // the row's spans hold no change that cell leaves out, the note alone when moved away.
+  function oneColumn(row, keep) {
+    if (row.kind === "moved-away") return { same: false, spans: [] };
+    var dropped = keep === "insert" ? "delete" : "insert";
+    var mixed = row.inline.some(function (span) {
+      return span.op === dropped;
+    });
+    return { same: !mixed, spans: row.inline };
   }
 
   function displayRows(older, newer) {
@@ -366,7 +390,7 @@
     var rows = displayRows(older, newer);
     target.textContent = "";
 
-    var side = el("section", "side");
+    var section = el("section", "changes");
     var table = el("table", "diff");
     var caption = el("caption", "vh", "Version " + older.number + " on the left, version " + newer.number + " on the right");
     table.appendChild(caption);
@@ -383,38 +407,24 @@
     var body = el("tbody");
     rows.forEach(function (row) {
       var tr = el("tr", row.kind);
+      var shown = row.new ? "insert" : "delete";
       [
         [row.old, "delete"],
         [row.new, "insert"],
       ].forEach(function (side) {
         var data = side[0];
+        var merged = side[1] === shown ? oneColumn(row, shown) : null;
         tr.appendChild(
-          data ? cell(data.spans, side[1], row.label, data.number, data.note, data.muted) : el("td", "blank")
+          data
+            ? cell(data.spans, side[1], row.label, data.number, data.note, data.muted, merged)
+            : el("td", "blank")
         );
       });
       body.appendChild(tr);
     });
     table.appendChild(body);
-    side.appendChild(table);
-
-    var inline = el("section", "inline");
-    rows.forEach(function (row) {
-      var p = el("p", row.label ? "field " + row.kind : row.kind);
-      p.dir = "auto";
-      if (row.label) {
-        p.appendChild(el("span", "label", row.label + ":"));
-        p.appendChild(document.createTextNode(" "));
-      }
-      if (row.note) {
-        p.appendChild(el("span", "note", row.note));
-        p.appendChild(document.createTextNode(" "));
-      }
-      appendSpans(p, row.inline, null);
-      inline.appendChild(p);
-    });
-
-    target.appendChild(side);
-    target.appendChild(inline);
+    section.appendChild(table);
+    target.appendChild(section);
   }
 
   function startCompare() {

@@ -70,17 +70,24 @@ def test_a_reader_follows_a_story_through_its_changes(site: Path):
 
         page.locator(".timeline a[href='v2.html']").first.click()
         page.wait_for_load_state()
-        side = page.locator("section.side")
-        assert side.is_visible() and page.locator("section.side ins, section.side del").count()
+        table = page.locator("section.changes table.diff")
+        old_column = table.locator("td:not(.io)").first
+        assert old_column.is_visible() and table.locator("ins, del").count()
         page.screenshot(path=artifact_path("demo-diff-side.png"), full_page=True)
         assert axe_violations(page) == []
         page.click(".view-switch button[data-view=inline]")
-        assert page.locator("section.inline").is_visible() and not side.is_visible()
+        assert table.is_visible() and not old_column.is_visible()
         page.screenshot(path=artifact_path("demo-diff-inline.png"), full_page=True)
         page.click(".view-switch button[data-view=text]")
-        text_view = page.locator("section.text")
-        assert text_view.is_visible() and not page.locator("section.inline").is_visible()
-        assert text_view.locator("ins, del").count() == 0 and text_view.inner_text().strip()
+        # The new text alone: nothing deleted, no paragraph numbers, insertions unmarked.
+        assert table.locator("del:visible, .pn:visible").count() == 0
+        assert table.locator("tbody").inner_text().strip()
+        marks = table.locator("ins").evaluate_all(
+            "marks => marks.map(m => getComputedStyle(m).backgroundColor"
+            " + ' ' + getComputedStyle(m).textDecorationLine)"
+        )
+        assert marks and set(marks) == {"rgba(0, 0, 0, 0) none"}
+        page.screenshot(path=artifact_path("demo-diff-text.png"), full_page=True)
 
         page.goto(page.url.rsplit("/", 1)[0] + "/compare.html?a=1&b=2")
         page.wait_for_selector("#compare-result table.diff", state="attached")

@@ -36,6 +36,7 @@ from .sitetools import axe_violations, broken_links, launch_browser, serve_folde
 from .test_site_archives import (
     BRIDGE_TITLE,
     BRIDGE_TITLE_2,
+    FLOOD_EDITED,
     FLOOD_TITLE,
     News,
     build,
@@ -113,14 +114,11 @@ def test_every_version_has_its_page(built: tuple[Path, News]) -> None:
     second = text_of(page(out, f"{folder}/v2.html"))
     assert BRIDGE_TITLE in first and "Version 2 →" in first
     assert BRIDGE_TITLE_2 in second and "← Version 1" in second
-    # The first version's page is its text; a later one's shows its changes, then its text.
+    # The first version's page is its text; a later one's is the table of its changes,
+    # which also reads as its text (test_diff_table_reads_as_each_view).
     assert 'class="views"' not in page(out, f"{folder}/v1.html")
     html = page(out, f"{folder}/v2.html")
-    views = [html.index(f'<section class="{name}"') for name in ("side", "inline", "text")]
-    assert views == sorted(views)
-    text_view = html[views[2] :]
-    assert "<del>" not in text_view and "<ins>" not in text_view
-    assert '<div class="text"' in text_view
+    assert html.count('<table class="diff">') == 1 and '<div class="text"' not in html
 
 
 # --- diffs ----------------------------------------------------------------------------------
@@ -137,8 +135,48 @@ def test_diff_page_pairs_paragraphs_side_by_side(built: tuple[Path, News]) -> No
     assert '<ins><span class="vh">inserted: </span>around 12 </ins>' in html
     assert "moved down to ¶7" in html and "moved from ¶3" in html
     assert '<td class="blank"></td>' in html
-    assert 'class="inline"' in html  # the one-column view is there too
     assert "2 sentences added" in html and "1 sentence moved" in html
+
+
+def _rows(html: str) -> list[list[tuple[str, str]]]:
+    """A diff table's rows, each a list of its cells' (classes, inner HTML)."""
+    return [
+        re.findall(r'<td class="([^"]*)"[^>]*>(.*?)</td>', row, re.S)
+        for row in re.findall(r'<tr class="[^"]+">\n(.*?)</tr>', html, re.S)
+    ]
+
+
+def _read(cell: str, *hidden: str) -> str:
+    """A cell's text with the spans of the `hidden` classes left out."""
+    for name in hidden:
+        cell = re.sub(rf'<span class="{name}">.*?</span>', "", cell)
+    return " ".join(unescape(re.sub(r"<[^>]+>", "", cell)).split())
+
+
+def test_diff_table_reads_as_each_view(built: tuple[Path, News]) -> None:
+    """site.css shows one table three ways: its right column is the new text, and its `io`
+    cells, with `m` in place of `w`, read in one column with both kinds of change marked."""
+    out, news = built
+    rows = _rows(page(out, f"{news.folder(news.flood)}/v2.html"))
+    paragraphs = [row[1] for row in rows if not re.search(r"\b(blank|field)\b", row[1][0])]
+    text = [_read(html, "pn", "note", "vh", "m") for _, html in paragraphs]
+    assert text == [" ".join(p.split()) for p in FLOOD_EDITED]
+    one_column = []
+    for row in rows:
+        shown = [html for classes, html in row if " io" in f" {classes}"]
+        assert len(shown) == 1, row  # exactly one cell per row in one column
+        one_column.append(shown[0])
+    moved_away = next(html for html in one_column if "moved down" in html)
+    note_only = re.sub(r'<span class="w">.*?</span>', "", moved_away)
+    assert _read(note_only, "vh") == "¶3 moved down to ¶7"
+    # Version 3 says "every week" for "every month": the new cell marks only the insertion,
+    # its one-column reading both.
+    rows = _rows(page(out, f"{news.folder(news.flood)}/v3.html"))
+    merged = [html for row in rows for _, html in row if '<span class="m">' in html]
+    assert len(merged) == 1
+    words, one_column_words = merged[0].split('<span class="m">')
+    assert "<del>" not in words and "<ins>" in words
+    assert _read(one_column_words, "vh").endswith("every monthweek.")
 
 
 def test_minor_change_and_revert_are_marked(built: tuple[Path, News]) -> None:
@@ -612,6 +650,15 @@ def test_serve_refuses_a_folder_without_a_site(tmp_path: Path) -> None:
 # --- in a browser -------------------------------------------------------------------------------
 
 
+def _visible_cell_lefts(page: object) -> list[float]:
+    """Where each diff cell the page shows starts, left to right."""
+    return page.eval_on_selector_all(  # type: ignore[attr-defined,no-any-return]
+        "table.diff td",
+        "cells => cells.filter(c => c.getClientRects().length)"
+        ".map(c => c.getBoundingClientRect().left)",
+    )
+
+
 @pytest.mark.browser
 def test_search_compare_and_views_work_in_a_browser(built: tuple[Path, News]) -> None:
     pytest.importorskip("pagefind")
@@ -633,14 +680,28 @@ def test_search_compare_and_views_work_in_a_browser(built: tuple[Path, News]) ->
         page.wait_for_selector("#compare-result table.diff")
         assert page.locator("#compare-result ins").count() > 0
         assert page.locator("#compare-result td .note").first.inner_text().startswith("moved")
+        page.click(".view-switch button[data-view=inline]")  # the script's table reads so too
+        assert len(set(_visible_cell_lefts(page))) == 1
+        one_column = " ".join(page.locator("#compare-result .m").all_inner_texts()).split()
+        assert one_column[-4:] == ["deleted:", "month", "inserted:", "week."]
+        page.click(".view-switch button[data-view=side]")
 
         page.goto(f"{base}{folder}/v2.html")
-        assert page.locator("section.side").is_visible()
+        body = page.locator("table.diff tbody")
+        old_column = page.locator("table.diff tr.same td:not(.io)").first
+        assert old_column.is_visible()  # side by side
         page.click(".view-switch button[data-view=inline]")
-        assert page.locator("section.inline").is_visible()
-        assert not page.locator("section.side").is_visible()
+        assert not old_column.is_visible()
+        assert len(set(_visible_cell_lefts(page))) == 1  # one column
+        inline = body.inner_text()
+        assert "around 12" in inline and "moved down to ¶7" in inline
+        assert inline.count(FLOOD_EDITED[6][:40]) == 1  # the moved paragraph, once
         assert axe_violations(page) == []
+        page.click(".view-switch button[data-view=text]")
+        assert " ".join(body.inner_text().split()) == " ".join(" ".join(FLOOD_EDITED).split())
+        page.click(".view-switch button[data-view=side]")
         page.set_viewport_size({"width": 390, "height": 800})
         page.reload()
-        assert page.locator("section.inline").is_visible()  # phones always get one column
+        # Phones always get one column.
+        assert not old_column.is_visible() and len(set(_visible_cell_lefts(page))) == 1
         assert problems == []
