@@ -20,3 +20,17 @@ def objects_frozen() -> Iterator[None]:
         yield
     finally:
         gc.unfreeze()
+
+
+@contextmanager
+def collection_paused() -> Iterator[None]:
+    """No cyclic collection inside the block, for code that builds many objects and no
+    cycles: each full pass walks every object built so far, which made reading 317,000
+    commits of history take 16-20 s instead of 13 s."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()

@@ -18,6 +18,7 @@ from .compare import ChangeStats, Version, describe, is_minor, read_change
 from .document import Document, parse_document
 from .errors import ArchiverError
 from .history import FileChange, iter_commits
+from .processes import collection_paused
 
 # The only archive paths the site turns into pages; anything else in articles/ is refused.
 ARTICLE_PATH = re.compile(
@@ -100,6 +101,13 @@ def read_history(
     """One `git log` pass over the commits after `since`. `prior` tells, for an article
     the previous build knew, its latest blob and removal time, so that a commit rewriting
     identical bytes is no new version and a removal keeps its first date."""
+    with collection_paused():
+        return _read_history(repo, since, first_seq, prior, warn)
+
+
+def _read_history(
+    repo: git.Repo, since: str | None, first_seq: int, prior: Prior, warn: Warn
+) -> History:
     head = repo.head.commit.hexsha
     articles: dict[str, ArticleLog] = {}
     seq = first_seq
