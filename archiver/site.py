@@ -39,19 +39,21 @@ from .sitearticles import (
     ArticleJob,
     ArticleRenderer,
     ArticleResult,
+    NextChecks,
     SiteConfig,
     article_files,
 )
-from .siteindexes import Dirty, IndexRenderer
+from .siteindexes import Dirty, IndexRenderer, chunks
 from .sitemodel import (
     ArticleLog,
     History,
     VersionRef,
     read_history,
     shard_of,
+    source_of,
 )
 from .sitepages import ASSETS, PAGE_SIZE, asset_bytes, environment, templates_fingerprint
-from .sitestate import BuildState, VersionRow
+from .sitestate import ArticleRow, BuildState, VersionRow
 
 Progress = Callable[[str], None]
 
@@ -218,7 +220,7 @@ _WORKER_WRITER: Writer | None = None
 
 
 def _start_worker(
-    git_dir: str, out: Path, site: SiteConfig, next_checks: dict[str, str | None] | None
+    git_dir: str, out: Path, site: SiteConfig, next_checks: NextChecks | None
 ) -> None:
     global _WORKER, _WORKER_WRITER
     _WORKER_WRITER = Writer(out)
@@ -293,7 +295,7 @@ class _Builder:
             base_url=archive.config.base_url.rstrip("/"),
             search=search and _pagefind_available(),
         )
-        self.next_checks = read_next_checks(archive)
+        self.next_checks: NextChecks | None = None  # read by full() or incremental()
         self._renderer: ArticleRenderer | None = None
         self.stale_shards: set[str] = set()  # search shards whose articles changed
 
@@ -309,6 +311,8 @@ class _Builder:
     def close(self) -> None:
         if self._renderer is not None:
             self._renderer.close()
+        if isinstance(self.next_checks, StoreLookup):
+            self.next_checks.close()
 
     def warn(self, message: str) -> None:
         self.report.warnings.append(message)
@@ -348,6 +352,7 @@ class _Builder:
     # -- full
 
     def full(self, old: BuildState | None, head: str | None) -> None:
+        self.next_checks = read_next_checks(self.archive)
         before = _Made.of(old, self.site) if old else None
         if old is not None:
             old.close()
@@ -443,20 +448,23 @@ class _Builder:
     def incremental(self, state: BuildState, head: str) -> None:
         try:
             store = self.archive.state_path
+            self.next_checks = StoreLookup(store) if store.is_file() else None
             attached = self.next_checks is not None and state.attach_store(store)
             built = state.meta("head")
             assert built is not None
             seq = int(state.meta("seq") or 0)
             history = self.history(built, seq, partial(_prior, state))
-            jobs = self.incremental_jobs(state, history)
+            jobs, counts = self.incremental_jobs(state, history)
             dirty = Dirty(counts=_load_counts(state))
             entries: dict[tuple[str, int], str] = {}
+            lists = _ArticleListPages(IndexRenderer(state, self.site, self.writer), jobs, counts)
             for result in self.run_jobs(jobs):
                 self.keep(state, result, entries)
                 dirty.sources.add(result.article.source)
                 dirty.new_rows += result.rows
-                page = result.article.ordinal // PAGE_SIZE + 1
-                dirty.article_pages.setdefault(result.article.source, set()).add(page)
+                lists.kept(result.article)
+            dirty.article_pages = lists.pages
+            dirty.article_pages_done = lists.done
             self.refresh_next_checks(state, attached, {job.path for job in jobs})
             self.finish(state, head, history.commits, dirty, entries, seq)
             self.search_index(state)
@@ -464,7 +472,10 @@ class _Builder:
         finally:
             state.close()
 
-    def incremental_jobs(self, state: BuildState, history: History) -> list[ArticleJob]:
+    def incremental_jobs(
+        self, state: BuildState, history: History
+    ) -> tuple[list[ArticleJob], dict[str, int]]:
+        """The articles to render, and how many articles each source has with them."""
         counts = state.article_counts()
         logs = sorted(
             history.articles.values(),
@@ -486,7 +497,7 @@ class _Builder:
             ) + tuple(log.versions)
             wanted = frozenset(range(len(known) + 1, len(refs) + 1))
             jobs.append(ArticleJob(log.path, refs, known, ordinal, log.removed, wanted))
-        return jobs
+        return jobs, counts
 
     def refresh_next_checks(self, state: BuildState, attached: bool, rendered: set[str]) -> None:
         """Articles whose next check moved get their own page again, nothing else."""
@@ -603,6 +614,32 @@ class _Builder:
         self.report.search = indexed if wanted else "up to date"
 
 
+class _ArticleListPages:
+    """The article-list pages an incremental build rewrites, each written as soon as every
+    changed article it lists is in the build state: while workers render the rest."""
+
+    def __init__(self, indexes: IndexRenderer, jobs: list[ArticleJob], counts: dict[str, int]):
+        self.indexes = indexes
+        self.totals = {source: chunks(count) for source, count in counts.items()}
+        self.pages: dict[str, set[int]] = {}
+        self.waiting: Counter[tuple[str, int]] = Counter()
+        for job in jobs:
+            self.waiting[_list_page(source_of(job.path), job.ordinal)] += 1
+        self.done: set[tuple[str, int]] = set()
+
+    def kept(self, article: ArticleRow) -> None:
+        key = _list_page(article.source, article.ordinal)
+        self.pages.setdefault(key[0], set()).add(key[1])
+        self.waiting[key] -= 1
+        if self.waiting[key] == 0:
+            self.indexes.article_page(*key, self.totals[key[0]])
+            self.done.add(key)
+
+
+def _list_page(source: str, ordinal: int) -> tuple[str, int]:
+    return source, ordinal // PAGE_SIZE + 1
+
+
 def _files_under(folder: Path, out: Path) -> list[str]:
     if not folder.is_dir():
         return []
@@ -700,6 +737,33 @@ def read_next_checks(archive: Archive) -> dict[str, str | None] | None:
     except sqlite3.Error:
         return None
     return {url: value or "" for url, value in rows}
+
+
+class StoreLookup:
+    """url → next check, looked up in the state store article by article: what an
+    incremental build needs, where reading every article's (0.08 s at 100,000 articles)
+    would grow with the archive. Each process opens its own read-only connection."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._db: sqlite3.Connection | None = None
+        self._pid = 0
+
+    def get(self, url: str, /) -> str | None:
+        try:
+            if self._db is None or self._pid != os.getpid():  # not one inherited by a fork
+                self._db = sqlite3.connect(f"{self.path.as_uri()}?mode=ro", uri=True)
+                self._pid = os.getpid()
+            row = self._db.execute("SELECT next_check FROM articles WHERE url = ?", (url,))
+            found = row.fetchone()
+        except sqlite3.Error:
+            return None
+        return None if found is None else found[0] or ""
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
 
 
 # --- search ---------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, overload
+from typing import Any, Protocol, overload
 from xml.etree import ElementTree
 
 from markupsafe import Markup
@@ -148,6 +148,12 @@ class Versions(Sequence[Captured]):
             self._loaded[i] = Captured(document, updated)
 
 
+class NextChecks(Protocol):
+    """url → the state store's next check for the article ("" for none scheduled)."""
+
+    def get(self, url: str, /) -> str | None: ...
+
+
 class ArticleRenderer:
     """Renders whole articles; holds its own blob reader, so one per process."""
 
@@ -157,7 +163,7 @@ class ArticleRenderer:
         site: SiteConfig,
         out: Path,
         write: Write,
-        next_checks: dict[str, str | None] | None,
+        next_checks: NextChecks | None,
     ) -> None:
         self.reader = BlobReader(git_dir)
         self.site = site

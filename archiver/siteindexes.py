@@ -91,6 +91,7 @@ class Dirty:
     counts: dict[str, int] = field(default_factory=dict)  # list counts at the last build
     sources: set[str] = field(default_factory=set)  # sources with changed articles
     article_pages: dict[str, set[int]] = field(default_factory=dict)  # source → list pages
+    article_pages_done: set[tuple[str, int]] = field(default_factory=set)  # written already
     new_rows: list[VersionRow] = field(default_factory=list)  # versions new to the build
     everything: bool = False
 
@@ -235,7 +236,8 @@ class IndexRenderer:
                     set(dirty.article_pages.get(source, ())) | set(range(max(1, before), total + 1))
                 )
             for number in pages:
-                self.article_page(source, number, total)
+                if (source, number) not in dirty.article_pages_done:
+                    self.article_page(source, number, total)
 
     def article_page(self, source: str, number: int, total: int) -> None:
         folder = f"sources/{source}"

@@ -76,6 +76,7 @@ _PAGE_CODE = (
     "feeds",
     "site",
     "sitearticles",
+    "sitehtml",
     "siteindexes",
     "sitemodel",
     "sitepages",

@@ -30,6 +30,7 @@ from archiver.history import BlobReader
 from archiver.site import BuildError, Writer, serve
 from archiver.sitemodel import Captured, load_document, output_dir, read_history, version_facts
 from archiver.sitepages import Block, blocks
+from archiver.sitestate import ArticleRow, BuildState
 
 from .newsserver import NewsServer
 from .sitetools import axe_violations, broken_links, launch_browser, serve_folder, vnu_errors
@@ -705,3 +706,28 @@ def test_search_compare_and_views_work_in_a_browser(built: tuple[Path, News]) ->
         # Phones always get one column.
         assert not old_column.is_visible() and len(set(_visible_cell_lefts(page))) == 1
         assert problems == []
+
+
+# --- build state ----------------------------------------------------------------------------------
+
+
+def test_build_state_totals_follow_every_change(tmp_path: Path) -> None:
+    """Per-source counts kept by triggers agree with counting the articles themselves."""
+    state = BuildState.fresh(tmp_path)
+
+    def row(source: str, ordinal: int, versions: int) -> ArticleRow:
+        path = f"articles/{source}/2025/03/0{1 + ordinal % 9}/story-{ordinal:012x}.md"
+        return ArticleRow(path, source, ordinal, f"https://{source}.example/{ordinal}", "T",
+                          0, 0, versions, versions - 1, None, None)  # fmt: skip
+
+    state.put_articles([row("daily", n, 1) for n in range(5)] + [row("gazette", 0, 2)])
+    state.put_articles([row("daily", 2, 4), row("gazette", 0, 3), row("gazette", 1, 1)])
+    state.set_next_checks({row("daily", 2, 4).path: "2025-03-02T00:00:00Z"})
+    counted = state.db.execute(
+        "SELECT source, count(*), sum(versions) FROM articles GROUP BY source ORDER BY source"
+    ).fetchall()
+    assert counted == [("daily", 5, 8), ("gazette", 2, 4)]
+    assert state.article_counts() == {"daily": 5, "gazette": 2}
+    assert state.totals() == (7, 12) and state.sources() == ["daily", "gazette"]
+    assert state.shards() == ["daily/2025-03", "gazette/2025-03"]
+    state.close()
