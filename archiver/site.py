@@ -146,23 +146,15 @@ class Writer:
 
     def _make_folder(self, folder: str, relative: str) -> None:
         path = self.out / folder
-        parent = folder.rpartition("/")[0]
-        if folder and parent in self._folders:
-            # Its parent is known to be a folder inside the output folder: only this last
-            # step could be a link leading elsewhere, and a new folder is none.
-            try:
-                os.mkdir(path)
-                self._folders.add(folder)
-                return
-            except FileExistsError:
-                if stat.S_ISDIR(os.lstat(path).st_mode):
-                    self._folders.add(folder)
-                    return
-        # Checked before creating anything: a symlink inside the output folder must not
-        # lead the build to make folders, or write files, elsewhere.
-        if not path.resolve().is_relative_to(self.out):
-            raise BuildError(f"{relative}: resolves outside {self.out}; not written")
-        path.mkdir(parents=True, exist_ok=True)
+        # A folder whose parent is known to be inside the output folder needs only its last
+        # step checked: a folder made now, or one already there that is no link.
+        known_parent = bool(folder) and folder.rpartition("/")[0] in self._folders
+        if not (known_parent and _made_or_real_folder(path)):
+            # Checked before creating anything: a symlink inside the output folder must not
+            # lead the build to make folders, or write files, elsewhere.
+            if not path.resolve().is_relative_to(self.out):
+                raise BuildError(f"{relative}: resolves outside {self.out}; not written")
+            path.mkdir(parents=True, exist_ok=True)
         self._folders.add(folder)
 
     def delete(self, relatives: Iterable[str]) -> int:
@@ -182,6 +174,15 @@ class Writer:
 
 
 _CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
+
+
+def _made_or_real_folder(path: Path) -> bool:
+    """Make the folder `path`; True when it is now a folder of its own, not a link."""
+    try:
+        os.mkdir(path)
+    except FileExistsError:
+        return stat.S_ISDIR(os.lstat(path).st_mode)
+    return True
 
 
 def _open_own(target: Path) -> int | None:
@@ -729,7 +730,7 @@ def read_next_checks(archive: Archive) -> dict[str, str | None] | None:
     if not path.is_file():
         return None
     try:
-        db = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)
+        db = _open_store(path)
         try:
             rows = db.execute("SELECT url, next_check FROM articles").fetchall()
         finally:
@@ -737,6 +738,11 @@ def read_next_checks(archive: Archive) -> dict[str, str | None] | None:
     except sqlite3.Error:
         return None
     return {url: value or "" for url, value in rows}
+
+
+def _open_store(path: Path) -> sqlite3.Connection:
+    """The archive's state store, read-only: the build never creates or changes it."""
+    return sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)
 
 
 class StoreLookup:
@@ -752,7 +758,7 @@ class StoreLookup:
     def get(self, url: str, /) -> str | None:
         try:
             if self._db is None or self._pid != os.getpid():  # not one inherited by a fork
-                self._db = sqlite3.connect(f"{self.path.as_uri()}?mode=ro", uri=True)
+                self._db = _open_store(self.path)
                 self._pid = os.getpid()
             row = self._db.execute("SELECT next_check FROM articles WHERE url = ?", (url,))
             found = row.fetchone()
