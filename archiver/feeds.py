@@ -9,8 +9,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from markupsafe import escape
+
 from .sitehtml import inline_rows
 from .sitepages import DiffRow, changed_only, iso_time, render
+from .sitestate import VersionRow
 
 FEED_LENGTH = 50
 
@@ -34,7 +37,8 @@ class Feed:
     author: str
     self_href: str
     alternate: str
-    entries: Sequence[Entry]
+    entries: Sequence[str]  # each entry's XML (entry_xml); kept as text, as an entry never
+    # changes once written: an article's feed takes its older ones from the last build's
 
 
 def entry_id(sha: str, article_dir: str) -> str:
@@ -44,6 +48,19 @@ def entry_id(sha: str, article_dir: str) -> str:
 
 def feed_id(kind: str, name: str = "") -> str:
     return f"urn:archiver:feed:{kind}" + (f":{name}" if name else "")
+
+
+def change_entry(row: VersionRow, article_dir: str, href: str, content: str) -> Entry:
+    """The entry of the change that made version `row`, in any feed that lists it."""
+    return Entry(
+        id=entry_id(row.sha, article_dir),
+        title=f"{row.title or 'Untitled'} (version {row.number})",
+        updated=iso_time(row.time),
+        href=href,
+        author=row.source,
+        summary=row.summary,
+        content=content,
+    )
 
 
 def entry_content(rows: list[DiffRow], summary: str, minor: bool, revert_of: int | None) -> str:
@@ -62,7 +79,46 @@ def link(base_url: str, from_dir: str, target: str) -> str:
 
 
 def render_feed(feed: Feed) -> str:
-    return render("feed.xml", feed=feed)
+    return (
+        '<?xml version="1.0" encoding="utf-8"?>\n<feed xmlns="http://www.w3.org/2005/Atom">\n'
+        f"<id>{escape(feed.id)}</id>\n<title>{escape(feed.title)}</title>\n"
+        f"<updated>{escape(feed.updated)}</updated>\n"
+        f"<author><name>{escape(feed.author)}</name></author>\n"
+        f'<link rel="self" type="application/atom+xml" href="{escape(feed.self_href)}"/>\n'
+        f'<link rel="alternate" type="text/html" href="{escape(feed.alternate)}"/>\n'
+        f"{''.join(feed.entries)}</feed>\n"
+    )
+
+
+def entry_xml(entry: Entry) -> str:
+    return (
+        f"{_ENTRY}<id>{escape(entry.id)}</id>\n<title>{escape(entry.title)}</title>\n"
+        f"<updated>{escape(entry.updated)}</updated>\n"
+        f'<link rel="alternate" type="text/html" href="{escape(entry.href)}"/>\n'
+        f"<author><name>{escape(entry.author)}</name></author>\n"
+        f"<summary>{escape(entry.summary)}</summary>\n"
+        f'<content type="html">{escape(entry.content)}</content>\n{_ENTRY_END}'
+    )
+
+
+def feed_entries(xml: str) -> dict[str, str]:
+    """Escaped id → entry, as text, of a feed render_feed wrote. Every text in it is
+    escaped, so its own markup is the only "<entry>" it can hold."""
+    found = {}
+    for chunk in xml.split(_ENTRY)[1:]:
+        end = chunk.find(_ENTRY_END)
+        id_end = chunk.find("</id>")
+        if chunk.startswith("<id>") and 0 < id_end < end:
+            found[chunk[4:id_end]] = _ENTRY + chunk[: end + len(_ENTRY_END)]
+    return found
+
+
+_ENTRY, _ENTRY_END = "<entry>\n", "</entry>\n"
+
+
+def xml_id(entry_id: str) -> str:
+    """An entry id as feed_entries keys it."""
+    return str(escape(entry_id))
 
 
 def updated(times: Sequence[int], fallback: int) -> str:

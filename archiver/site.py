@@ -363,8 +363,9 @@ class _Builder:
             history = self.history(None, 0, lambda path: (None, None))
             jobs = self.full_jobs(history)
             entries: dict[tuple[str, int], str] = {}
-            for result in self.run_jobs(jobs):
-                self.keep(state, result, entries)
+            with self.rendering(jobs) as results:
+                for result in results:
+                    self.keep(state, result, entries)
             dirty = Dirty(everything=True)
             self.finish(state, head, history.commits, dirty, entries)
             if before is not None:
@@ -409,17 +410,11 @@ class _Builder:
             ordinals[log.source] += 1
         return jobs
 
-    def run_jobs(self, jobs: list[ArticleJob]) -> Iterator[ArticleResult]:
-        total = len(jobs)
-        for done, result in enumerate(self._results(jobs), 1):
-            if done % 1000 == 0 or done == total:
-                self.notify(f"rendered {done}/{total} articles")
-            yield result
-
-    def _results(self, jobs: list[ArticleJob]) -> Iterator[ArticleResult]:
+    @contextlib.contextmanager
+    def rendering(self, jobs: list[ArticleJob]) -> Iterator[Iterator[ArticleResult]]:
+        """The jobs' results as they come; the workers are already at them on entry."""
         if self.workers < 2 or len(jobs) < PARALLEL_FROM:
-            for job in jobs:
-                yield self.renderer.process(job)
+            yield self._counted((self.renderer.process(job) for job in jobs), len(jobs))
             return
         context = multiprocessing.get_context("fork")
         init = (self.archive.repo.git_dir, self.out, self.site, self.next_checks)
@@ -427,8 +422,14 @@ class _Builder:
             objects_frozen(),
             context.Pool(self.workers, initializer=_start_worker, initargs=init) as pool,
         ):
-            for results in pool.imap_unordered(_work, _batches(jobs, BATCH)):
-                yield from results
+            batches = pool.imap_unordered(_work, _batches(jobs, BATCH))
+            yield self._counted((result for batch in batches for result in batch), len(jobs))
+
+    def _counted(self, results: Iterator[ArticleResult], total: int) -> Iterator[ArticleResult]:
+        for done, result in enumerate(results, 1):
+            if done % 1000 == 0 or done == total:
+                self.notify(f"rendered {done}/{total} articles")
+            yield result
 
     def keep(
         self, state: BuildState, result: ArticleResult, entries: dict[tuple[str, int], str]
@@ -459,14 +460,16 @@ class _Builder:
             dirty = Dirty(counts=_load_counts(state))
             entries: dict[tuple[str, int], str] = {}
             lists = _ArticleListPages(IndexRenderer(state, self.site, self.writer), jobs, counts)
-            for result in self.run_jobs(jobs):
-                self.keep(state, result, entries)
-                dirty.sources.add(result.article.source)
-                dirty.new_rows += result.rows
-                lists.kept(result.article)
+            with self.rendering(jobs) as results:
+                # While the workers start on the first articles, which the builder waits for.
+                self.refresh_next_checks(state, attached, {job.path for job in jobs})
+                for result in results:
+                    self.keep(state, result, entries)
+                    dirty.sources.add(result.article.source)
+                    dirty.new_rows += result.rows
+                    lists.kept(result.article)
             dirty.article_pages = lists.pages
             dirty.article_pages_done = lists.done
-            self.refresh_next_checks(state, attached, {job.path for job in jobs})
             self.finish(state, head, history.commits, dirty, entries, seq)
             self.search_index(state)
             state.commit()
@@ -502,6 +505,8 @@ class _Builder:
 
     def refresh_next_checks(self, state: BuildState, attached: bool, rendered: set[str]) -> None:
         """Articles whose next check moved get their own page again, nothing else."""
+        if not attached and not state.meta("next checks"):
+            return  # no state store now nor at the last build: no page shows a next check
         changed = {
             path: value
             for path, value in state.moved_next_checks(attached).items()
@@ -544,6 +549,7 @@ class _Builder:
         state.set_meta("head", head or "")
         state.set_meta("seq", str(first_seq + commits))
         state.set_meta("fingerprint", self.fingerprint())
+        state.set_meta("next checks", "shown" if self.next_checks is not None else "")
         self.report.articles, self.report.versions = state.totals()
 
     def feeds(

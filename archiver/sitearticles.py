@@ -11,21 +11,23 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, overload
-from xml.etree import ElementTree
 
 from markupsafe import Markup
 
 from . import sitehtml
 from .feeds import (
     FEED_LENGTH,
-    Entry,
     Feed,
+    change_entry,
     entry_content,
     entry_id,
+    entry_xml,
+    feed_entries,
     feed_id,
     link,
     render_feed,
     updated,
+    xml_id,
 )
 from .history import BlobReader
 from .sitemodel import (
@@ -49,7 +51,6 @@ from .sitepages import (
 )
 from .sitestate import ArticleRow, VersionRow, stats_json
 
-_ATOM = "{http://www.w3.org/2005/Atom}"
 ARTICLE_DEPTH = 6
 # Where version.html puts its next_change.html include: article text is escaped, so this
 # markup appears once on a version page, in its list of links.
@@ -291,8 +292,6 @@ class _ArticlePages:
         self._diffs: dict[int, Any] = {}
         self._texts: dict[int, Markup] = {}
         self._entries: dict[int, str] = {}
-        if built is not None:
-            self.reuse_entries(built / folder / "feed.atom")
 
     def common(self, page_title: str) -> dict[str, Any]:
         return {
@@ -422,20 +421,12 @@ class _ArticlePages:
             data=self.payload(),
         )
 
-    def reuse_entries(self, feed: Path) -> None:
-        """Take the entries of older changes from the feed the last build wrote: they are
-        what rendering them again would give, and an incremental build should not redo a
-        diff per change of every article it touches."""
-        try:
-            root = ElementTree.fromstring(feed.read_bytes())
-        except (OSError, ElementTree.ParseError):
-            return
-        numbers = {entry_id(row.sha, self.folder): row.number for row in self.rows}
-        for entry in root.iterfind(f"{_ATOM}entry"):
-            number = numbers.get(entry.findtext(f"{_ATOM}id") or "")
-            content = entry.findtext(f"{_ATOM}content")
-            if number is not None and content is not None:
-                self._entries.setdefault(number, content)
+    def written_entries(self) -> dict[str, str]:
+        """The entries of the feed the last build wrote, to be taken as they are: rendering
+        them again would give the same, and an incremental build should not redo a diff
+        per change of every article it touches."""
+        feed = self.built_page("feed.atom")
+        return feed_entries(feed) if feed is not None else {}
 
     def entry_html(self, number: int) -> str:
         if number not in self._entries:
@@ -448,16 +439,9 @@ class _ArticlePages:
     def feed(self) -> str:
         changes = [row for row in self.rows[1:] if not row.minor][-FEED_LENGTH:]
         base = self.site.base_url
+        written = self.written_entries()
         entries = [
-            Entry(
-                id=entry_id(row.sha, self.folder),
-                title=f"{row.title or 'Untitled'} (version {row.number})",
-                updated=updated([row.time], row.time),
-                href=link(base, self.folder, f"{self.folder}/v{row.number}.html"),
-                author=row.source,
-                summary=row.summary,
-                content=self.entry_html(row.number),
-            )
+            written.get(xml_id(entry_id(row.sha, self.folder))) or self.entry(row)
             for row in reversed(changes)
         ]
         feed = Feed(
@@ -470,6 +454,10 @@ class _ArticlePages:
             entries=entries,
         )
         return render_feed(feed)
+
+    def entry(self, row: VersionRow) -> str:
+        href = link(self.site.base_url, self.folder, f"{self.folder}/v{row.number}.html")
+        return entry_xml(change_entry(row, self.folder, href, self.entry_html(row.number)))
 
     def entries_for(self, wanted: frozenset[int]) -> dict[tuple[str, int], str]:
         """Feed entry contents the builder asked for (changes in its site-wide feeds)."""

@@ -12,11 +12,20 @@ from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any
 
-from .feeds import FEED_LENGTH, Entry, Feed, entry_id, feed_id, link, render_feed, updated
+from .feeds import (
+    FEED_LENGTH,
+    Feed,
+    change_entry,
+    entry_xml,
+    feed_id,
+    link,
+    render_feed,
+    updated,
+)
 from .sitearticles import SiteConfig
 from .sitemodel import output_dir
 from .sitepages import PAGE_SIZE, ArticleItem, ChangeItem, Pager, render
-from .sitestate import ArticleRow, BuildState, VersionRow
+from .sitestate import BuildState, Listed, VersionRow
 
 MOST_CHANGED = 100
 HOME_CHANGES = 10
@@ -45,18 +54,14 @@ def change_item(row: VersionRow) -> ChangeItem:
     )
 
 
-def article_item(row: ArticleRow) -> ArticleItem:
-    folder = output_dir(row.path)
+def article_items(rows: Iterable[Listed]) -> list[ArticleItem]:
+    return [ArticleItem(_folder(path), *listed) for path, *listed in rows]
+
+
+def _folder(path: str) -> str:
+    folder = output_dir(path)
     assert folder is not None
-    return ArticleItem(
-        dir=folder,
-        source=row.source,
-        title=row.title,
-        versions=row.versions,
-        changes=row.changes,
-        last_changed=row.last_changed,
-        removed=row.removed,
-    )
+    return folder
 
 
 @dataclass(frozen=True)
@@ -254,7 +259,7 @@ class IndexRenderer:
                 **self.common(folder, f"Articles from {source}, page {number}"),
                 heading=f"Articles from {source}, page {number}",
                 intro=f"Articles from {source} in the order they were first seen, newest first.",
-                items=[article_item(r) for r in reversed(rows)],
+                items=article_items(reversed(rows)),
                 ranked=False,
                 pager=pager,
             ),
@@ -275,7 +280,7 @@ class IndexRenderer:
                 heading="Most changed articles",
                 intro=f"The {MOST_CHANGED} articles with the most changes, not counting minor "
                 "ones (punctuation, spacing or letter case only).",
-                items=[article_item(r) for r in rows],
+                items=article_items(rows),
                 ranked=True,
                 pager=Pager(),
             ),
@@ -334,17 +339,8 @@ class IndexRenderer:
         for row in rows:
             article = output_dir(row.path)
             assert article is not None
-            entries.append(
-                Entry(
-                    id=entry_id(row.sha, article),
-                    title=f"{row.title or 'Untitled'} (version {row.number})",
-                    updated=updated([row.time], row.time),
-                    href=link(base, folder, f"{article}/v{row.number}.html"),
-                    author=row.source,
-                    summary=row.summary,
-                    content=entry_for(row),
-                )
-            )
+            href = link(base, folder, f"{article}/v{row.number}.html")
+            entries.append(entry_xml(change_entry(row, article, href, entry_for(row))))
         name = "feed.atom" if source is None else f"{folder}/feed.atom"
         title = "all changes" if source is None else f"changes in {source}"
         feed = Feed(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -107,12 +108,12 @@ def templates_fingerprint() -> str:
 def format_time(seconds: int | None) -> str:
     if seconds is None:
         return ""
-    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(seconds))
 
 
 @lru_cache(maxsize=1 << 12)
 def iso_time(seconds: int) -> str:
-    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(seconds))
 
 
 def next_check_text(value: str | None) -> str | None:
@@ -356,8 +357,7 @@ class ChangeItem:
         return f"{self.dir}/v{self.number}.html"
 
 
-@dataclass(frozen=True)
-class ArticleItem:
+class ArticleItem(NamedTuple):  # a tuple: fifty make each page of a source's articles
     dir: str
     source: str
     title: str

@@ -132,6 +132,10 @@ def stats_json(stats: ChangeStats | None) -> str | None:
 
 _ARTICLE_COLUMNS = ",".join(f.name for f in fields(ArticleRow))
 _VERSION_COLUMNS = ",".join(f.name for f in fields(VersionRow))
+# An article as lists show it: a list page has 50, and an incremental build rewrites one
+# for nearly every changed article, so they are read as plain tuples.
+_LISTED = "path, source, title, versions, changes, last_changed, removed"
+Listed = tuple[str, str, str, int, int, int, int | None]
 # An upsert, not INSERT OR REPLACE, whose deletions would not reach source_totals' triggers.
 _ARTICLE_UPDATES = ",".join(f"{f.name} = excluded.{f.name}" for f in fields(ArticleRow))
 # A row's values in column order (dataclasses.astuple deep-copies each value: 9 µs a row).
@@ -227,22 +231,23 @@ class BuildState:
         rows = self.db.execute("SELECT source, articles FROM source_totals WHERE articles > 0")
         return dict(rows.fetchall())
 
-    def source_articles(self, source: str, offset: int, limit: int) -> list[ArticleRow]:
-        """Articles `offset` to `offset + limit` of a source (ordinals are dense)."""
+    def source_articles(self, source: str, offset: int, limit: int) -> list[Listed]:
+        """Articles `offset` to `offset + limit` of a source (ordinals are dense), as lists
+        show them."""
         rows = self.db.execute(
-            f"SELECT {_ARTICLE_COLUMNS} FROM articles"
+            f"SELECT {_LISTED} FROM articles"
             " WHERE source = ? AND ordinal >= ? AND ordinal < ? ORDER BY ordinal",
             (source, offset, offset + limit),
         )
-        return [ArticleRow(*r) for r in rows]
+        return rows.fetchall()
 
-    def most_changed(self, limit: int) -> list[ArticleRow]:
+    def most_changed(self, limit: int) -> list[Listed]:
         rows = self.db.execute(
-            f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE changes > 0"
+            f"SELECT {_LISTED} FROM articles WHERE changes > 0"
             " ORDER BY changes DESC, last_changed DESC, path LIMIT ?",
             (limit,),
         )
-        return [ArticleRow(*r) for r in rows]
+        return rows.fetchall()
 
     def attach_store(self, store: Path) -> bool:
         """Read the archive's state store alongside (for moved_next_checks); False when it

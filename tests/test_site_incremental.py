@@ -104,6 +104,26 @@ def test_a_moved_next_check_rewrites_only_that_article_page(
     assert_same_as_full_build(archive, out, tmp_path, search=False)
 
 
+def test_a_state_store_gone_since_the_last_build_takes_next_checks_off_the_pages(
+    archive: Archive, server: NewsServer, clock: FixedClock, tmp_path: Path
+) -> None:
+    news = news_archive(archive, server, clock)
+    out = tmp_path / "site"
+    build(archive, out, search=False)
+    page = out / news.folder(news.harbour) / "index.html"
+    assert "<dt>Next check</dt>" in page.read_text(encoding="utf-8")
+    archive.close()
+    archive.state_path.rename(tmp_path / "moved-away.db")
+    archive = Archive.open(archive.root, clock)
+
+    report = build(archive, out, search=False)
+    assert report.incremental and report.commits == 0 and report.pages_written > 0
+    assert "<dt>Next check</dt>" not in page.read_text(encoding="utf-8")
+    assert_same_as_full_build(archive, out, tmp_path, search=False)
+    # Neither this build nor the one before had a store: nothing is left to take off.
+    assert build(archive, out, search=False).pages_written == 0
+
+
 def test_many_articles_render_the_same_in_parallel_and_alone(
     archive: Archive, clock: FixedClock, tmp_path: Path
 ) -> None:
