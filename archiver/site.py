@@ -47,13 +47,14 @@ from .siteindexes import Dirty, IndexRenderer, chunks
 from .sitemodel import (
     ArticleLog,
     History,
+    Prior,
     VersionRef,
     read_history,
     shard_of,
     source_of,
 )
 from .sitepages import ASSETS, PAGE_SIZE, asset_bytes, environment, templates_fingerprint
-from .sitestate import ArticleRow, BuildState, VersionRow
+from .sitestate import ArticleRow, BuildState, Known, VersionRow
 
 Progress = Callable[[str], None]
 
@@ -360,7 +361,7 @@ class _Builder:
         state = BuildState.fresh(self.out)
         try:
             self.notify("reading history")
-            history = self.history(None, 0, lambda path: (None, None))
+            history = self.history(None, 0, lambda paths: {})
             jobs = self.full_jobs(history)
             entries: dict[tuple[str, int], str] = {}
             with self.rendering(jobs) as results:
@@ -376,12 +377,7 @@ class _Builder:
         finally:
             state.close()
 
-    def history(
-        self,
-        since: str | None,
-        first_seq: int,
-        prior: Callable[[str], tuple[str | None, int | None]],
-    ) -> History:
+    def history(self, since: str | None, first_seq: int, prior: Prior) -> History:
         if head_commit(self.archive.repo) is None:
             return History(head="", commits=0, articles={})
         history = read_history(self.archive.repo, since, first_seq, prior, self.warn)
@@ -455,8 +451,9 @@ class _Builder:
             built = state.meta("head")
             assert built is not None
             seq = int(state.meta("seq") or 0)
-            history = self.history(built, seq, partial(_prior, state))
-            jobs, counts = self.incremental_jobs(state, history)
+            known: dict[str, Known] = {}
+            history = self.history(built, seq, partial(_prior, state, known))
+            jobs, counts = self.incremental_jobs(state, history, known)
             dirty = Dirty(counts=_load_counts(state))
             entries: dict[tuple[str, int], str] = {}
             lists = _ArticleListPages(IndexRenderer(state, self.site, self.writer), jobs, counts)
@@ -477,9 +474,10 @@ class _Builder:
             state.close()
 
     def incremental_jobs(
-        self, state: BuildState, history: History
+        self, state: BuildState, history: History, known: dict[str, Known]
     ) -> tuple[list[ArticleJob], dict[str, int]]:
-        """The articles to render, and how many articles each source has with them."""
+        """The articles to render, and how many articles each source has with them; `known`
+        holds what the build state has of them."""
         counts = state.article_counts()
         logs = sorted(
             history.articles.values(),
@@ -487,20 +485,20 @@ class _Builder:
         )
         jobs = []
         for log in logs:
-            known = tuple(state.versions(log.path))
-            if not known and not log.versions:
+            stored = known.get(log.path)
+            rows = tuple(stored.versions) if stored else ()
+            if not rows and not log.versions:
                 continue
-            stored = state.article(log.path)
             if stored is not None:
-                ordinal = stored.ordinal
+                ordinal = stored.article.ordinal
             else:
                 ordinal = counts.get(log.source, 0)
                 counts[log.source] = ordinal + 1
-            refs = tuple(
-                VersionRef(r.seq, r.sha, r.time, r.blob, r.updated) for r in known
-            ) + tuple(log.versions)
-            wanted = frozenset(range(len(known) + 1, len(refs) + 1))
-            jobs.append(ArticleJob(log.path, refs, known, ordinal, log.removed, wanted))
+            refs = tuple(VersionRef(r.seq, r.sha, r.time, r.blob, r.updated) for r in rows) + tuple(
+                log.versions
+            )
+            wanted = frozenset(range(len(rows) + 1, len(refs) + 1))
+            jobs.append(ArticleJob(log.path, refs, rows, ordinal, log.removed, wanted))
         return jobs, counts
 
     def refresh_next_checks(self, state: BuildState, attached: bool, rendered: set[str]) -> None:
@@ -684,13 +682,16 @@ class _Made:
         return gone
 
 
-def _prior(state: BuildState, path: str) -> tuple[str | None, int | None]:
-    """The latest blob and removal time the build state holds for an article."""
-    row = state.db.execute(
-        "SELECT blob FROM versions WHERE path = ? ORDER BY number DESC LIMIT 1", (path,)
-    ).fetchone()
-    article = state.article(path)
-    return (row[0] if row else None, article.removed if article else None)
+def _prior(
+    state: BuildState, known: dict[str, Known], paths: set[str]
+) -> dict[str, tuple[str | None, int | None]]:
+    """The latest blob and removal time the build state holds for each of these articles;
+    what it holds of them is kept in `known` for their jobs."""
+    known.update(state.known(paths))
+    return {
+        path: (stored.versions[-1].blob if stored.versions else None, stored.article.removed)
+        for path, stored in known.items()
+    }
 
 
 def _feed_candidates(logs: list[ArticleLog]) -> dict[str, set[int]]:

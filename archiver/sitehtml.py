@@ -23,6 +23,7 @@ from .sitepages import (
     iso_time,
     plural,
 )
+from .sitestate import VersionRow
 
 
 def _escape_text(text: str) -> str:
@@ -231,3 +232,45 @@ def change_rows(items: Sequence[ChangeItem], root: str, headlines: bool = False)
         )
         rows.append("".join(parts))
     return Markup("".join(rows))
+
+
+# --- an article's versions --------------------------------------------------------------------
+
+
+def timeline(versions: Iterable[VersionRow], linked: bool) -> Markup:
+    """An article's versions, newest first: each links to its page when `linked` (an
+    article's only version is the text on its own page)."""
+    items = []
+    for v in versions:
+        classes = " ".join(name for name, on in (("minor", v.minor), ("revert", v.revert_of)) if on)
+        attribute = f' class="{classes}"' if classes else ""
+        if not linked:
+            link = '<a href="#text-heading">Version 1</a>'
+        elif v.number > 1:
+            what = '<span class="vh">: what changed, and its text</span>'
+            link = f'<a href="v{v.number}.html">Version {v.number}{what}</a>'
+        else:
+            link = '<a href="v1.html">Version 1</a>'
+        if v.number > 1:
+            revert = f"<strong>reverted to version {v.revert_of}</strong>; " if v.revert_of else ""
+            minor = "<strong>minor</strong>: " if v.minor else ""
+            about = f'<span class="summary">{revert}{minor}{escape(v.summary)}</span>\n'
+            if v.headline:
+                about += (
+                    f'<span class="headline" dir="auto">New headline: {escape(v.title)}</span>\n'
+                )
+        else:
+            about = '<span class="summary">first version</span>\n'
+        items.append(f"<li{attribute}>\n{link} · {when(v.time)}\n{about}</li>\n")
+    return Markup("".join(items))
+
+
+def version_options(versions: Sequence[VersionRow], selected: int) -> Markup:
+    """A choice among an article's versions, with `selected` chosen."""
+    return Markup(
+        "".join(
+            f'<option value="{v.number}"{" selected" if v.number == selected else ""}>'
+            f"{v.number} ({format_time(v.time)})</option>\n"
+            for v in versions
+        )
+    )

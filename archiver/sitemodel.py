@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 import git
@@ -17,7 +17,7 @@ import git
 from .compare import ChangeStats, Version, describe, is_minor, read_change
 from .document import Document, parse_document
 from .errors import ArchiverError
-from .history import FileChange, iter_commits
+from .history import CommitRecord, FileChange, iter_commits
 from .processes import collection_paused
 
 # The only archive paths the site turns into pages; anything else in articles/ is refused.
@@ -92,14 +92,15 @@ class History:
     articles: dict[str, ArticleLog]
 
 
-Prior = Callable[[str], tuple[str | None, int | None]]
+# path → (latest blob, removal time) for the articles of a set of paths the last build knew.
+Prior = Callable[[set[str]], Mapping[str, tuple[str | None, int | None]]]
 
 
 def read_history(
     repo: git.Repo, since: str | None, first_seq: int, prior: Prior, warn: Warn
 ) -> History:
-    """One `git log` pass over the commits after `since`. `prior` tells, for an article
-    the previous build knew, its latest blob and removal time, so that a commit rewriting
+    """One `git log` pass over the commits after `since`. `prior` tells, for the articles
+    the previous build knew, their latest blob and removal time, so that a commit rewriting
     identical bytes is no new version and a removal keeps its first date."""
     with collection_paused():
         return _read_history(repo, since, first_seq, prior, warn)
@@ -112,7 +113,12 @@ def _read_history(
     articles: dict[str, ArticleLog] = {}
     seq = first_seq
     refused: set[str] = set()
-    for commit in iter_commits(repo, since=since):
+    commits: Iterable[CommitRecord] = iter_commits(repo, since=since)
+    known: Mapping[str, tuple[str | None, int | None]] = {}
+    if since is not None:  # the commits since a build: their articles' priors asked at once
+        commits = list(commits)
+        known = prior({change.path for commit in commits for change in commit.changes})
+    for commit in commits:
         seq += 1
         when = int(commit.when.timestamp())
         event = commit.trailers.get("Archiver-Event")
@@ -133,7 +139,7 @@ def _read_history(
                 continue
             log = articles.get(change.path)
             if log is None:
-                base_blob, removed = prior(change.path)
+                base_blob, removed = known.get(change.path, (None, None))
                 log = articles[change.path] = ArticleLog(change.path, base_blob, removed=removed)
             ref = VersionRef(seq, commit.sha, when, change.new_blob or "", updated)
             _apply(log, change, ref, removal, recorded)

@@ -47,14 +47,15 @@ def environment() -> jinja2.Environment:
         lstrip_blocks=True,
         auto_reload=False,
     )
-    from .sitehtml import article_rows, change_rows, when  # built in Python
+    from .sitehtml import article_rows, change_rows, timeline, version_options, when  # in Python
 
     env.globals.update(
-        when_text=format_time,
         plural=plural,
         next_check_text=next_check_text,
         article_rows=article_rows,
         change_rows=change_rows,
+        timeline=timeline,
+        version_options=version_options,
         when=when,
     )
     for name in env.list_templates(extensions=["html", "xml"]):

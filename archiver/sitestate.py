@@ -10,10 +10,12 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, fields
 from operator import attrgetter
 from pathlib import Path
+from typing import NamedTuple
 
 from .compare import ChangeStats
 from .sitemodel import VersionFacts, shard_of
@@ -220,11 +222,32 @@ class BuildState:
             "INSERT OR IGNORE INTO shards (shard) VALUES (?)", {(shard_of(r.path),) for r in rows}
         )
 
+    def known(self, paths: Collection[str]) -> dict[str, Known]:
+        """The stored article and versions of those of `paths` the build state has.
+
+        Read by several connections at once when there are many: the rows lie scattered in
+        a file the disk cache rarely holds, and SQLite lets go of the GIL while it waits
+        (500 articles from a cold disk: 0.14-0.18 s in one connection, 0.07-0.09 s in four).
+        Other connections see only what is committed, so one with writes pending reads alone.
+        """
+        ordered = sorted(paths)
+        if len(ordered) < READ_IN_PARALLEL_FROM or self.db.in_transaction:
+            return _known(self.db, ordered)
+        found: dict[str, Known] = {}
+        with ThreadPoolExecutor(READERS) as pool:
+            for part in pool.map(self._known_apart, [ordered[n::READERS] for n in range(READERS)]):
+                found.update(part)
+        return found
+
+    def _known_apart(self, paths: list[str]) -> dict[str, Known]:
+        db = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            return _known(db, paths)
+        finally:
+            db.close()
+
     def article(self, path: str) -> ArticleRow | None:
-        row = self.db.execute(
-            f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE path = ?", (path,)
-        ).fetchone()
-        return ArticleRow(*row) if row else None
+        return _article(self.db, path)
 
     def article_counts(self) -> dict[str, int]:
         """Articles per source."""
@@ -301,10 +324,7 @@ class BuildState:
         )
 
     def versions(self, path: str) -> list[VersionRow]:
-        rows = self.db.execute(
-            f"SELECT {_VERSION_COLUMNS} FROM versions WHERE path = ? ORDER BY number", (path,)
-        )
-        return [_version(r) for r in rows]
+        return _versions(self.db, path)
 
     def change_count(self, source: str | None = None, headlines: bool = False) -> int:
         where, args = _change_filter(source, headlines)
@@ -382,6 +402,37 @@ def _change_filter(source: str | None, headlines: bool) -> tuple[str, tuple[obje
     if source is None:
         return where, ()
     return f"{where} AND source = ?", (source,)
+
+
+class Known(NamedTuple):
+    article: ArticleRow
+    versions: list[VersionRow]
+
+
+READERS = 4
+READ_IN_PARALLEL_FROM = 64
+
+
+def _known(db: sqlite3.Connection, paths: Iterable[str]) -> dict[str, Known]:
+    found = {}
+    for path in paths:
+        article = _article(db, path)
+        if article is not None:
+            found[path] = Known(article, _versions(db, path))
+    return found
+
+
+def _article(db: sqlite3.Connection, path: str) -> ArticleRow | None:
+    row = db.execute(f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE path = ?", (path,))
+    found = row.fetchone()
+    return ArticleRow(*found) if found else None
+
+
+def _versions(db: sqlite3.Connection, path: str) -> list[VersionRow]:
+    rows = db.execute(
+        f"SELECT {_VERSION_COLUMNS} FROM versions WHERE path = ? ORDER BY number", (path,)
+    )
+    return [_version(r) for r in rows]
 
 
 def _version(row: tuple[object, ...]) -> VersionRow:

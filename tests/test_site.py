@@ -10,6 +10,7 @@ import threading
 import time
 import unicodedata
 import urllib.request
+from dataclasses import replace
 from datetime import timedelta
 from html import unescape
 from html.parser import HTMLParser
@@ -30,7 +31,7 @@ from archiver.history import BlobReader
 from archiver.site import BuildError, Writer, serve
 from archiver.sitemodel import Captured, load_document, output_dir, read_history, version_facts
 from archiver.sitepages import Block, blocks
-from archiver.sitestate import ArticleRow, BuildState
+from archiver.sitestate import READ_IN_PARALLEL_FROM, ArticleRow, BuildState, VersionRow
 
 from .newsserver import NewsServer
 from .sitetools import axe_violations, broken_links, launch_browser, serve_folder, vnu_errors
@@ -715,11 +716,7 @@ def test_build_state_totals_follow_every_change(tmp_path: Path) -> None:
     """Per-source counts kept by triggers agree with counting the articles themselves."""
     state = BuildState.fresh(tmp_path)
 
-    def row(source: str, ordinal: int, versions: int) -> ArticleRow:
-        path = f"articles/{source}/2025/03/0{1 + ordinal % 9}/story-{ordinal:012x}.md"
-        return ArticleRow(path, source, ordinal, f"https://{source}.example/{ordinal}", "T",
-                          0, 0, versions, versions - 1, None, None)  # fmt: skip
-
+    row = _article_row
     state.put_articles([row("daily", n, 1) for n in range(5)] + [row("gazette", 0, 2)])
     state.put_articles([row("daily", 2, 4), row("gazette", 0, 3), row("gazette", 1, 1)])
     state.set_next_checks({row("daily", 2, 4).path: "2025-03-02T00:00:00Z"})
@@ -730,4 +727,38 @@ def test_build_state_totals_follow_every_change(tmp_path: Path) -> None:
     assert state.article_counts() == {"daily": 5, "gazette": 2}
     assert state.totals() == (7, 12) and state.sources() == ["daily", "gazette"]
     assert state.shards() == ["daily/2025-03", "gazette/2025-03"]
+    state.close()
+
+
+def _article_row(source: str, ordinal: int, versions: int) -> ArticleRow:
+    path = f"articles/{source}/2025/03/0{1 + ordinal % 9}/story-{ordinal:012x}.md"
+    return ArticleRow(path, source, ordinal, f"https://{source}.example/{ordinal}", "T",
+                      0, 0, versions, versions - 1, None, None)  # fmt: skip
+
+
+def _version_rows(article: ArticleRow) -> list[VersionRow]:
+    def version(n: int) -> VersionRow:
+        sha = f"{n:040x}"
+        return VersionRow(article.path, n, n, sha, n * 60, sha, "", article.source, f"T{n}",
+                          "", f"key{n}", None, "", False, None, False)  # fmt: skip
+
+    return [version(n) for n in range(1, article.versions + 1)]
+
+
+def test_build_state_reads_many_articles_in_parallel_as_one_by_one(tmp_path: Path) -> None:
+    fresh = BuildState.fresh(tmp_path)
+    articles = [_article_row("daily", n, 1 + n % 4) for n in range(READ_IN_PARALLEL_FROM * 2)]
+    fresh.put_articles(articles)
+    fresh.put_versions([v for article in articles for v in _version_rows(article)])
+    fresh.commit()
+    fresh.close()
+    state = BuildState.open(tmp_path)
+    assert state is not None
+    asked = [a.path for a in articles[::2]] + ["articles/daily/2025/03/01/unknown-0.md"]
+    expected = {a.path: (a, _version_rows(a)) for a in articles[::2]}
+    assert state.known(asked) == expected  # several connections
+    assert state.known(asked[:3]) == {p: expected[p] for p in asked[:3]}  # the builder's own
+    # A write not yet committed is seen: its connection then reads alone.
+    state.put_articles([replace(articles[0], title="Changed")])
+    assert state.known(asked)[articles[0].path].article.title == "Changed"
     state.close()
