@@ -24,7 +24,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
@@ -361,7 +361,7 @@ class _Builder:
         state = BuildState.fresh(self.out)
         try:
             self.notify("reading history")
-            history = self.history(None, 0, lambda paths: {})
+            history = self.history(None, 0, None)
             jobs = self.full_jobs(history)
             entries: dict[tuple[str, int], str] = {}
             with self.rendering(jobs) as results:
@@ -377,7 +377,7 @@ class _Builder:
         finally:
             state.close()
 
-    def history(self, since: str | None, first_seq: int, prior: Prior) -> History:
+    def history(self, since: str | None, first_seq: int, prior: Prior | None) -> History:
         if head_commit(self.archive.repo) is None:
             return History(head="", commits=0, articles={})
         history = read_history(self.archive.repo, since, first_seq, prior, self.warn)
@@ -451,9 +451,9 @@ class _Builder:
             built = state.meta("head")
             assert built is not None
             seq = int(state.meta("seq") or 0)
-            known: dict[str, Known] = {}
-            history = self.history(built, seq, partial(_prior, state, known))
-            jobs, counts = self.incremental_jobs(state, history, known)
+            prior = _Prior(state)
+            history = self.history(built, seq, prior)
+            jobs, counts = self.incremental_jobs(state, history, prior.known)
             dirty = Dirty(counts=_load_counts(state))
             entries: dict[tuple[str, int], str] = {}
             lists = _ArticleListPages(IndexRenderer(state, self.site, self.writer), jobs, counts)
@@ -682,16 +682,23 @@ class _Made:
         return gone
 
 
-def _prior(
-    state: BuildState, known: dict[str, Known], paths: set[str]
-) -> dict[str, tuple[str | None, int | None]]:
-    """The latest blob and removal time the build state holds for each of these articles;
-    what it holds of them is kept in `known` for their jobs."""
-    known.update(state.known(paths))
-    return {
-        path: (stored.versions[-1].blob if stored.versions else None, stored.article.removed)
-        for path, stored in known.items()
-    }
+class _Prior:
+    """The latest blob and removal time the build state holds for each article the history
+    read asks about; what it holds of them is kept for their jobs."""
+
+    def __init__(self, state: BuildState) -> None:
+        self.reader = state.reader()
+        self.known: dict[str, Known] = {}
+
+    def ask(self, paths: Collection[str]) -> None:
+        self.reader.ask(paths)
+
+    def answers(self) -> dict[str, tuple[str | None, int | None]]:
+        self.known = self.reader.result()
+        return {
+            path: (stored.versions[-1].blob if stored.versions else None, stored.article.removed)
+            for path, stored in self.known.items()
+        }
 
 
 def _feed_candidates(logs: list[ArticleLog]) -> dict[str, set[int]]:

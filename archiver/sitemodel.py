@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from typing import Protocol
 
 import git
 
@@ -92,12 +93,21 @@ class History:
     articles: dict[str, ArticleLog]
 
 
-# path → (latest blob, removal time) for the articles of a set of paths the last build knew.
-Prior = Callable[[set[str]], Mapping[str, tuple[str | None, int | None]]]
+class Prior(Protocol):
+    """What the last build knew of articles: asked for as the history read names them."""
+
+    def ask(self, paths: Collection[str]) -> None: ...
+
+    def answers(self) -> Mapping[str, tuple[str | None, int | None]]:
+        """path → (latest blob, removal time), for the articles asked for it knew."""
+        ...
+
+
+ASK_EVERY = 32  # paths named by the history read before they are asked for
 
 
 def read_history(
-    repo: git.Repo, since: str | None, first_seq: int, prior: Prior, warn: Warn
+    repo: git.Repo, since: str | None, first_seq: int, prior: Prior | None, warn: Warn
 ) -> History:
     """One `git log` pass over the commits after `since`. `prior` tells, for the articles
     the previous build knew, their latest blob and removal time, so that a commit rewriting
@@ -107,7 +117,7 @@ def read_history(
 
 
 def _read_history(
-    repo: git.Repo, since: str | None, first_seq: int, prior: Prior, warn: Warn
+    repo: git.Repo, since: str | None, first_seq: int, prior: Prior | None, warn: Warn
 ) -> History:
     head = repo.head.commit.hexsha
     articles: dict[str, ArticleLog] = {}
@@ -115,9 +125,11 @@ def _read_history(
     refused: set[str] = set()
     commits: Iterable[CommitRecord] = iter_commits(repo, since=since)
     known: Mapping[str, tuple[str | None, int | None]] = {}
-    if since is not None:  # the commits since a build: their articles' priors asked at once
-        commits = list(commits)
-        known = prior({change.path for commit in commits for change in commit.changes})
+    if prior is not None:
+        try:
+            commits = _asking(commits, prior)
+        finally:  # waited for also when git fails: the reads are over then
+            known = prior.answers()
     for commit in commits:
         seq += 1
         when = int(commit.when.timestamp())
@@ -144,6 +156,23 @@ def _read_history(
             ref = VersionRef(seq, commit.sha, when, change.new_blob or "", updated)
             _apply(log, change, ref, removal, recorded)
     return History(head=head, commits=seq - first_seq, articles=articles)
+
+
+def _asking(commits: Iterable[CommitRecord], prior: Prior) -> list[CommitRecord]:
+    """The commits, their articles asked of `prior` as they come, in batches: its answers
+    are read while git goes on."""
+    read, asked, waiting = [], set(), []
+    for commit in commits:
+        read.append(commit)
+        for change in commit.changes:
+            if change.path not in asked:
+                asked.add(change.path)
+                waiting.append(change.path)
+        if len(waiting) >= ASK_EVERY:
+            prior.ask(waiting)
+            waiting = []
+    prior.ask(waiting)
+    return read
 
 
 def _apply(
