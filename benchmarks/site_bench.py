@@ -1,7 +1,9 @@
-"""Site build speed: a full build of a synthetic archive, then an incremental one after
-`--changed` articles gained a version, next to the cost of reading the history with git.
+"""Site build speed: a full build of a synthetic archive, then `--rounds` incremental ones,
+each after `--changed` other articles gained a version, next to the cost of reading the
+history with git.
 
     python -m benchmarks.site_bench [--articles 5000] [--versions 15000] [--changed 500]
+                                    [--rounds 3]
                                     [--search] [--archive PATH] [--tmp DIR]
 
 The archive is benchmarks.generate's (or `--archive`'s, which then gains the new commits).
@@ -186,11 +188,11 @@ def baselines(root: Path) -> list[Baseline]:
 # New versions ----------------------------------------------------------------------------
 
 
-def pick_articles(root: Path, count: int) -> list[str]:
+def pick_articles(root: Path, count: int, seed: int = SEED) -> list[str]:
     listed = subprocess.run(
         ["git", "ls-files", "articles/"], cwd=root, check=True, capture_output=True, text=True
     ).stdout.split()
-    return random.Random(SEED).sample(sorted(listed), min(count, len(listed)))
+    return random.Random(seed).sample(sorted(listed), min(count, len(listed)))
 
 
 def version_numbers(root: Path, paths: Sequence[str]) -> Counter[str]:
@@ -347,11 +349,16 @@ def run(args: argparse.Namespace, work: Path) -> None:
     lines = baselines(root)
     reference = lines[0].seconds + lines[1].seconds
     builds = [timed_build("full", archive, work / "site", search=False)]
-    paths = pick_articles(root, args.changed)
-    before = page_snapshot(work / "site", paths[:CHECKED])
-    committed = commit_changes(archive, new_versions(root, paths, head_time(archive.repo)))
-    builds.append(timed_build(f"incremental, {len(paths)} changed", archive, work / "site", False))
-    checked = pages_changed(before, page_snapshot(work / "site", paths[:CHECKED]))
+    committed, checked = 0.0, []
+    for round_ in range(1, args.rounds + 1):
+        # Each round edits other articles: none of their pages was just read or written.
+        paths = pick_articles(root, args.changed, SEED + round_ - 1)
+        before = page_snapshot(work / "site", paths[:CHECKED])
+        committed += commit_changes(archive, new_versions(root, paths, head_time(archive.repo)))
+        label = f"incremental, {len(paths)} changed (round {round_})"
+        builds.append(timed_build(label, archive, work / "site", False))
+        checked.append(pages_changed(before, page_snapshot(work / "site", paths[:CHECKED])))
+    rounds = sorted(b.report.seconds for b in builds[1:])
     if args.search:
         builds.append(timed_build("full + search", archive, work / "search-site", True))
         more = new_versions(root, paths, head_time(archive.repo))
@@ -359,14 +366,18 @@ def run(args: argparse.Namespace, work: Path) -> None:
         label = f"incremental + search, {len(paths)} changed"
         builds.append(timed_build(label, archive, work / "search-site", True))
     archive.close()
-    print(f"{len(paths)} new versions committed through CommitStream in {committed:.1f} s.\n")
+    print(
+        f"{args.rounds} × {len(paths)} new versions committed through CommitStream in "
+        f"{committed:.1f} s.\n"
+    )
     print(baseline_table(lines))
     print()
     print(table(builds, reference))
     print(
         f"\n× history read: build time ÷ both history reads ({reference:.2f} s). Pages/s counts "
         "files written. Changed articles whose index.html changed and that gained a page: "
-        f"{checked}."
+        f"{', '.join(checked)}. Incremental builds: median {rounds[len(rounds) // 2]:.2f} s "
+        f"of {len(rounds)} (range {rounds[0]:.2f}–{rounds[-1]:.2f} s)."
     )
     for build in builds:
         if build.search:
@@ -383,6 +394,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--versions", type=int, default=15000)
     parser.add_argument(
         "--changed", type=int, default=500, help="articles edited before the incremental build"
+    )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="incremental builds, each after its own set of edited articles",
     )
     parser.add_argument(
         "--search",
