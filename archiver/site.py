@@ -59,6 +59,7 @@ from .sitestate import ArticleRow, BuildState, Known, VersionRow
 Progress = Callable[[str], None]
 
 BATCH = 32  # articles per task sent to a worker process
+UNFINISHED = ".archiver-build.unfinished"
 PARALLEL_FROM = 64  # fewer articles than this render in the builder's own process
 
 
@@ -330,6 +331,12 @@ class _Builder:
         self.report.commit = head
         old = BuildState.open(self.out)
         reason = self._full_reason(old, head, full)
+        # Left behind by a build that stopped part way, whose pages the state does not
+        # describe (one may even be half written): the next build is a full one.
+        unfinished = self.out / UNFINISHED
+        if reason is None and unfinished.exists():
+            reason = "the last build did not finish"
+        unfinished.touch()
         if reason is None:
             assert old is not None and head is not None
             self.report.incremental = True
@@ -338,6 +345,7 @@ class _Builder:
         else:
             self.notify(f"full build ({reason})")
             self.full(old, head)
+        unfinished.unlink()
 
     def _full_reason(self, old: BuildState | None, head: str | None, full: bool) -> str | None:
         if full:

@@ -6,9 +6,12 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
+
 from archiver.archive import Archive
 from archiver.clock import FixedClock
 from archiver.document import Document
+from archiver.siteindexes import IndexRenderer
 from archiver.sync import add, sync
 
 from .conftest import git
@@ -122,6 +125,34 @@ def test_a_state_store_gone_since_the_last_build_takes_next_checks_off_the_pages
     assert_same_as_full_build(archive, out, tmp_path, search=False)
     # Neither this build nor the one before had a store: nothing is left to take off.
     assert build(archive, out, search=False).pages_written == 0
+
+
+def test_a_build_that_stopped_part_way_is_followed_by_a_full_one(
+    archive: Archive,
+    server: NewsServer,
+    clock: FixedClock,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    news_archive(archive, server, clock)
+    out = tmp_path / "site"
+    build(archive, out, search=False)
+    clock.advance(timedelta(hours=5))
+    edited = [p.replace("spring", "summer") for p in FLOOD_EDITED]
+    server.set("/news/flood", article_html(FLOOD_TITLE, edited, byline="Ann Reporter"))
+    sync(archive, check_all=True, discover_new=False)
+
+    def stop(*args: object) -> None:
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as patch:
+        patch.setattr(IndexRenderer, "render_lists", stop)  # once the article pages are written
+        with pytest.raises(KeyboardInterrupt):
+            build(archive, out, search=False)
+    report = build(archive, out, search=False)
+    assert not report.incremental
+    assert build(archive, out, search=False).incremental
+    assert_same_as_full_build(archive, out, tmp_path, search=False)
 
 
 def test_many_articles_render_the_same_in_parallel_and_alone(
