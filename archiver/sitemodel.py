@@ -161,7 +161,9 @@ def _read_history(
 def _asking(commits: Iterable[CommitRecord], prior: Prior) -> list[CommitRecord]:
     """The commits, their articles asked of `prior` as they come, in batches: its answers
     are read while git goes on."""
-    read, asked, waiting = [], set(), []
+    read: list[CommitRecord] = []
+    asked: set[str] = set()
+    waiting: list[str] = []
     for commit in commits:
         read.append(commit)
         for change in commit.changes:
