@@ -54,7 +54,7 @@ from .sitemodel import (
     source_of,
 )
 from .sitepages import ASSETS, PAGE_SIZE, asset_bytes, environment, templates_fingerprint
-from .sitestate import ArticleRow, BuildState, Known, VersionRow
+from .sitestate import ArticleRow, BuildState, Known, VersionRow, read_only
 
 Progress = Callable[[str], None]
 
@@ -764,7 +764,7 @@ def read_next_checks(archive: Archive) -> dict[str, str | None] | None:
 
 def _open_store(path: Path) -> sqlite3.Connection:
     """The archive's state store, read-only: the build never creates or changes it."""
-    return sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)
+    return sqlite3.connect(read_only(path), uri=True)
 
 
 class StoreLookup:

@@ -39,10 +39,8 @@ def chunks(count: int) -> int:
 
 
 def change_item(row: VersionRow) -> ChangeItem:
-    folder = output_dir(row.path)
-    assert folder is not None
     return ChangeItem(
-        dir=folder,
+        dir=_folder(row.path),
         source=row.source,
         number=row.number,
         time=row.time,
@@ -59,6 +57,7 @@ def article_items(rows: Iterable[Listed]) -> list[ArticleItem]:
 
 
 def _folder(path: str) -> str:
+    """An article's output folder (the build state holds only paths that have one)."""
     folder = output_dir(path)
     assert folder is not None
     return folder
@@ -337,8 +336,7 @@ class IndexRenderer:
         base = self.site.base_url
         entries = []
         for row in rows:
-            article = output_dir(row.path)
-            assert article is not None
+            article = _folder(row.path)
             href = link(base, folder, f"{article}/v{row.number}.html")
             entries.append(entry_xml(change_entry(row, article, href, entry_for(row))))
         name = "feed.atom" if source is None else f"{folder}/feed.atom"

@@ -151,6 +151,11 @@ def _connect(path: Path) -> sqlite3.Connection:
     return sqlite3.connect(path.resolve().as_uri(), uri=True)
 
 
+def read_only(path: Path) -> str:
+    """The URI that opens (or attaches) the database at `path` for reading only."""
+    return f"{path.resolve().as_uri()}?mode=ro"
+
+
 class BuildState:
     """The remembered build. `BuildState.fresh` starts an empty one beside the old file,
     which replaces it on `commit()`; `BuildState.open` updates the old one in place."""
@@ -270,7 +275,7 @@ class BuildState:
         """Read the archive's state store alongside (for moved_next_checks); False when it
         cannot be read. Before the first write: SQLite attaches nothing in a transaction."""
         try:
-            self.db.execute("ATTACH DATABASE ? AS store", (f"{store.resolve().as_uri()}?mode=ro",))
+            self.db.execute("ATTACH DATABASE ? AS store", (read_only(store),))
         except sqlite3.Error:
             return False
         return True
@@ -415,7 +420,7 @@ class KnownReader:
     from a cold disk: 0.14-0.18 s in one connection, 0.07-0.09 s in four)."""
 
     def __init__(self, path: Path) -> None:
-        self._uri = f"{path.resolve().as_uri()}?mode=ro"
+        self._uri = read_only(path)
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
         self._pool = ThreadPoolExecutor(READERS)

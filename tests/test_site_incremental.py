@@ -32,6 +32,12 @@ def stamps(out: Path) -> dict[str, int]:
     return {name: (out / name).stat().st_mtime_ns for name in site_files(out)}
 
 
+def edit_flood(server: NewsServer) -> None:
+    """The flood story gains a version: spring becomes summer throughout."""
+    edited = [p.replace("spring", "summer") for p in FLOOD_EDITED]
+    server.set("/news/flood", article_html(FLOOD_TITLE, edited, byline="Ann Reporter"))
+
+
 def assert_same_as_full_build(
     archive: Archive, out: Path, tmp_path: Path, search: bool = True
 ) -> None:
@@ -52,8 +58,7 @@ def test_incremental_build_equals_a_full_build(
     before = stamps(out)
 
     clock.advance(timedelta(hours=5))
-    edited = [p.replace("spring", "summer") for p in FLOOD_EDITED]
-    server.set("/news/flood", article_html(FLOOD_TITLE, edited, byline="Ann Reporter"))
+    edit_flood(server)
     server.set("/schools", article_html("Schools to stay open in the storm", HARBOUR))
     add(archive, [server.url("/schools")], source="gazette")
     sync(archive, check_all=True, discover_new=False)
@@ -138,8 +143,7 @@ def test_a_build_that_stopped_part_way_is_followed_by_a_full_one(
     out = tmp_path / "site"
     build(archive, out, search=False)
     clock.advance(timedelta(hours=5))
-    edited = [p.replace("spring", "summer") for p in FLOOD_EDITED]
-    server.set("/news/flood", article_html(FLOOD_TITLE, edited, byline="Ann Reporter"))
+    edit_flood(server)
     sync(archive, check_all=True, discover_new=False)
 
     def stop(*args: object) -> None:
