@@ -175,6 +175,40 @@ def test_generator_reproduces_the_captures(tmp_path: Path) -> None:
     assert [n for n in regenerated if regenerated[n] != captured()[n]] == []
 
 
+def test_story_files_load_into_every_story() -> None:
+    files = sorted(SAMPLE.glob("stories/*/*.toml"))
+    assert [f"{p.parent.name}/{p.stem}" for p in files] == sorted(
+        f"{s.outlet}/{s.key}" for s in gen.STORIES
+    )
+    assert all(s.paragraphs and s.first.tzinfo is UTC for s in gen.STORIES)
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "message"),
+    [
+        ("herald/bad.toml", 'path = "/x"\n', "herald/bad.toml: missing section, first"),
+        ("herald/bad.toml", "path = \n", "herald/bad.toml: Invalid value"),
+        ("nowhere/bad.toml", "", "nowhere/bad.toml: 'nowhere' is not an outlet"),
+    ],
+)
+def test_a_bad_story_file_is_named(tmp_path: Path, name: str, text: str, message: str) -> None:
+    path = tmp_path / name
+    path.parent.mkdir()
+    path.write_text(text, "utf-8")
+    with pytest.raises(ValueError, match=re.escape(message)):
+        gen.load_stories(tmp_path)
+
+
+def test_an_unknown_edit_field_is_named(tmp_path: Path) -> None:
+    source = (SAMPLE / "stories" / "herald" / "bridge.toml").read_text("utf-8")
+    (tmp_path / "herald").mkdir()
+    (tmp_path / "herald" / "bridge.toml").write_text(
+        source.replace("[[edits.sub]]", "[[edits.swap]]", 1)
+    )
+    with pytest.raises(ValueError, match=r"bridge\.toml: .*'swap'"):
+        gen.load_stories(tmp_path)
+
+
 # --- feeds -----------------------------------------------------------------------------------
 
 
@@ -360,6 +394,7 @@ def test_no_sentence_of_the_seed_page_is_used() -> None:
         if len(s.split()) >= 6
     }
     ours = [(SAMPLE / "make_captures.py").read_text("utf-8"), (SAMPLE / "README.md").read_text()]
+    ours += [path.read_text("utf-8") for path in sorted(SAMPLE.glob("stories/*/*.toml"))]
     ours += [body.decode("utf-8") for body in captured().values()]
     text = " ".join(" ".join(part.split()) for part in ours)
     assert [s for s in sentences if " ".join(s.split()) in text] == []
