@@ -7,6 +7,7 @@ CASES in sample-archive/make_captures.py (kind → (url, before, after)).
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import io
 import itertools
@@ -207,6 +208,25 @@ def test_an_unknown_edit_field_is_named(tmp_path: Path) -> None:
     )
     with pytest.raises(ValueError, match=r"bridge\.toml: .*'swap'"):
         gen.load_stories(tmp_path)
+
+
+HOSTILE = '<b>Tom\'s "big" & bold</b>'
+
+
+@pytest.mark.parametrize("stamp", ["2025-03-03T06:00Z", "2025-03-06T06:00Z"])
+@pytest.mark.parametrize("outlet", sorted(gen.OUTLETS))
+def test_templates_escape_everything_they_print(outlet: str, stamp: str) -> None:
+    """Headline, byline, role, section, summary and text, on every page template (the
+    Herald's before and after its redesign) and every feed, JSON-LD included."""
+    story = next(s for s in gen.STORIES if s.outlet == outlet)
+    story = dataclasses.replace(story, section=HOSTILE, role=HOSTILE, summary=HOSTILE)
+    state = gen.StoryState(HOSTILE, (HOSTILE, HOSTILE), [HOSTILE, "## " + HOSTILE])
+    states = {story.key: state}
+    page = gen.render_page(story, state, states, when(stamp))
+    feed = gen.render_feed(gen.OUTLETS[outlet], [story], states, when(stamp))
+    for text in (page, feed):
+        assert "<b>" not in text and "& " not in text
+        assert "&lt;b&gt;Tom" in text
 
 
 # --- feeds -----------------------------------------------------------------------------------
