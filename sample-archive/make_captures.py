@@ -174,11 +174,18 @@ PAIRS = {"sub": ("old", "new"), "move": ("paragraph", "after"), "insert": ("afte
 STORY_FIELDS = ("path", "section", "first", "number", "byline", "role", "headline", "summary")
 
 
+def strings(data: dict[str, Any], name: str) -> None:
+    """A list of strings in the file becomes a tuple (a lone string would become letters)."""
+    if name in data:
+        if not isinstance(data[name], list) or not all(isinstance(v, str) for v in data[name]):
+            raise ValueError(f"{name} must be a list of strings")
+        data[name] = tuple(data[name])
+
+
 def load_edit(table: dict[str, Any]) -> Edit:
     fields = dict(table)
     for name in ("byline", "drop", "append"):
-        if name in fields:
-            fields[name] = tuple(fields[name])
+        strings(fields, name)
     for name, keys in PAIRS.items():
         pairs = fields.get(name, ())
         if any(sorted(pair) != sorted(keys) for pair in pairs):
@@ -194,15 +201,15 @@ def load_story(path: Path) -> Story:
         missing = [name for name in (*STORY_FIELDS, "text") if name not in data]
         if missing:
             raise ValueError(f"missing {', '.join(missing)}")
+        strings(data, "byline")
         edits = tuple(load_edit(table) for table in data.pop("edits", ()))
-        byline = tuple(data.pop("byline"))
-        return Story(key=path.stem, outlet=path.parent.name, byline=byline, edits=edits, **data)
+        return Story(key=path.stem, outlet=path.parent.name, edits=edits, **data)
     except (tomllib.TOMLDecodeError, TypeError, ValueError) as error:
         raise ValueError(f"{path}: {error}") from None
 
 
 def load_stories(folder: Path) -> list[Story]:
-    """Every story, in the outlets' order and then by number (which decides nothing else)."""
+    """Every story, in the outlets' order and then by number, the order ties are broken in."""
     order = list(OUTLETS)
     stories = []
     for path in sorted(folder.glob("*/*.toml")):
@@ -608,6 +615,7 @@ def environment() -> jinja2.Environment:
     helpers = (names, slugify, iso, thousands, compact, herald_date, herald_short_date)
     helpers += (courier_day, courier_date, ledger_date, rfc822)
     env.filters.update({helper.__name__: helper for helper in helpers}, xml=xml_text)
+    env.filters.update(e=escape, escape=escape)  # |e escapes as everything else does
     return env
 
 

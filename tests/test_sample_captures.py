@@ -200,13 +200,20 @@ def test_a_bad_story_file_is_named(tmp_path: Path, name: str, text: str, message
         gen.load_stories(tmp_path)
 
 
-def test_an_unknown_edit_field_is_named(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ("[[edits.sub]]", "[[edits.swap]]", "unexpected keyword argument 'swap'"),
+        ('byline = ["Helen Crane"]', 'byline = "Helen Crane"', "byline must be a list of strings"),
+        ("old = ", "was = ", "each [[edits.sub]] takes old and new, nothing else"),
+    ],
+)
+def test_a_bad_field_is_named(tmp_path: Path, old: str, new: str, message: str) -> None:
     source = (SAMPLE / "stories" / "herald" / "bridge.toml").read_text("utf-8")
+    assert old in source
     (tmp_path / "herald").mkdir()
-    (tmp_path / "herald" / "bridge.toml").write_text(
-        source.replace("[[edits.sub]]", "[[edits.swap]]", 1)
-    )
-    with pytest.raises(ValueError, match=r"bridge\.toml: .*'swap'"):
+    (tmp_path / "herald" / "bridge.toml").write_text(source.replace(old, new, 1), "utf-8")
+    with pytest.raises(ValueError, match=r"herald/bridge\.toml: .*" + re.escape(message)):
         gen.load_stories(tmp_path)
 
 
