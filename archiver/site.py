@@ -32,7 +32,6 @@ from typing import ClassVar
 
 from . import __version__
 from .archive import Archive
-from .errors import ArchiverError
 from .history import head_commit, is_ancestor
 from .processes import objects_frozen
 from .sitearticles import (
@@ -54,12 +53,20 @@ from .sitemodel import (
     source_of,
 )
 from .sitepages import ASSETS, PAGE_SIZE, asset_bytes, environment, templates_fingerprint
-from .sitestate import ArticleRow, BuildState, Known, VersionRow, read_only
+from .sitestate import (
+    ArticleRow,
+    BuildError,
+    BuildPlace,
+    BuildState,
+    Known,
+    VersionRow,
+    output_stamp,
+    read_only,
+)
 
 Progress = Callable[[str], None]
 
 BATCH = 32  # articles per task sent to a worker process
-UNFINISHED = ".archiver-build.unfinished"
 PARALLEL_FROM = 64  # fewer articles than this render in the builder's own process
 
 
@@ -89,10 +96,6 @@ class BuildReport:
     @property
     def pages_per_second(self) -> float:
         return self.pages / self.seconds if self.seconds else 0.0
-
-
-class BuildError(ArchiverError):
-    """The site could not be built."""
 
 
 # --- writing ------------------------------------------------------------------------------
@@ -254,18 +257,22 @@ def build_site(
 ) -> BuildReport:
     """Build (or bring up to date) the static site of `archive` in `out`.
 
-    Incremental unless `full`, the output has no build state, the templates or settings
+    Incremental unless `full`, there is no build state for `out`, the templates or settings
     changed, or history was rewritten. `search` runs pagefind when it is installed;
     `workers` caps the rendering processes of a full build (default: cores + 1).
     """
     started = time.perf_counter()
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    builder = _Builder(archive, out.resolve(), progress, search, workers)
-    try:
-        builder.run(full)
-    finally:
-        builder.close()
+    out = out.resolve()
+    place = BuildPlace(archive.state_path.parent, out)
+    with place.locked():
+        place.adopt_legacy()
+        builder = _Builder(archive, out, place, progress, search, workers)
+        try:
+            builder.run(full)
+        finally:
+            builder.close()
     report = builder.report
     report.pages_written += builder.writer.written
     report.pages_unchanged += builder.writer.unchanged
@@ -280,12 +287,14 @@ class _Builder:
         self,
         archive: Archive,
         out: Path,
+        place: BuildPlace,
         progress: Progress | None,
         search: bool,
         workers: int | None,
     ) -> None:
         self.archive = archive
         self.out = out
+        self.place = place
         self.notify = progress or (lambda message: None)
         self.report = BuildReport()
         self.writer = Writer(out)
@@ -329,11 +338,11 @@ class _Builder:
         environment()  # compile once, before any worker forks
         head = head_commit(self.archive.repo)
         self.report.commit = head
-        old = BuildState.open(self.out)
+        old = self.place.open_state()
         reason = self._full_reason(old, head, full)
         # Left behind by a build that stopped part way, whose pages the state does not
         # describe (one may even be half written): the next build is a full one.
-        unfinished = self.out / UNFINISHED
+        unfinished = self.place.unfinished
         if reason is None and unfinished.exists():
             reason = "the last build did not finish"
         unfinished.touch()
@@ -351,6 +360,8 @@ class _Builder:
         if full:
             return "asked for"
         if old is None:
+            if self.place.changed:
+                return "the output folder changed since the last build"
             return "no previous build"
         if old.meta("fingerprint") != self.fingerprint():
             return "templates or settings changed"
@@ -366,7 +377,7 @@ class _Builder:
         before = _Made.of(old, self.site) if old else None
         if old is not None:
             old.close()
-        state = BuildState.fresh(self.out)
+        state = BuildState.fresh(self.place.folder)
         try:
             self.notify("reading history")
             history = self.history(None, 0, None)
@@ -556,6 +567,7 @@ class _Builder:
         state.set_meta("seq", str(first_seq + commits))
         state.set_meta("fingerprint", self.fingerprint())
         state.set_meta("next checks", "shown" if self.next_checks is not None else "")
+        state.set_meta("output", output_stamp(self.out))  # written above, as every build does
         self.report.articles, self.report.versions = state.totals()
 
     def feeds(
@@ -612,7 +624,7 @@ class _Builder:
         started = time.perf_counter()
         for number, shard in enumerate(wanted, 1):
             self.notify(f"indexing for search: {shard} ({number}/{len(wanted)})")
-            failure = run_pagefind(self.out, shard, self.writer)
+            failure = run_pagefind(self.out, shard, self.writer, self.place.folder)
             if failure:
                 self.report.search = failure
                 self.warn(failure)
@@ -801,13 +813,14 @@ def _pagefind_available() -> bool:
     return importlib.util.find_spec("pagefind") is not None
 
 
-def run_pagefind(out: Path, shard: str, write: Writer) -> str | None:
-    """Index one shard's article pages with pagefind into a scratch folder, then bring
-    `pagefind/<shard>/` in step with it file by file (pagefind never removes stale files
-    itself). Returns what went wrong, or None."""
+def run_pagefind(out: Path, shard: str, write: Writer, scratch_in: Path) -> str | None:
+    """Index one shard's article pages with pagefind into a scratch folder in `scratch_in`
+    (not in `out`, which holds only what is published), then bring `pagefind/<shard>/` in
+    step with it file by file (pagefind never removes stale files itself). Returns what
+    went wrong, or None."""
     source, month = shard.split("/")
     glob = f"articles/{source}/{month.replace('-', '/')}/*/*/index.html"  # day, article
-    with tempfile.TemporaryDirectory(prefix=".pagefind-", dir=out) as scratch:
+    with tempfile.TemporaryDirectory(prefix="pagefind-", dir=scratch_in) as scratch:
         command = [sys.executable, "-m", "pagefind", "--site", str(out), "--glob", glob]
         command += ["--output-path", scratch, "--silent"]
         done = subprocess.run(command, capture_output=True, text=True, check=False)
