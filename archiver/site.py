@@ -254,23 +254,28 @@ def build_site(
     progress: Progress | None = None,
     search: bool = True,
     workers: int | None = None,
+    force: bool = False,
 ) -> BuildReport:
     """Build (or bring up to date) the static site of `archive` in `out`.
 
     Incremental unless `full`, there is no build state for `out`, the templates or settings
     changed, or history was rewritten. `search` runs pagefind when it is installed;
-    `workers` caps the rendering processes of a full build (default: cores + 1).
+    `workers` caps the rendering processes of a full build (default: cores + 1). A folder
+    holding files no build of this archive wrote is refused unless `force`.
     """
     started = time.perf_counter()
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    out = out.resolve()
+    out = _output_folder(archive, Path(out))
     place = BuildPlace(archive.state_path.parent, out)
+    if not (force or place.known() or place.legacy()):
+        _refuse_others_files(out)
     with place.locked():
         place.adopt_legacy()
         builder = _Builder(archive, out, place, progress, search, workers)
         try:
             builder.run(full)
+        except OSError as error:  # a full disk, a folder made read-only, …
+            where = error.filename or out
+            raise BuildError(f"{where}: {error.strerror or error}") from None
         finally:
             builder.close()
     report = builder.report
@@ -278,6 +283,65 @@ def build_site(
     report.pages_unchanged += builder.writer.unchanged
     report.seconds = time.perf_counter() - started
     return report
+
+
+# --- where the site goes -------------------------------------------------------------------
+
+
+def _output_folder(archive: Archive, out: Path) -> Path:
+    """`out` resolved and made, once it is known to be a place for the site."""
+    try:
+        out = out.resolve()
+    except (OSError, RuntimeError) as error:  # a loop of links
+        raise BuildError(f"{out}: not a usable output folder ({error})") from None
+    _refuse_archive_places(archive, out)
+    try:
+        if out.exists() and not out.is_dir():
+            raise BuildError(f"{out}: not a folder; the site needs a folder of its own")
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise BuildError(f"{out}: cannot create the output folder ({error.strerror})") from None
+    return out
+
+
+def _refuse_archive_places(archive: Archive, out: Path) -> None:
+    """The site is never written over the archive, in its git or state folder, or among
+    its tracked files: it would land in the repository."""
+    root = archive.root
+    advice = f"the site needs a folder of its own, e.g. {root / 'site'}"
+    if out == root:
+        raise BuildError(f"{out}: is the archive itself; {advice}")
+    if root.is_relative_to(out):
+        raise BuildError(f"{out}: holds the archive {root}; {advice}")
+    git_dirs = {Path(archive.repo.git_dir).resolve(), Path(archive.repo.common_dir).resolve()}
+    if any(out.is_relative_to(folder) for folder in git_dirs):
+        raise BuildError(f"{out}: inside the archive's git folder; {advice}")
+    if out.is_relative_to(archive.state_path.parent):
+        raise BuildError(f"{out}: inside the archive's state folder; {advice}")
+    if out.is_relative_to(root):
+        top = out.relative_to(root).parts[0]
+        # articles/ even before the first capture tracks a file there.
+        if top == "articles" or archive.repo.git.ls_files("-z", "--", f":(literal){top}"):
+            raise BuildError(f"{out}: among the archive's tracked files ({top}/); {advice}")
+
+
+def _refuse_others_files(out: Path) -> None:
+    """An output folder no build of this archive wrote: whatever it holds is someone
+    else's, and a build could overwrite it."""
+    with os.scandir(out) as entries:
+        if next(entries, None) is None:
+            return
+    found = []
+    for folder, folders, names in os.walk(out):
+        links = [name for name in folders if os.path.islink(os.path.join(folder, name))]
+        for name in names + links:
+            found.append(Path(folder, name).relative_to(out).as_posix())
+    if found:
+        many = f"{len(found)} files" if len(found) > 1 else "a file"
+        raise BuildError(
+            f"{out}: holds {many} archiver did not write, e.g. {min(found)};"
+            " use an empty folder or --force"
+        )
 
 
 class _Builder:

@@ -16,6 +16,7 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from archiver.archive import Archive
@@ -155,6 +156,79 @@ def test_an_output_folder_deleted_since_the_last_build_is_built_in_full(
     status, printed, _ = archiver_build(archive, out, "--no-search")
     assert status == 0 and "full build" in printed, printed
     assert site_files(out) == expected
+
+
+# --- bad places for the site ----------------------------------------------------------------
+
+
+def test_an_output_folder_that_cannot_be_made_is_one_error_line(
+    archive: Archive, clock: FixedClock, tmp_path: Path
+) -> None:
+    small_archive(archive, clock)
+    in_the_way = tmp_path / "notes.txt"
+    in_the_way.write_text("mine\n", encoding="utf-8")
+    # /sys refuses new folders even to root; a file cannot hold one.
+    for out, reason in ((Path("/sys/archiver-site"), "cannot create"), (in_the_way / "site", "")):
+        status, _, stderr = archiver_build(archive, out, "--no-search")
+        assert status == 4
+        assert_one_error_line(stderr, str(out), reason)
+    assert in_the_way.read_text(encoding="utf-8") == "mine\n"
+
+
+def test_an_output_that_is_a_file_is_refused(
+    archive: Archive, clock: FixedClock, tmp_path: Path
+) -> None:
+    small_archive(archive, clock)
+    out = tmp_path / "site"
+    out.write_text("mine\n", encoding="utf-8")
+    status, _, stderr = archiver_build(archive, out, "--no-search")
+    assert status == 4
+    assert_one_error_line(stderr, str(out), "not a folder")
+    assert out.read_text(encoding="utf-8") == "mine\n"
+
+
+@pytest.mark.parametrize(
+    "place", [".", "..", ".git", ".git/site", ".archiver/site", "articles", "articles/new"]
+)
+def test_the_archive_itself_is_no_place_for_the_site(
+    archive: Archive, clock: FixedClock, place: str
+) -> None:
+    small_archive(archive, clock)
+    files = sorted(str(p) for p in archive.root.parent.rglob("*"))
+    out = (archive.root / place).resolve()
+    status, _, stderr = archiver_build(archive, archive.root / place, "--no-search")
+    assert status == 4
+    assert_one_error_line(stderr, str(out))
+    assert sorted(str(p) for p in archive.root.parent.rglob("*")) == files
+    assert git(archive.root, "status", "--porcelain") == ""
+
+
+def test_a_folder_of_other_files_is_never_written_into_unless_forced(
+    archive: Archive, clock: FixedClock, tmp_path: Path
+) -> None:
+    small_archive(archive, clock)
+    out = tmp_path / "www"
+    (out / "old").mkdir(parents=True)
+    mine = {"notes.txt": "mine\n", "index.html": "<p>my page</p>\n", "old/a.css": "p {}\n"}
+    for name, text in mine.items():
+        (out / name).write_text(text, encoding="utf-8")
+    before = snapshot(out)
+
+    status, _, stderr = archiver_build(archive, out, "--no-search")
+    assert status == 4
+    assert_one_error_line(
+        stderr, str(out), "holds 3 files archiver did not write, e.g. index.html", "--force"
+    )
+    assert snapshot(out) == before
+    assert state_folders(archive) == []
+
+    status, printed, _ = archiver_build(archive, out, "--no-search", "--force")
+    assert status == 0, printed
+    assert (out / "notes.txt").read_text(encoding="utf-8") == "mine\n"
+    assert "Story 0" in (out / "index.html").read_text(encoding="utf-8")
+    # From then on the folder holds a build archiver knows.
+    status, printed, _ = archiver_build(archive, out, "--no-search")
+    assert status == 0 and "incremental build" in printed, printed
 
 
 def test_a_second_build_into_the_same_folder_waits_its_turn(
