@@ -267,6 +267,13 @@ def build(
         report = build_site(opened, out_dir, full=full, search=search, force=force)
     for warning in report.warnings:
         err.print(f"warning: {warning}", markup=False, soft_wrap=True)
+    if report.excluded:
+        out.print(
+            f"The site is inside the archive: {report.excluded} added to .git/info/exclude,"
+            " so git status does not list it",
+            markup=False,
+            soft_wrap=True,
+        )
     out.print(
         f"Built {out_dir}: {report.pages_written} files written, {report.pages_unchanged} "
         f"unchanged, {report.pages_deleted} deleted ({report.articles} articles, "

@@ -17,6 +17,7 @@ import importlib.util
 import json
 import multiprocessing
 import os
+import re
 import sqlite3
 import stat
 import subprocess
@@ -87,6 +88,7 @@ class BuildReport:
     commit: str | None = None
     search: str = ""  # what happened to the search index
     search_seconds: float = 0.0
+    excluded: str = ""  # the pattern added to the archive's .git/info/exclude, if any
     warnings: list[str] = field(default_factory=list)
 
     @property
@@ -271,6 +273,7 @@ def build_site(
     with place.locked():
         place.adopt_legacy()
         builder = _Builder(archive, out, place, progress, search, workers)
+        builder.report.excluded = _keep_out_of_git_status(archive, out, builder.warn)
         try:
             builder.run(full)
         except OSError as error:  # a full disk, a folder made read-only, …
@@ -342,6 +345,35 @@ def _refuse_others_files(out: Path) -> None:
             f"{out}: holds {many} archiver did not write, e.g. {min(found)};"
             " use an empty folder or --force"
         )
+
+
+def _keep_out_of_git_status(archive: Archive, out: Path, warn: Callable[[str], None]) -> str:
+    """A site inside the archive is added to the repository's own ignore list,
+    `.git/info/exclude`, which no commit holds, unless git ignores it already. Returns the
+    pattern added, or ""."""
+    if not out.is_relative_to(archive.root):
+        return ""
+    relative = out.relative_to(archive.root).as_posix()
+    if "\n" in relative:
+        return ""  # no ignore pattern can name it
+    pattern = "/" + re.sub(r"([\\*?\[])", r"\\\1", relative) + "/"
+    exclude = Path(archive.repo.common_dir) / "info" / "exclude"
+    try:
+        text = exclude.read_text(encoding="utf-8") if exclude.is_file() else ""
+        if pattern in text.splitlines() or _ignored(archive.root, relative):
+            return ""
+        exclude.parent.mkdir(exist_ok=True)
+        with exclude.open("a", encoding="utf-8") as file:
+            file.write(("\n" if text and not text.endswith("\n") else "") + pattern + "\n")
+    except OSError as error:
+        warn(f"{relative}/ shows in git status: cannot add it to {exclude} ({error.strerror})")
+        return ""
+    return pattern
+
+
+def _ignored(root: Path, relative: str) -> bool:
+    command = ["git", "check-ignore", "-q", "--", f"{relative}/"]
+    return subprocess.run(command, cwd=root, capture_output=True, check=False).returncode == 0
 
 
 class _Builder:

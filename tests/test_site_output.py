@@ -269,3 +269,22 @@ def _stop_once_it_holds_the_lock(build: subprocess.Popen[bytes], archive: Archiv
         assert build.poll() is None, build.communicate()
         time.sleep(0.001)
     raise AssertionError("the build never took its lock")
+
+
+# --- a site inside the archive --------------------------------------------------------------
+
+
+def test_a_site_built_inside_the_archive_stays_out_of_git_status(
+    archive: Archive, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    small_archive(archive, clock)
+    monkeypatch.chdir(archive.root)
+    for _ in range(2):
+        result = runner.invoke(app, ["build", "--no-search"])  # --out site, the default
+        assert result.exit_code == 0, result.output
+        assert (archive.root / "site" / "index.html").is_file()
+        assert git(archive.root, "status", "--porcelain", "--untracked-files=all") == ""
+    exclude = (archive.root / ".git" / "info" / "exclude").read_text(encoding="utf-8")
+    assert exclude.splitlines().count("/site/") == 1
+    # Ignored in the archive's own git config, not in a commit.
+    assert "site" not in git(archive.root, "show", "HEAD:.gitignore")
