@@ -266,9 +266,13 @@ def build_site(
     holding files no build of this archive wrote is refused unless `force`.
     """
     started = time.perf_counter()
-    out = _output_folder(archive, Path(out))
+    out = _resolved(Path(out))
     place = BuildPlace(archive.state_path.parent, out)
-    if not (force or place.known() or place.legacy()):
+    known = place.known()
+    # A folder built before passed the check of tracked files (a git run: 4 ms) then.
+    _refuse_archive_places(archive, out, tracked=not known)
+    _make_folder(out)
+    if not (force or known or place.legacy()):
         _refuse_others_files(out)
     with place.locked():
         place.adopt_legacy()
@@ -291,25 +295,25 @@ def build_site(
 # --- where the site goes -------------------------------------------------------------------
 
 
-def _output_folder(archive: Archive, out: Path) -> Path:
-    """`out` resolved and made, once it is known to be a place for the site."""
+def _resolved(out: Path) -> Path:
     try:
-        out = out.resolve()
+        return out.resolve()
     except (OSError, RuntimeError) as error:  # a loop of links
         raise BuildError(f"{out}: not a usable output folder ({error})") from None
-    _refuse_archive_places(archive, out)
+
+
+def _make_folder(out: Path) -> None:
     try:
         if out.exists() and not out.is_dir():
             raise BuildError(f"{out}: not a folder; the site needs a folder of its own")
         out.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise BuildError(f"{out}: cannot create the output folder ({error.strerror})") from None
-    return out
 
 
-def _refuse_archive_places(archive: Archive, out: Path) -> None:
+def _refuse_archive_places(archive: Archive, out: Path, tracked: bool = True) -> None:
     """The site is never written over the archive, in its git or state folder, or among
-    its tracked files: it would land in the repository."""
+    its tracked files (checked when `tracked`): it would land in the repository."""
     root = archive.root
     advice = f"the site needs a folder of its own, e.g. {root / 'site'}"
     if out == root:
@@ -324,7 +328,9 @@ def _refuse_archive_places(archive: Archive, out: Path) -> None:
     if out.is_relative_to(root):
         top = out.relative_to(root).parts[0]
         # articles/ even before the first capture tracks a file there.
-        if top == "articles" or archive.repo.git.ls_files("-z", "--", f":(literal){top}"):
+        if top == "articles" or (
+            tracked and archive.repo.git.ls_files("-z", "--", f":(literal){top}")
+        ):
             raise BuildError(f"{out}: among the archive's tracked files ({top}/); {advice}")
 
 
