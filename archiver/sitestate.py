@@ -418,6 +418,9 @@ class BuildState:
         )
 
 
+_HELD: set[Path] = set()  # the build state folders this process holds
+
+
 class BuildPlace:
     """Where the build state of one output folder lives, in the archive's state folder:
     `builds/<key>/` with `build.db`, the marker of a build under way and the lock."""
@@ -434,8 +437,12 @@ class BuildPlace:
 
     @contextmanager
     def locked(self) -> Iterator[None]:
-        """Hold the output folder for one build. The lock is the kernel's (flock): it dies
-        with its process, so a build that was killed holds nothing."""
+        """Hold the output folder for one build. The lock is the kernel's and the builder
+        process's own (a POSIX record lock, which its forked workers do not inherit as they
+        would a flock): it goes with the process, so a build that was killed holds nothing."""
+        if self.folder in _HELD:  # a record lock does not keep out its own process, and
+            # closing a second descriptor of the file would release it
+            raise BuildError(f"another build is writing {self.out} (pid {os.getpid()})")
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             named = self.folder / "output"  # for whoever looks in the folder
@@ -447,13 +454,14 @@ class BuildPlace:
             raise BuildError(message) from None
         try:
             try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                fcntl.lockf(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except OSError as error:
                 if error.errno not in (errno.EAGAIN, errno.EACCES):
                     raise
                 handle.seek(0)
                 holder = handle.read().strip() or "unknown"
                 raise BuildError(f"another build is writing {self.out} (pid {holder})") from None
+            _HELD.add(self.folder)
             handle.seek(0)
             handle.truncate()
             handle.write(str(os.getpid()))
@@ -462,6 +470,7 @@ class BuildPlace:
                 yield
             finally:
                 handle.truncate(0)
+                _HELD.discard(self.folder)
         finally:
             handle.close()
 

@@ -23,6 +23,7 @@ from archiver.archive import Archive
 from archiver.cli import app
 from archiver.clock import FixedClock
 from archiver.document import Document
+from archiver.sitestate import BuildPlace
 from archiver.sync import sync
 
 from .conftest import git
@@ -256,6 +257,18 @@ def test_a_second_build_into_the_same_folder_waits_its_turn(
     fresh = tmp_path / "fresh"
     assert archiver_build(archive, fresh, "--no-search")[0] == 0
     assert site_files(out) == site_files(fresh)
+
+
+def test_a_second_build_in_the_same_process_is_kept_out_too(
+    archive: Archive, clock: FixedClock, tmp_path: Path
+) -> None:
+    small_archive(archive, clock)
+    out = tmp_path / "site"
+    with BuildPlace(archive.state_path.parent, out).locked():
+        status, _, stderr = archiver_build(archive, out, "--no-search")  # in this process
+        assert status == 4
+        assert_one_error_line(stderr, f"another build is writing {out} (pid {os.getpid()})")
+    assert archiver_build(archive, out, "--no-search")[0] == 0
 
 
 def _stop_once_it_holds_the_lock(build: subprocess.Popen[bytes], archive: Archive) -> None:
