@@ -254,15 +254,26 @@ def build(
     out_dir: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("site"),
     full: Annotated[bool, typer.Option(help="Rebuild every page, not only what changed.")] = False,
     search: Annotated[bool, typer.Option(help="Build the search index.")] = True,
+    force: Annotated[
+        bool,
+        typer.Option(help="Build into a folder holding files archiver did not write."),
+    ] = False,
     archive: ArchiveOption = Path("."),
 ) -> None:
     """Build the static site from the archive's history (incrementally, after the first)."""
     from .site import build_site
 
     with _errors(), _open(archive) as opened:
-        report = build_site(opened, out_dir, full=full, search=search)
+        report = build_site(opened, out_dir, full=full, search=search, force=force)
     for warning in report.warnings:
         err.print(f"warning: {warning}", markup=False, soft_wrap=True)
+    if report.excluded:
+        out.print(
+            f"The site is inside the archive: {report.excluded} added to .git/info/exclude,"
+            " so git status does not list it",
+            markup=False,
+            soft_wrap=True,
+        )
     out.print(
         f"Built {out_dir}: {report.pages_written} files written, {report.pages_unchanged} "
         f"unchanged, {report.pages_deleted} deleted ({report.articles} articles, "
@@ -294,7 +305,8 @@ def demo(
     with _errors():
         opened = run_demo(directory, step=step)
         with opened:
-            site = build_site(opened, directory / "site", full=True)
+            # A previous demo's site: its build state went with the archive just replaced.
+            site = build_site(opened, directory / "site", full=True, force=True)
     out.print(
         f"\nArchive: {opened.root} (try `git -C {opened.root} log --stat`)\n"
         f"Site: {directory / 'site'} ({site.pages_written} pages); "

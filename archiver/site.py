@@ -17,6 +17,7 @@ import importlib.util
 import json
 import multiprocessing
 import os
+import re
 import sqlite3
 import stat
 import subprocess
@@ -32,7 +33,6 @@ from typing import ClassVar
 
 from . import __version__
 from .archive import Archive
-from .errors import ArchiverError
 from .history import head_commit, is_ancestor
 from .processes import objects_frozen
 from .sitearticles import (
@@ -54,12 +54,20 @@ from .sitemodel import (
     source_of,
 )
 from .sitepages import ASSETS, PAGE_SIZE, asset_bytes, environment, templates_fingerprint
-from .sitestate import ArticleRow, BuildState, Known, VersionRow, read_only
+from .sitestate import (
+    ArticleRow,
+    BuildError,
+    BuildPlace,
+    BuildState,
+    Known,
+    VersionRow,
+    output_stamp,
+    read_only,
+)
 
 Progress = Callable[[str], None]
 
 BATCH = 32  # articles per task sent to a worker process
-UNFINISHED = ".archiver-build.unfinished"
 PARALLEL_FROM = 64  # fewer articles than this render in the builder's own process
 
 
@@ -80,6 +88,7 @@ class BuildReport:
     commit: str | None = None
     search: str = ""  # what happened to the search index
     search_seconds: float = 0.0
+    excluded: str = ""  # the pattern added to the archive's .git/info/exclude, if any
     warnings: list[str] = field(default_factory=list)
 
     @property
@@ -89,10 +98,6 @@ class BuildReport:
     @property
     def pages_per_second(self) -> float:
         return self.pages / self.seconds if self.seconds else 0.0
-
-
-class BuildError(ArchiverError):
-    """The site could not be built."""
 
 
 # --- writing ------------------------------------------------------------------------------
@@ -251,26 +256,130 @@ def build_site(
     progress: Progress | None = None,
     search: bool = True,
     workers: int | None = None,
+    force: bool = False,
 ) -> BuildReport:
     """Build (or bring up to date) the static site of `archive` in `out`.
 
-    Incremental unless `full`, the output has no build state, the templates or settings
+    Incremental unless `full`, there is no build state for `out`, the templates or settings
     changed, or history was rewritten. `search` runs pagefind when it is installed;
-    `workers` caps the rendering processes of a full build (default: cores + 1).
+    `workers` caps the rendering processes of a full build (default: cores + 1). A folder
+    holding files no build of this archive wrote is refused unless `force`.
     """
     started = time.perf_counter()
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    builder = _Builder(archive, out.resolve(), progress, search, workers)
-    try:
-        builder.run(full)
-    finally:
-        builder.close()
+    out = _resolved(Path(out))
+    place = BuildPlace(archive.state_path.parent, out)
+    known = place.known()
+    # A folder built before passed the check of tracked files (a git run: 4 ms) then.
+    _refuse_archive_places(archive, out, tracked=not known)
+    _make_folder(out)
+    if not (force or known or place.legacy()):
+        _refuse_others_files(out)
+    with place.locked():
+        place.adopt_legacy()
+        builder = _Builder(archive, out, place, progress, search, workers)
+        builder.report.excluded = _keep_out_of_git_status(archive, out, builder.warn)
+        try:
+            builder.run(full)
+        except OSError as error:  # a full disk, a folder made read-only, …
+            where = error.filename or out
+            raise BuildError(f"{where}: {error.strerror or error}") from None
+        finally:
+            builder.close()
     report = builder.report
     report.pages_written += builder.writer.written
     report.pages_unchanged += builder.writer.unchanged
     report.seconds = time.perf_counter() - started
     return report
+
+
+# --- where the site goes -------------------------------------------------------------------
+
+
+def _resolved(out: Path) -> Path:
+    try:
+        return out.resolve()
+    except (OSError, RuntimeError) as error:  # a loop of links
+        raise BuildError(f"{out}: not a usable output folder ({error})") from None
+
+
+def _make_folder(out: Path) -> None:
+    try:
+        if out.exists() and not out.is_dir():
+            raise BuildError(f"{out}: not a folder; the site needs a folder of its own")
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise BuildError(f"{out}: cannot create the output folder ({error.strerror})") from None
+
+
+def _refuse_archive_places(archive: Archive, out: Path, tracked: bool = True) -> None:
+    """The site is never written over the archive, in its git or state folder, or among
+    its tracked files (checked when `tracked`): it would land in the repository."""
+    root = archive.root
+    advice = f"the site needs a folder of its own, e.g. {root / 'site'}"
+    if out == root:
+        raise BuildError(f"{out}: is the archive itself; {advice}")
+    if root.is_relative_to(out):
+        raise BuildError(f"{out}: holds the archive {root}; {advice}")
+    git_dirs = {Path(archive.repo.git_dir).resolve(), Path(archive.repo.common_dir).resolve()}
+    if any(out.is_relative_to(folder) for folder in git_dirs):
+        raise BuildError(f"{out}: inside the archive's git folder; {advice}")
+    if out.is_relative_to(archive.state_path.parent):
+        raise BuildError(f"{out}: inside the archive's state folder; {advice}")
+    if out.is_relative_to(root):
+        top = out.relative_to(root).parts[0]
+        # articles/ even before the first capture tracks a file there.
+        if top == "articles" or (
+            tracked and archive.repo.git.ls_files("-z", "--", f":(literal){top}")
+        ):
+            raise BuildError(f"{out}: among the archive's tracked files ({top}/); {advice}")
+
+
+def _refuse_others_files(out: Path) -> None:
+    """An output folder no build of this archive wrote: whatever it holds is someone
+    else's, and a build could overwrite it."""
+    with os.scandir(out) as entries:
+        if next(entries, None) is None:
+            return
+    found = []
+    for folder, folders, names in os.walk(out):
+        links = [name for name in folders if os.path.islink(os.path.join(folder, name))]
+        for name in names + links:
+            found.append(Path(folder, name).relative_to(out).as_posix())
+    if found:
+        many = f"{len(found)} files" if len(found) > 1 else "a file"
+        raise BuildError(
+            f"{out}: holds {many} archiver did not write, e.g. {min(found)};"
+            " use an empty folder or --force"
+        )
+
+
+def _keep_out_of_git_status(archive: Archive, out: Path, warn: Callable[[str], None]) -> str:
+    """A site inside the archive is added to the repository's own ignore list,
+    `.git/info/exclude`, which no commit holds, unless git ignores it already. Returns the
+    pattern added, or ""."""
+    if not out.is_relative_to(archive.root):
+        return ""
+    relative = out.relative_to(archive.root).as_posix()
+    if "\n" in relative:
+        return ""  # no ignore pattern can name it
+    pattern = "/" + re.sub(r"([\\*?\[])", r"\\\1", relative) + "/"
+    exclude = Path(archive.repo.common_dir) / "info" / "exclude"
+    try:
+        text = exclude.read_text(encoding="utf-8") if exclude.is_file() else ""
+        if pattern in text.splitlines() or _ignored(archive.root, relative):
+            return ""
+        exclude.parent.mkdir(exist_ok=True)
+        with exclude.open("a", encoding="utf-8") as file:
+            file.write(("\n" if text and not text.endswith("\n") else "") + pattern + "\n")
+    except OSError as error:
+        warn(f"{relative}/ shows in git status: cannot add it to {exclude} ({error.strerror})")
+        return ""
+    return pattern
+
+
+def _ignored(root: Path, relative: str) -> bool:
+    command = ["git", "check-ignore", "-q", "--", f"{relative}/"]
+    return subprocess.run(command, cwd=root, capture_output=True, check=False).returncode == 0
 
 
 class _Builder:
@@ -280,12 +389,14 @@ class _Builder:
         self,
         archive: Archive,
         out: Path,
+        place: BuildPlace,
         progress: Progress | None,
         search: bool,
         workers: int | None,
     ) -> None:
         self.archive = archive
         self.out = out
+        self.place = place
         self.notify = progress or (lambda message: None)
         self.report = BuildReport()
         self.writer = Writer(out)
@@ -329,11 +440,11 @@ class _Builder:
         environment()  # compile once, before any worker forks
         head = head_commit(self.archive.repo)
         self.report.commit = head
-        old = BuildState.open(self.out)
+        old = self.place.open_state()
         reason = self._full_reason(old, head, full)
         # Left behind by a build that stopped part way, whose pages the state does not
         # describe (one may even be half written): the next build is a full one.
-        unfinished = self.out / UNFINISHED
+        unfinished = self.place.unfinished
         if reason is None and unfinished.exists():
             reason = "the last build did not finish"
         unfinished.touch()
@@ -351,6 +462,8 @@ class _Builder:
         if full:
             return "asked for"
         if old is None:
+            if self.place.changed:
+                return "the output folder changed since the last build"
             return "no previous build"
         if old.meta("fingerprint") != self.fingerprint():
             return "templates or settings changed"
@@ -366,7 +479,7 @@ class _Builder:
         before = _Made.of(old, self.site) if old else None
         if old is not None:
             old.close()
-        state = BuildState.fresh(self.out)
+        state = BuildState.fresh(self.place.folder)
         try:
             self.notify("reading history")
             history = self.history(None, 0, None)
@@ -556,6 +669,7 @@ class _Builder:
         state.set_meta("seq", str(first_seq + commits))
         state.set_meta("fingerprint", self.fingerprint())
         state.set_meta("next checks", "shown" if self.next_checks is not None else "")
+        state.set_meta("output", output_stamp(self.out))  # written above, as every build does
         self.report.articles, self.report.versions = state.totals()
 
     def feeds(
@@ -612,7 +726,7 @@ class _Builder:
         started = time.perf_counter()
         for number, shard in enumerate(wanted, 1):
             self.notify(f"indexing for search: {shard} ({number}/{len(wanted)})")
-            failure = run_pagefind(self.out, shard, self.writer)
+            failure = run_pagefind(self.out, shard, self.writer, self.place.folder)
             if failure:
                 self.report.search = failure
                 self.warn(failure)
@@ -801,13 +915,14 @@ def _pagefind_available() -> bool:
     return importlib.util.find_spec("pagefind") is not None
 
 
-def run_pagefind(out: Path, shard: str, write: Writer) -> str | None:
-    """Index one shard's article pages with pagefind into a scratch folder, then bring
-    `pagefind/<shard>/` in step with it file by file (pagefind never removes stale files
-    itself). Returns what went wrong, or None."""
+def run_pagefind(out: Path, shard: str, write: Writer, scratch_in: Path) -> str | None:
+    """Index one shard's article pages with pagefind into a scratch folder in `scratch_in`
+    (not in `out`, which holds only what is published), then bring `pagefind/<shard>/` in
+    step with it file by file (pagefind never removes stale files itself). Returns what
+    went wrong, or None."""
     source, month = shard.split("/")
     glob = f"articles/{source}/{month.replace('-', '/')}/*/*/index.html"  # day, article
-    with tempfile.TemporaryDirectory(prefix=".pagefind-", dir=out) as scratch:
+    with tempfile.TemporaryDirectory(prefix="pagefind-", dir=scratch_in) as scratch:
         command = [sys.executable, "-m", "pagefind", "--site", str(out), "--glob", glob]
         command += ["--output-path", scratch, "--silent"]
         done = subprocess.run(command, capture_output=True, text=True, check=False)

@@ -344,7 +344,7 @@ class IndexRenderer:
         feed = Feed(
             id=feed_id("all") if source is None else feed_id("source", source),
             title=f"{self.site.title}: {title}",
-            updated=updated([r.time for r in rows], 0 if rows else self.latest_time()),
+            updated=updated([r.time for r in rows], 0 if rows else self.latest_time(source)),
             author=self.site.title,
             self_href=link(base, folder, name),
             alternate=link(
@@ -354,8 +354,11 @@ class IndexRenderer:
         )
         self.write(name, render_feed(feed))
 
-    def latest_time(self) -> int:
-        rows = self.state.db.execute("SELECT max(time) FROM versions").fetchone()
+    def latest_time(self, source: str | None) -> int:
+        """When the latest version (of `source`) was captured: a feed without changes is as
+        old as what it covers, so a build for another source's changes leaves it alone."""
+        where, args = ("", ()) if source is None else (" WHERE source = ?", (source,))
+        rows = self.state.db.execute(f"SELECT max(time) FROM versions{where}", args).fetchone()
         return int(rows[0] or 0)
 
     def files(self, counts: dict[str, int]) -> list[str]:

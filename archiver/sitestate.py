@@ -1,28 +1,50 @@
-"""What a site build remembers for the next one, in `OUT/.archiver-build.db` (SQLite).
+"""What a site build remembers for the next one, and where: `BuildPlace`.
 
 The commit it built, and per article and per version the facts that indexes, feeds and
 article pages are rendered from, so an incremental build reads only the commits since and
 queries the rest instead of re-reading every blob. Deleting the file forces a full build.
+
+It lives in the archive, `.archiver/builds/<key>/build.db` (SQLite), keyed by the output
+folder's resolved path: the output folder holds only what is published.
 """
 
 from __future__ import annotations
 
+import errno
+import fcntl
+import hashlib
 import json
 import os
 import sqlite3
 import threading
 from collections.abc import Collection, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, fields
 from operator import attrgetter
 from pathlib import Path
 from typing import NamedTuple
 
 from .compare import ChangeStats
+from .errors import ArchiverError
 from .sitemodel import VersionFacts, shard_of
 
-STATE_FILE = ".archiver-build.db"
+STATE_FILE = "build.db"
 FORMAT = "3"
+BUILDS = "builds"  # in the archive's state folder: one folder per output folder
+# Where earlier builds kept their state: inside the output folder, so it was published.
+LEGACY_STATE = ".archiver-build.db"
+LEGACY_FILES = (
+    LEGACY_STATE,
+    f"{LEGACY_STATE}-journal",
+    f"{LEGACY_STATE}.new",
+    ".archiver-build.unfinished",
+)
+
+
+class BuildError(ArchiverError):
+    """The site could not be built."""
+
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -394,6 +416,115 @@ class BuildState:
             "INSERT INTO entries (path, number, html) VALUES (?, ?, ?)",
             ((path, number, html) for (path, number), html in sorted(entries.items())),
         )
+
+
+_HELD: set[Path] = set()  # the build state folders this process holds
+
+
+class BuildPlace:
+    """Where the build state of one output folder lives, in the archive's state folder:
+    `builds/<key>/` with `build.db`, the marker of a build under way and the lock."""
+
+    def __init__(self, state_dir: Path, out: Path) -> None:
+        self.out = out.resolve()
+        key = hashlib.sha256(os.fsencode(self.out)).hexdigest()[:16]
+        self.folder = state_dir / BUILDS / key
+        self.state = self.folder / STATE_FILE
+        # Lives from the start of a build to its end: a build that finds it left behind by
+        # one that stopped builds everything, as pages written in place may not match.
+        self.unfinished = self.folder / "unfinished"
+        self.changed = False  # the output folder is not as the last build left it
+
+    @contextmanager
+    def locked(self) -> Iterator[None]:
+        """Hold the output folder for one build. The lock is the kernel's and the builder
+        process's own (a POSIX record lock, which its forked workers do not inherit as they
+        would a flock): it goes with the process, so a build that was killed holds nothing."""
+        if self.folder in _HELD:  # a record lock does not keep out its own process, and
+            # closing a second descriptor of the file would release it
+            raise BuildError(f"another build is writing {self.out} (pid {os.getpid()})")
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            named = self.folder / "output"  # for whoever looks in the folder
+            if not named.exists():
+                named.write_text(f"{self.out}\n", encoding="utf-8")
+            handle = (self.folder / "lock").open("a+", encoding="utf-8")
+        except OSError as error:
+            message = f"{self.folder}: cannot keep the build state ({error.strerror})"
+            raise BuildError(message) from None
+        try:
+            try:
+                fcntl.lockf(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError as error:
+                if error.errno not in (errno.EAGAIN, errno.EACCES):
+                    raise
+                handle.seek(0)
+                holder = handle.read().strip() or "unknown"
+                raise BuildError(f"another build is writing {self.out} (pid {holder})") from None
+            _HELD.add(self.folder)
+            handle.seek(0)
+            handle.truncate()
+            handle.write(str(os.getpid()))
+            handle.flush()
+            try:
+                yield
+            finally:
+                handle.truncate(0)
+                _HELD.discard(self.folder)
+        finally:
+            handle.close()
+
+    def known(self) -> bool:
+        """Whether a build of this archive wrote the output folder: its state, or the
+        marker of one that stopped part way."""
+        return self.state.is_file() or self.unfinished.exists()
+
+    def legacy(self) -> list[Path]:
+        """The files of a build state an earlier version left inside the output folder."""
+        return [self.out / name for name in LEGACY_FILES if (self.out / name).exists()]
+
+    def adopt_legacy(self) -> None:
+        """Move the build state an earlier version left inside the output folder out of
+        it: it must not be published. Only a state that was whole is kept (no marker of a
+        stopped build, no journal, none of ours already): otherwise a full build follows."""
+        found = self.legacy()
+        if not found:
+            return
+        legacy = self.out / LEGACY_STATE
+        moved = False
+        if found == [legacy] and legacy.is_file() and not self.known():
+            with suppress(OSError):  # on another file system: a full build makes it anew
+                os.replace(legacy, self.state)
+                moved = True
+        state = BuildState.open(self.folder) if moved else None
+        if state is None:
+            self.unfinished.touch()
+        else:  # it described the folder it lay in
+            state.set_meta("output", output_stamp(self.out))
+            state.commit()
+            state.close()
+        for path in found:
+            path.unlink(missing_ok=True)
+
+    def open_state(self) -> BuildState | None:
+        """The state of the last build, if it still describes the output folder: one that
+        was deleted, emptied or put back from elsewhere since is built in full (`changed`)."""
+        state = BuildState.open(self.folder)
+        if state is not None and state.meta("output") != output_stamp(self.out):
+            state.close()
+            self.changed = True
+            return None
+        return state
+
+
+def output_stamp(out: Path) -> str:
+    """What tells the output folder is as the last build left it: its home page's file
+    (every build writes one), which deleting, emptying or restoring the folder replaces."""
+    try:
+        info = os.stat(out / "index.html")
+    except OSError:
+        return ""
+    return f"{info.st_ino}:{info.st_size}:{info.st_mtime_ns}"
 
 
 def _change_filter(source: str | None, headlines: bool) -> tuple[str, tuple[object, ...]]:

@@ -163,14 +163,12 @@ def build(archive: Archive, out: Path, **options: object) -> BuildReport:
 
 
 def site_files(out: Path) -> dict[str, bytes]:
-    """Every file of a built site, by path, except the build's own memory."""
+    """Every file of a built site, by path (the build keeps its own memory elsewhere)."""
     files = {}
     for folder, _, names in os.walk(out):
         for name in names:
             path = Path(folder, name)
-            relative = path.relative_to(out).as_posix()
-            if not relative.startswith(".archiver-build"):
-                files[relative] = path.read_bytes()
+            files[path.relative_to(out).as_posix()] = path.read_bytes()
     return files
 
 

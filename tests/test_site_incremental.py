@@ -80,6 +80,25 @@ def test_incremental_build_equals_a_full_build(
     assert_same_as_full_build(archive, out, tmp_path)
 
 
+def test_a_change_in_one_source_leaves_the_others_feeds_as_a_full_build_makes_them(
+    archive: Archive, server: NewsServer, clock: FixedClock, tmp_path: Path
+) -> None:
+    """The gazette's feed lists no change: it is dated by the gazette's own latest version,
+    not by the daily's, which this build does not rewrite it for."""
+    news_archive(archive, server, clock)
+    out = tmp_path / "site"
+    build(archive, out, search=False)
+    feed = (out / "sources" / "gazette" / "feed.atom").read_bytes()
+    clock.advance(timedelta(hours=5))
+    edit_flood(server)
+    sync(archive, check_all=True, discover_new=False)
+
+    report = build(archive, out, search=False)
+    assert report.incremental and report.articles_rendered == 1
+    assert (out / "sources" / "gazette" / "feed.atom").read_bytes() == feed
+    assert_same_as_full_build(archive, out, tmp_path, search=False)
+
+
 def test_nothing_new_writes_nothing(archive: Archive, clock: FixedClock, tmp_path: Path) -> None:
     document = Document(url="https://example.org/a", source="web", title="A", body="Text.\n")
     path = "articles/web/2025/03/01/a-0123456789ab.md"
