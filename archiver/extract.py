@@ -16,7 +16,7 @@ from lxml import etree
 from lxml.html import HtmlElement
 from trafilatura.xml import xmltotxt
 
-from .boilerplate import clean_blocks, drop_elements
+from .boilerplate import clean_blocks, clean_byline_name, drop_elements
 from .document import Document
 from .errors import ExtractionError
 from .normalize import NORMALIZER_VERSION, normalize_body, normalize_text, paragraphs
@@ -202,7 +202,7 @@ def _language(tree: HtmlElement) -> str | None:
 def _authors(author: str | None) -> tuple[str, ...]:
     if not author:
         return ()
-    names = (normalize_text(name) for name in re.split(r";|\band\b", author))
+    names = (clean_byline_name(normalize_text(name)) for name in re.split(r";|\band\b", author))
     return tuple(dict.fromkeys(name for name in names if name))
 
 
