@@ -139,8 +139,9 @@ def sync(
 @app.command()
 def reformat(archive: ArchiveOption = Path(".")) -> None:
     """Record new extractions made by a new extractor, normalizer or rules as reformat
-    commits, which are not versions. Run it right after upgrading or editing rules: it
-    assumes the pages were not edited since their last check."""
+    commits, which are not versions. A page edited since its last version gets a reformat
+    of that version, then the edit as a version; after an extractor upgrade pages are
+    taken as unedited, so run it right after upgrading."""
     with _errors(), _open(archive) as opened, _run_log(opened, "reformat"):
         report = _with_progress(lambda p: sync_api.reformat(opened, progress=p))
     _finish(report)
@@ -435,7 +436,7 @@ def _finish(report: RunReport) -> None:
     ]
     counts += [
         f"{report.count(o)} {o.value}"
-        for o in (Outcome.REMOVED, Outcome.RETURNED)
+        for o in (Outcome.REMOVED, Outcome.RETURNED, Outcome.REFORMATTED)
         if report.count(o)
     ]
     counts.append(f"{report.count(Outcome.FAILED)} failed")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import codecs
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import trafilatura
 from lxml import etree
@@ -157,6 +157,42 @@ def extract_page(
         body=body,
     )
     return Page(document=document, canonical=canonical, signals=signals, updated=updated)
+
+
+def selector_drops(
+    page: Page,
+    html: str,
+    min_chars: int,
+    drop_selectors: tuple[str, ...],
+    drop_lines: tuple[str, ...],
+) -> tuple[str, ...]:
+    """The paragraphs of a page that a source's drop_selectors remove: its extraction
+    without them, less its extraction with them (`page`)."""
+    if not drop_selectors:
+        return ()
+    try:
+        unselected = extract_page(html, page.document.url, "", min_chars, (), drop_lines)
+    except ExtractionError:
+        return ()
+    kept = set(paragraphs(page.document.body))
+    return tuple(b for b in paragraphs(unselected.document.body) if b not in kept)
+
+
+def rerender(document: Document, drop_lines: tuple[str, ...], dropped: tuple[str, ...]) -> Document:
+    """A stored document under today's rules, as far as its text shows them: the built-in
+    line and byline rules and `drop_lines` applied again, and the paragraphs a source's
+    selectors remove from today's page (`dropped`) removed. What a rule that was taken
+    away had dropped, or another extractor would read, cannot be had from the text."""
+    gone = set(dropped)
+    blocks = clean_blocks(
+        [b for b in paragraphs(document.body) if b not in gone], [re.compile(p) for p in drop_lines]
+    )
+    names = (clean_byline_name(name) for name in document.authors)
+    return replace(
+        document,
+        body="\n\n".join(blocks) + "\n" if blocks else "",
+        authors=tuple(dict.fromkeys(name for name in names if name)),
+    )
 
 
 def _canonical(tree: HtmlElement) -> str | None:
