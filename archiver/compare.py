@@ -715,7 +715,10 @@ def is_minor(old: Version, new: Version) -> bool:
             _minor_key(a) == _minor_key(b)
             for a, b in ((old.title, new.title), (old.date, new.date))
         )
-        and _bylines_nested(old.byline, new.byline)
+        and (
+            _minor_key(old.byline) == _minor_key(new.byline)
+            or _bylines_nested(old.byline, new.byline)
+        )
         and "".join(map(_minor_key, old.body)) == "".join(map(_minor_key, new.body))
     )
 
