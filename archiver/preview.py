@@ -8,6 +8,7 @@ lines, minimum length, user agent and delays, robots.txt.
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 
 from .archive import Archive
 from .capture import Checker, Target, extraction_job, source_for
@@ -28,9 +29,12 @@ def source_of(archive: Archive, url: str, source: str | None = None) -> str:
 
 
 def extract_url(archive: Archive, url: str, source: str | None = None) -> Document:
-    """The document a sync would store for the page at `url` if it were new, fetched now."""
+    """The document a sync would store for the page at `url`, fetched now: under the URL
+    the article is tracked as, or for a new one the URL it redirects to or declares."""
     url = canonical_url(url)
-    return asyncio.run(_check(archive, Target(url, source_of(archive, url, source))))
+    document = asyncio.run(_check(archive, Target(url, source_of(archive, url, source))))
+    tracked = archive.state.get(url)
+    return replace(document, url=tracked.url) if tracked else document
 
 
 def extract_file(archive: Archive, body: bytes, url: str, source: str | None = None) -> Document:

@@ -92,3 +92,17 @@ def test_extract_of_a_missing_page_is_one_line(archive: Archive, server: NewsSer
     result = runner.invoke(app, ["extract", server.url("/gone"), "--archive", str(archive.root)])
     assert result.exit_code == 4
     assert result.output == f"error: {server.url('/gone')}: HTTP 404\n"
+
+
+def test_extract_of_a_tracked_article_keeps_its_url(archive: Archive, server: NewsServer):
+    archive = _with_rules(archive, server)
+    url = server.url("/news/harbour")
+    server.set("/news/harbour", _page())
+    add(archive, [url])
+    renamed = '<link rel="canonical" href="/news/harbour-quotas">'
+    server.set("/news/harbour", _page().replace("</head>", renamed + "</head>"))
+    shown = runner.invoke(app, ["extract", url, "--archive", str(archive.root)])
+    assert shown.exit_code == 0, shown.output
+    stored = archive.root / archive.state.get(url).path
+    assert stored.read_text(encoding="utf-8") == shown.stdout
+    archive.close()
