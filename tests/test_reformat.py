@@ -140,4 +140,16 @@ def test_an_edit_found_by_reformat_is_a_version_after_the_reformat(
     archive.clock.advance(timedelta(hours=1))  # type: ignore[attr-defined]
     assert [r.outcome for r in sync(archive, check_all=True).results] == [Outcome.UNCHANGED]
     assert reformat(archive).checked == 0
+
+    before = archive.state.get(url)
+    archive.close()
+    (archive.root / ".archiver" / "state.db").unlink()  # the state is rebuilt from git alike
+    archive = Archive.open(archive.root, archive.clock)
+    after = archive.state.get(url)
+    assert (after.versions, after.blob, after.blobs, after.rules) == (
+        before.versions,
+        before.blob,
+        before.blobs,
+        before.rules,
+    )
     archive.close()
