@@ -1,9 +1,10 @@
 """Removing the parts of a page that change while the article does not.
 
 Built in: relative timestamps ("2 hours ago"), live "last updated" lines, share and comment
-counts, lone interface labels ("Published", "Share"), and "related stories" / "more on
-this" blocks. Per source, in archiver.toml: `drop_selectors` (CSS selectors removed from
-the page before extraction) and `drop_lines` (regexes; a paragraph they match is dropped).
+counts, lone interface labels ("Published", "Share"), "related stories" / "more on
+this" blocks, and the labels of follow and share links in bylines ("Twitter", "Email").
+Per source, in archiver.toml: `drop_selectors` (CSS selectors removed from the page
+before extraction) and `drop_lines` (regexes; a paragraph they match is dropped).
 
 The rules are part of a fingerprint recorded with every version (see `rules_fingerprint`),
 so a rule change is never silently taken for an edit of the article.
@@ -17,7 +18,7 @@ from collections.abc import Sequence
 
 from lxml.html import HtmlElement
 
-BOILERPLATE_VERSION = 1
+BOILERPLATE_VERSION = 2  # 2: social-link labels dropped from bylines
 
 _I = re.IGNORECASE
 _UNIT = r"(seconds?|secs?|minutes?|mins?|hours?|hrs?|days?|weeks?|months?)"
@@ -89,6 +90,59 @@ def _without_trailing_headings(blocks: Sequence[str]) -> list[str]:
     while end and blocks[end - 1].startswith("## "):
         end -= 1
     return list(blocks[:end])
+
+
+# Labels of the follow and share links that byline markup often wraps with the names.
+_SOCIAL_LABELS = frozenset(
+    [
+        "twitter",
+        "x",
+        "email",
+        "e-mail",
+        "facebook",
+        "linkedin",
+        "instagram",
+        "bluesky",
+        "threads",
+        "rss",
+        "whatsapp",
+        "mastodon",
+        "tiktok",
+        "youtube",
+        "reddit",
+        "telegram",
+        "pinterest",
+        "substack",
+        "follow",
+    ]
+)
+_FOLLOW_WORDS = frozenset(["me", "us", "him", "her", "them", "on"])  # "Follow me on X"
+_NAME_TOKEN = re.compile(r"[^\s|·•,/]+")
+
+
+def clean_byline_name(name: str) -> str:
+    """One byline name without the link labels trailing it ("Jo Lee Twitter Email" →
+    "Jo Lee"); "" when it is labels only. A lone trailing "X" stays: it may be a name's
+    ("Malcolm X"), and as a link label it comes with others or after "Follow on"."""
+    tokens = [(m.group().lower(), m.start()) for m in _NAME_TOKEN.finditer(name)]
+    words = [word for word, _ in tokens]
+    keep = len(tokens)
+    while keep and _is_label(words, keep - 1):
+        keep -= 1
+    if keep == len(tokens) or (keep and words[keep:] == ["x"]):
+        return name
+    return name[: tokens[keep][1]].rstrip(" |·•,/-") if keep else ""
+
+
+def _is_label(words: list[str], i: int) -> bool:
+    word = words[i]
+    if word in _SOCIAL_LABELS or (word.startswith("@") and len(word) > 1):
+        return True
+    # "on", "me": link labels only in "follow … on", at most two such words after it
+    j = i
+    while j and i - j < 2 and words[j] in _FOLLOW_WORDS:
+        j -= 1
+    return word in _FOLLOW_WORDS and words[j] == "follow"
 
 
 def drop_elements(tree: HtmlElement, selectors: Sequence[str]) -> None:

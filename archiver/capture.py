@@ -32,7 +32,7 @@ from .compare import describe, is_minor
 from .config import SourceConfig
 from .document import Document, parse_document
 from .errors import ArticleError, ExtractionError, FetchError, HTTPStatusError
-from .extract import EXTRACTOR, Page, decode_html, extract_page
+from .extract import EXTRACTOR, Page, decode_html, extract_page, rerender, selector_drops
 from .fetch import Fetcher, Response
 from .history import BlobReader, head_commit
 from .normalize import NORMALIZER_VERSION
@@ -124,6 +124,7 @@ class Extracted:
     page: Page
     text: str  # page.document as stored: the file's text
     comparison: Comparison | None = None  # when a stored version was sent along
+    dropped: tuple[str, ...] = ()  # for a reformat: the paragraphs the source's selectors drop
 
     @classmethod
     def of(cls, page: Page, stored: str | None = None, stored_blob: str = "") -> Extracted:
@@ -173,14 +174,16 @@ def extraction_job(
     source: SourceConfig,
     stored: str | None = None,
     stored_blob: str = "",
+    reformat: bool = False,
 ) -> Extracted:
     """Runs in a worker process: the page extracted, rendered, and compared with the stored
-    version (its text and blob) when one is given."""
+    version (its text and blob) when one is given; for a reformat, also what the source's
+    selectors drop from it."""
     text = decode_html(body, charset, url)
-    page = extract_page(
-        text, url, source.name, source.min_chars, source.drop_selectors, source.drop_lines
-    )
-    return Extracted.of(page, stored, stored_blob)
+    rules = (source.min_chars, source.drop_selectors, source.drop_lines)
+    page = extract_page(text, url, source.name, *rules)
+    extracted = Extracted.of(page, stored, stored_blob)
+    return replace(extracted, dropped=selector_drops(page, text, *rules)) if reformat else extracted
 
 
 def compare(stored: Document, document: Document, stored_blob: str) -> Comparison:
@@ -247,6 +250,7 @@ class Checker:
     robots: Robots
     executor: Executor | None = None
     stored: StoredTexts | None = None
+    reformat: bool = False  # full fetches (a 304 would hide an edit) and selector effects
 
     async def check(self, target: Target) -> _Checked:
         source = self.archive.config.source(target.source)
@@ -260,10 +264,11 @@ class Checker:
                 d for d in (source.min_delay, self.robots.crawl_delay(target.url, agent)) if d
             ]
             stored = state is not None and bool(state.blob) and not state.removed
+            conditional = stored and not self.reformat
             response = await self.fetcher.fetch(
                 target.url,
-                etag=state.etag if stored and state else None,
-                last_modified=state.last_modified if stored and state else None,
+                etag=state.etag if conditional and state else None,
+                last_modified=state.last_modified if conditional and state else None,
                 agent=source.user_agent or None,
                 min_delay=max(delays) if delays else source.min_delay,
             )
@@ -281,6 +286,7 @@ class Checker:
                 source,
                 self.stored.read(blob) if self.stored and blob else None,
                 blob,
+                self.reformat,
             )
             if state is None and (declared := _declared_canonical(url, extracted.page)) != url:
                 url = declared
@@ -485,32 +491,73 @@ class Writer:
         self, checked: _Checked, response: Response, base: ArticleState, rules: str, now: datetime
     ) -> Result:
         """Today's extraction of the page, recorded as the current version's new form: a
-        reformat commit, not a version. The page is assumed unedited since its last
-        version; `archiver reformat` says so when it is run."""
+        reformat commit, not a version. When the page also changed since its last version
+        (its validators differ and today's text is not the stored text under today's
+        rules), that form of the stored text is the reformat, and today's text the next
+        version. An extractor or normalizer upgrade cannot be redone on stored text: then
+        the page is taken as unedited, as `archiver reformat` says when it is run."""
         extracted = checked.extracted
         assert extracted is not None
-        page = extracted.page
-        document = page.document
-        text = extracted.text
-        blob = blob_id(text)
+        blob = blob_id(extracted.text)
         schedule = self.archive.config.source(base.source).schedule
         if blob == base.blob or self._reads_the_same(extracted, base):
             self._keep(_checked_unchanged(base.update(rules=rules), now, schedule, response))
             return Result(base.url, base.source, Outcome.UNCHANGED, version=base.versions)
+        edited = self._edited_since(checked, base, rules)
+        if edited is None:
+            self._commit_reformat(extracted.page, response, base, rules, now)
+            return Result(base.url, base.source, Outcome.REFORMATTED, version=base.versions)
+        previous = base
+        if edited.render() != self.stored.read(base.blob or ""):
+            reformatted = Page(edited, signals=extracted.page.signals)
+            previous = self._commit_reformat(reformatted, response, base, rules, now)
+        previous = previous.update(rules=rules)
+        stored_blob = previous.blob or ""
+        comparison = compare(edited, extracted.page.document, stored_blob)
+        target = replace(checked.target, state=previous)
+        edit = replace(checked, target=target, extracted=replace(extracted, comparison=comparison))
+        self.reformat = False  # the edit is a version like any other
+        try:
+            return self._store(edit, response, previous, now)
+        finally:
+            self.reformat = True
+
+    def _edited_since(self, checked: _Checked, base: ArticleState, rules: str) -> Document | None:
+        """The stored version under today's rules, when today's capture is an edit of it;
+        None when the capture is that version in a new form."""
+        state, extracted = checked.target.state, checked.extracted
+        assert state is not None and extracted is not None
+        if _same_validators(state, checked.response) or _tooling(state.rules) != _tooling(rules):
+            return None
+        stored = self._stored(base)
+        if stored is None:
+            return None
+        source = self.archive.config.source(base.source)
+        rerendered = rerender(stored, source.drop_lines, extracted.dropped)
+        return None if rerendered.same_reading(extracted.page.document) else rerendered
+
+    def _commit_reformat(
+        self, page: Page, response: Response, base: ArticleState, rules: str, now: datetime
+    ) -> ArticleState:
+        """A reformat commit of the current version's text in a new form, and its state."""
+        text = page.document.render()
         trailers = _trailers(base.url, base.source, base.versions, response, now, page)
         trailers.update({"Archiver-Event": "reformat", "Archiver-Rules": rules})
         self.stream.commit(
             Change(
                 source=base.source,
-                subject=subject_line(base.source, f"reformat: {document.title}"),
+                subject=subject_line(base.source, f"reformat: {page.document.title}"),
                 trailers=trailers,
                 when=now,
                 files={base.path: text},
             )
         )
-        blobs = (*base.blobs[:-1], blob)
-        self._keep(base.update(blob=blob, blobs=blobs, rules=rules, last_checked=now))
-        return Result(base.url, base.source, Outcome.REFORMATTED, version=base.versions)
+        blob = blob_id(text)
+        reformatted = base.update(
+            blob=blob, blobs=(*base.blobs[:-1], blob), rules=rules, last_checked=now
+        )
+        self._keep(reformatted)
+        return reformatted
 
     def _gone(self, checked: _Checked, state: ArticleState, now: datetime) -> Result:
         """404/410 or a home-page redirect: a removal once it persists, never at once."""
@@ -627,6 +674,19 @@ class Writer:
         self.flush()
         if self._owns_stored:
             self.stored.close()
+
+
+def _same_validators(state: ArticleState, response: Response | None) -> bool:
+    """Whether the server vouches that the page is the one the stored state saw."""
+    headers = response.headers if response else {}
+    etag, modified = headers.get("etag"), headers.get("last-modified")
+    return bool((etag and etag == state.etag) or (modified and modified == state.last_modified))
+
+
+def _tooling(rules: str | None) -> str:
+    """The extractor and normalizer part of a rules fingerprint: what no stored text can
+    be re-rendered under."""
+    return (rules or "").rpartition("; rules ")[0]
 
 
 def _checked_unchanged(

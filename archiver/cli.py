@@ -22,11 +22,12 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
 from rich.progress import Progress as RichProgress
 
-from . import __version__, articles, health
+from . import __version__, articles, health, preview
 from . import sync as sync_api
 from .archive import Archive, init_archive
 from .capture import Outcome, Progress, Result, RunReport, source_for
-from .config import add_source, load_config
+from .config import CONFIG_FILE, FetchConfig, add_source
+from .document import Document
 from .errors import ArchiverError, ArticleError, ConfigError
 from .extract import decode_html, extract_page
 from .fetch import open_fetcher, user_agent
@@ -139,8 +140,9 @@ def sync(
 @app.command()
 def reformat(archive: ArchiveOption = Path(".")) -> None:
     """Record new extractions made by a new extractor, normalizer or rules as reformat
-    commits, which are not versions. Run it right after upgrading or editing rules: it
-    assumes the pages were not edited since their last check."""
+    commits, which are not versions. A page edited since its last version gets a reformat
+    of that version, then the edit as a version; after an extractor upgrade pages are
+    taken as unedited, so run it right after upgrading."""
     with _errors(), _open(archive) as opened, _run_log(opened, "reformat"):
         report = _with_progress(lambda p: sync_api.reformat(opened, progress=p))
     _finish(report)
@@ -335,27 +337,51 @@ def extract(
     page: Annotated[str, typer.Argument(help="An HTML file, or an http(s) URL.")],
     url: Annotated[str | None, typer.Option(help="The page's URL, when PAGE is a file.")] = None,
     source: Annotated[str | None, typer.Option(help="Source name to record.")] = None,
+    archive: Annotated[
+        Path | None,
+        typer.Option(
+            "--archive",
+            "-a",
+            help="The archive whose source rules and fetch settings apply.",
+            show_default="the current folder, when it is an archive",
+        ),
+    ] = None,
 ) -> None:
-    """Print the normalized document of a page, without storing it."""
+    """Print the normalized document of a page, without storing it. In an archive, it is
+    what a sync would store: the source's rules and fetch settings apply."""
     with _errors():
-        path = Path(page)
-        if path.is_file():
-            body, charset = path.read_bytes(), None
-            url = canonical_url(url) if url else path.resolve().as_uri()
+        if archive is not None or (Path(".") / CONFIG_FILE).is_file():
+            with _open(archive or Path(".")) as opened:
+                document = _extract_in(opened, page, url, source)
         else:
-            url = canonical_url(page)
-            response = asyncio.run(_fetch_once(url))
-            body, charset = response.body, response.charset
-        name = source or (source_for(url, []) if url.startswith("http") else "local")
-        document = extract_page(decode_html(body, charset, url), url, name, min_chars=1).document
+            document = _extract_alone(page, url, source)
     sys.stdout.write(document.render())
 
 
-async def _fetch_once(url: str):  # type: ignore[no-untyped-def]
-    settings = load_config(Path(".")).fetch if Path("archiver.toml").is_file() else None
-    from .config import FetchConfig
+def _extract_in(archive: Archive, page: str, url: str | None, source: str | None) -> Document:
+    path = Path(page)
+    if path.is_file():
+        where = canonical_url(url) if url else path.resolve().as_uri()
+        return preview.extract_file(archive, path.read_bytes(), where, source)
+    return preview.extract_url(archive, page, source)
 
-    async with open_fetcher(settings or FetchConfig(), user_agent()) as fetcher:
+
+def _extract_alone(page: str, url: str | None, source: str | None) -> Document:
+    """Outside an archive: default fetch settings, no source rules, any length."""
+    path = Path(page)
+    if path.is_file():
+        body, charset = path.read_bytes(), None
+        url = canonical_url(url) if url else path.resolve().as_uri()
+    else:
+        url = canonical_url(page)
+        response = asyncio.run(_fetch_once(url))
+        body, charset = response.body, response.charset
+    name = source or (source_for(url, []) if url.startswith("http") else "local")
+    return extract_page(decode_html(body, charset, url), url, name, min_chars=1).document
+
+
+async def _fetch_once(url: str):  # type: ignore[no-untyped-def]
+    async with open_fetcher(FetchConfig(), user_agent()) as fetcher:
         return await fetcher.fetch(url)
 
 
@@ -447,7 +473,7 @@ def _finish(report: RunReport) -> None:
     ]
     counts += [
         f"{report.count(o)} {o.value}"
-        for o in (Outcome.REMOVED, Outcome.RETURNED)
+        for o in (Outcome.REMOVED, Outcome.RETURNED, Outcome.REFORMATTED)
         if report.count(o)
     ]
     counts.append(f"{report.count(Outcome.FAILED)} failed")

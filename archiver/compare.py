@@ -700,8 +700,9 @@ def _minor_key(text: str) -> str:
 
 def is_minor(old: Version, new: Version) -> bool:
     """Whether two differing versions differ only in whitespace, punctuation, quote or dash
-    style, or letter case. Whitespace is removed entirely, so joining or splitting words
-    ("e-mail" → "email") counts as minor too. Identical versions are no change: False."""
+    style, or letter case, or in a byline that only gained or lost names. Whitespace is
+    removed entirely, so joining or splitting words ("e-mail" → "email") counts as minor
+    too. Identical versions are no change: False."""
     if (old.title, list(old.body), old.byline, old.date) == (
         new.title,
         list(new.body),
@@ -709,10 +710,29 @@ def is_minor(old: Version, new: Version) -> bool:
         new.date,
     ):
         return False
-    return all(
-        _minor_key(a) == _minor_key(b)
-        for a, b in ((old.title, new.title), (old.byline, new.byline), (old.date, new.date))
-    ) and "".join(map(_minor_key, old.body)) == "".join(map(_minor_key, new.body))
+    return (
+        all(
+            _minor_key(a) == _minor_key(b)
+            for a, b in ((old.title, new.title), (old.date, new.date))
+        )
+        and (
+            _minor_key(old.byline) == _minor_key(new.byline)
+            or _bylines_nested(old.byline, new.byline)
+        )
+        and "".join(map(_minor_key, old.body)) == "".join(map(_minor_key, new.body))
+    )
+
+
+def _bylines_nested(old: str, new: str) -> bool:
+    """Whether one byline's names are all in the other: a co-author added or dropped with
+    the text unchanged is not an edit."""
+    old_names, new_names = _byline_names(old), _byline_names(new)
+    return old_names <= new_names or new_names <= old_names
+
+
+def _byline_names(byline: str) -> frozenset[str]:
+    names = (_minor_key(name) for name in byline.split(","))
+    return frozenset(name for name in names if name)
 
 
 # --- 5. hostile input ---------------------------------------------------------------------

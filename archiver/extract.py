@@ -9,20 +9,25 @@ from __future__ import annotations
 import codecs
 import json
 import re
-from dataclasses import dataclass, field
+from contextlib import suppress
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
 
 import trafilatura
 from lxml import etree
 from lxml.html import HtmlElement
 from trafilatura.xml import xmltotxt
 
-from .boilerplate import clean_blocks, drop_elements
+from .boilerplate import clean_blocks, clean_byline_name, drop_elements
 from .document import Document
 from .errors import ExtractionError
 from .normalize import NORMALIZER_VERSION, normalize_body, normalize_text, paragraphs
 
 EXTRACTOR = f"trafilatura {trafilatura.__version__}"
 MIN_BODY_CHARS = 200
+# A page may quote a replacement character or two; more are bytes no charset read.
+MAX_REPLACEMENTS = 3
+_MOJIBAKE = "its bytes are not in the charset it declares, nor in UTF-8 or Windows-1252"
 
 # Where a page's publishing system states the headline as metadata. It is emitted with every
 # render of an article, unlike layout markup (h1, itemprop) that comes and goes in redesigns,
@@ -59,23 +64,58 @@ class Page:
 
 
 def decode_html(body: bytes, declared: str | None = None, url: str = "") -> str:
-    """Bytes → text, trusting a BOM, then the declared charset (HTTP header, then <meta>),
-    and repairing the common mislabel of UTF-8 bytes declared as Latin-1."""
+    """Bytes → text as browsers read them: a BOM, then the declared charset (HTTP header,
+    then <meta>), each only when the bytes are valid in it; then UTF-8, and Windows-1252,
+    browsers' default. Two mislabels are repaired: UTF-8 bytes declared in a legacy
+    single-byte charset (common; the reverse is not), and Windows-1252 bytes inside a UTF-8
+    page (text pasted in from elsewhere). What no charset reads leaves replacement
+    characters, which extract_page refuses when they are more than a few."""
     for bom, encoding in ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16")):
         if body.startswith(bom) or (encoding == "utf-16" and body.startswith(codecs.BOM_UTF16_BE)):
-            return body.decode(encoding, errors="replace").lstrip("\ufeff")
-    candidates = [_codec(declared), _codec(_meta_charset(body)), "utf-8"]
-    for name in [c for c in candidates if c]:
-        if name in ("cp1252", "latin-1") and _is_utf8(body):
-            name = "utf-8"  # Latin-1 labels on UTF-8 bytes are common; the reverse is not
-        try:
+            with suppress(UnicodeDecodeError):
+                return body.decode(encoding).lstrip("\ufeff")
+            body = body.removeprefix(codecs.BOM_UTF8)  # a BOM its bytes belie: read on
+    for name in dict.fromkeys(c for c in (_codec(declared), _codec(_meta_charset(body))) if c):
+        if _single_byte(name) and _is_utf8(body):
+            name = "utf-8"  # legacy labels on UTF-8 bytes are common; the reverse is not
+        with suppress(UnicodeDecodeError):
             return body.decode(name)
-        except UnicodeDecodeError:
-            continue
-    text = body.decode("cp1252", errors="replace")
-    if text.count("\ufffd") > max(10, len(text) // 100):
-        raise ExtractionError(url, "page text cannot be decoded in any known charset")
-    return text
+    with suppress(UnicodeDecodeError):
+        return body.decode("utf-8")
+    if _mostly_utf8(body):
+        return body.decode("utf-8", errors=_CP1252_BYTES)
+    return body.decode("cp1252", errors="replace")
+
+
+def _mostly_utf8(body: bytes) -> bool:
+    """Whether bytes that are not UTF-8 are UTF-8 text with some stray bytes: a UTF-8
+    sequence rarely occurs by chance in Windows-1252 text (an accented capital or
+    lowercase letter, then one or two of its punctuation marks), so a few decide."""
+    sequences = _UTF8_SEQUENCE.findall(body)
+    stray = len(_HIGH_BYTE.findall(body)) - sum(map(len, sequences))
+    return bool(sequences) and 4 * len(sequences) >= stray
+
+
+def _cp1252_bytes(error: UnicodeError) -> tuple[str, int]:
+    """A codec error handler: bytes invalid in UTF-8 read as Windows-1252, one by one."""
+    assert isinstance(error, UnicodeDecodeError)
+    bad = error.object[error.start : error.end]
+    return bad.decode("cp1252", errors="replace"), error.end
+
+
+_CP1252_BYTES = "archiver-cp1252-bytes"
+codecs.register_error(_CP1252_BYTES, _cp1252_bytes)
+_UTF8_SEQUENCE = re.compile(
+    rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
+)
+_HIGH_BYTE = re.compile(rb"[\x80-\xff]")
+
+
+@lru_cache(maxsize=64)
+def _single_byte(codec: str) -> bool:
+    """Whether a codec reads one character per byte (Windows-125x, ISO 8859, KOI8, …)."""
+    text = bytes(range(0x80, 0x100)).decode(codec, errors="replace")
+    return len(text) == 0x80 and text.count("\ufffd") < 0x10  # UTF-8 replaces them all
 
 
 def _codec(label: str | None) -> str | None:
@@ -141,6 +181,10 @@ def extract_page(
     if blocks and blocks[0].startswith("## ") and blocks[0][3:] == title:
         blocks = blocks[1:]  # the title lives in the front matter
     body = "\n\n".join(blocks) + "\n" if blocks else ""
+    if (replaced := (title + body).count("\ufffd")) > MAX_REPLACEMENTS:
+        raise ExtractionError(
+            url, f"text has {replaced} undecodable characters (U+FFFD): {_MOJIBAKE}"
+        )
     if len(body) < min_chars:
         raise ExtractionError(
             url, f"extracted text too short ({len(body)} characters, minimum {min_chars})"
@@ -157,6 +201,42 @@ def extract_page(
         body=body,
     )
     return Page(document=document, canonical=canonical, signals=signals, updated=updated)
+
+
+def selector_drops(
+    page: Page,
+    html: str,
+    min_chars: int,
+    drop_selectors: tuple[str, ...],
+    drop_lines: tuple[str, ...],
+) -> tuple[str, ...]:
+    """The paragraphs of a page that a source's drop_selectors remove: its extraction
+    without them, less its extraction with them (`page`)."""
+    if not drop_selectors:
+        return ()
+    try:
+        unselected = extract_page(html, page.document.url, "", min_chars, (), drop_lines)
+    except ExtractionError:
+        return ()
+    kept = set(paragraphs(page.document.body))
+    return tuple(b for b in paragraphs(unselected.document.body) if b not in kept)
+
+
+def rerender(document: Document, drop_lines: tuple[str, ...], dropped: tuple[str, ...]) -> Document:
+    """A stored document under today's rules, as far as its text shows them: the built-in
+    line and byline rules and `drop_lines` applied again, and the paragraphs a source's
+    selectors remove from today's page (`dropped`) removed. What a rule that was taken
+    away had dropped, or another extractor would read, cannot be had from the text."""
+    gone = set(dropped)
+    blocks = clean_blocks(
+        [b for b in paragraphs(document.body) if b not in gone], [re.compile(p) for p in drop_lines]
+    )
+    names = (clean_byline_name(name) for name in document.authors)
+    return replace(
+        document,
+        body="\n\n".join(blocks) + "\n" if blocks else "",
+        authors=tuple(dict.fromkeys(name for name in names if name)),
+    )
 
 
 def _canonical(tree: HtmlElement) -> str | None:
@@ -202,7 +282,7 @@ def _language(tree: HtmlElement) -> str | None:
 def _authors(author: str | None) -> tuple[str, ...]:
     if not author:
         return ()
-    names = (normalize_text(name) for name in re.split(r";|\band\b", author))
+    names = (clean_byline_name(normalize_text(name)) for name in re.split(r";|\band\b", author))
     return tuple(dict.fromkeys(name for name in names if name))
 
 

@@ -81,7 +81,10 @@ def reformat(
     progress: Progress | None = None,
 ) -> RunReport:
     """Re-extract every article whose stored text came from another extractor, normalizer
-    or rules, and record each new form as a reformat commit (not a version)."""
+    or rules, and record each new form as a reformat commit (not a version). Pages are
+    fetched in full: a 304 would leave an edit made since to be taken for a reformat later.
+    A page edited since its last version gets the reformat of that version, then the edit
+    as the next version."""
     with archive.writing():
         report = RunReport()
         targets = [
@@ -89,7 +92,11 @@ def reformat(
             for a in archive.state.all()
             if a.blob and not a.removed and a.rules != fingerprint(archive.config.source(a.source))
         ]
-        job = lambda checker: _check(checker, targets, report, progress, reformat=True)  # noqa: E731
+
+        def job(checker: Checker) -> Awaitable[RunReport]:
+            checker.reformat = True
+            return _check(checker, targets, report, progress, reformat=True)
+
         return _run(archive, job, len(targets))
 
 

@@ -26,7 +26,7 @@ class Route:
     content_type: str = "text/html; charset=utf-8"
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0  # seconds before answering
-    etag: bool = True  # answer conditional requests with 304
+    etag: bool = True  # answer conditional requests (If-None-Match, If-Modified-Since) with 304
     gzip: bool = False
     reset: bool = False  # close the connection without answering
 
@@ -122,7 +122,9 @@ class NewsServer:
                 headers = dict(route.headers)
                 if route.etag and route.status == 200:
                     headers.setdefault("ETag", tag)
-                    if self.headers.get("If-None-Match") == tag:
+                    modified = headers.get("Last-Modified")
+                    since = modified and self.headers.get("If-Modified-Since") == modified
+                    if self.headers.get("If-None-Match") == tag or since:
                         self._send(304, b"", None, headers)
                         return
                 body = route.body

@@ -351,6 +351,17 @@ def test_is_minor():
     assert not is_minor(base, version(list(base.body), byline="By X"))  # identical: no change
 
 
+def test_a_byline_that_only_gains_or_loses_names_is_minor():
+    body = ["The ferry timetable changes on Monday, the operator said."]
+    one = version(body, byline="Maya Lindqvist")
+    two = version(body, byline="Maya Lindqvist, Tomas Berg")
+    assert is_minor(one, two)  # a co-author added
+    assert is_minor(two, one)  # … or dropped
+    assert is_minor(version(body), one)  # a byline where there was none
+    assert not is_minor(one, version(body, byline="Tomas Berg"))  # another writer
+    assert not is_minor(one, version(["The ferry timetable changes on Tuesday."], byline=""))
+
+
 # --- helpers --------------------------------------------------------------------------
 
 

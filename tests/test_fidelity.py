@@ -88,6 +88,33 @@ def test_volatile_page_parts_make_no_version(archive: Archive, server: NewsServe
     assert outcomes == [Outcome.NEW, Outcome.UNCHANGED, Outcome.UNCHANGED, Outcome.UNCHANGED]
 
 
+def _with_byline(byline_html: str, paragraphs: list[str]) -> str:
+    """A page whose byline is markup only (no author meta tag), as many sites write it."""
+    page = article_html("Ferry timetable to change", paragraphs, byline="Maya Lindqvist")
+    page = page.replace('<meta name="author" content="Maya Lindqvist">', "")
+    return page.replace("By Maya Lindqvist", byline_html)
+
+
+def test_social_link_labels_in_a_byline_are_no_version(archive: Archive, server: NewsServer):
+    author = '<a href="/author/maya-lindqvist">Maya Lindqvist</a>'
+    pages = [
+        _with_byline(
+            f'By {author} <a href="https://twitter.com/mlindqvist">Twitter</a> '
+            '<a href="mailto:maya@example.org">Email</a>',
+            BRIDGE,
+        ),
+        _with_byline(f"By {author}", BRIDGE),  # the widget gone, the text the same
+        _with_byline(f'By {author} <a href="https://bsky.app/">Follow on X</a> Bluesky', BRIDGE),
+        _with_byline(f"By {author} and Tomas Berg", BRIDGE),  # a co-author named
+    ]
+    outcomes = _capture(archive, server, "/news/ferry", pages)
+    assert outcomes == [Outcome.NEW, Outcome.UNCHANGED, Outcome.UNCHANGED, Outcome.CHANGED]
+    commits = [c for c in iter_commits(archive.repo) if c.url]
+    assert [c.trailers["Archiver-Change"] for c in commits] == ["new", "minor"]
+    stored = (archive.root / archive.state.get(server.url("/news/ferry")).path).read_text()
+    assert "authors:\n- Maya Lindqvist\n- Tomas Berg\n" in stored
+
+
 @pytest.mark.corpus
 def test_version_groups_gate(archive: Archive, server: NewsServer, corpus: Path):
     groups = json.loads((corpus / "version-groups.json").read_text())["groups"]

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import re
 
+import pytest
 import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from archiver.boilerplate import clean_byline_name
 from archiver.document import Document, parse_document, simple_front_matter
 from archiver.normalize import normalize_body, normalize_text, paragraphs
 from archiver.urls import article_path, canonical_url
@@ -172,3 +174,24 @@ def test_one_url_one_path():
     a = article_path("bbc", when, canonical_url("https://www.bbc.co.uk/news/uk-1?utm_medium=x"))
     b = article_path("bbc", when, canonical_url("https://www.bbc.co.uk/news/uk-1#comments"))
     assert a == b == "articles/bbc/2025/01/02/uk-1-" + a.rsplit("-", 1)[1]
+
+
+@pytest.mark.parametrize(
+    ("name", "cleaned"),
+    [
+        ("Maya Lindqvist Twitter Email", "Maya Lindqvist"),
+        ("Maya Lindqvist | Facebook | LinkedIn | Instagram", "Maya Lindqvist"),
+        ("Maya Lindqvist Follow on X", "Maya Lindqvist"),
+        ("Maya Lindqvist Follow me on Threads RSS WhatsApp", "Maya Lindqvist"),
+        ("Maya Lindqvist @mlindqvist Bluesky", "Maya Lindqvist"),
+        ("Follow on X", ""),
+        ("Email", ""),
+        ("Malcolm X", "Malcolm X"),  # a lone X may be a name's
+        ("Tomas Berg X Email", "Tomas Berg"),
+        ("Anna Us Twitter", "Anna Us"),  # "us" only follows "Follow"
+        ("Jo Email-Smith", "Jo Email-Smith"),
+        ("Rex Threadgill", "Rex Threadgill"),
+    ],
+)
+def test_link_labels_in_a_byline_are_not_names(name: str, cleaned: str):
+    assert clean_byline_name(name) == cleaned

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from typer.testing import CliRunner
 
 from archiver.archive import Archive
@@ -16,7 +17,7 @@ from archiver.sync import add, reformat, sync
 
 from .conftest import git
 from .newsserver import NewsServer, article_html
-from .pages import BRIDGE
+from .pages import BRIDGE, BRIDGE_EDITED
 
 runner = CliRunner()
 RULE = '\n[sources.daily]\ndrop_lines = ["^A temporary footbridge"]\n'
@@ -54,4 +55,101 @@ def test_a_rule_change_becomes_a_reformat_not_an_edit(
     assert report.versions == 1
     result = runner.invoke(app, ["log", server.url("/news/bridge"), "--archive", str(archive.root)])
     assert [line[:3] for line in result.output.splitlines()] == ["v1 "]
+    archive.close()
+
+
+SELECTOR = '\n[sources.daily]\ndrop_selectors = ["p.aside"]\n'
+
+
+def _serve(server: NewsServer, paragraphs: list[str], modified: str) -> None:
+    """The bridge story as a site with validators serves it: ETag and Last-Modified, and
+    304 to a conditional request that names them."""
+    page = article_html("Old bridge to close", paragraphs)
+    page = page.replace("<p>A temporary footbridge", '<p class="aside">A temporary footbridge')
+    server.set("/news/bridge", page, headers={"Last-Modified": modified})
+
+
+def _change_rules(archive: Archive, rule: str) -> Archive:
+    config = archive.root / "archiver.toml"
+    config.write_text(config.read_text() + rule)
+    git(archive.root, "commit", "-qam", "Drop the footbridge line")
+    archive.close()
+    archive = Archive.open(archive.root, archive.clock)
+    archive.clock.advance(timedelta(hours=1))  # type: ignore[attr-defined]
+    return archive
+
+
+def _log(archive: Archive, url: str) -> list[str]:
+    result = runner.invoke(app, ["log", url, "--archive", str(archive.root)])
+    return [line[:3] for line in result.output.splitlines()]
+
+
+def test_reformat_fetches_in_full_so_a_later_edit_is_a_version(
+    archive: Archive, server: NewsServer
+):
+    url = server.url("/news/bridge")
+    _serve(server, BRIDGE, "Sat, 01 Mar 2025 08:00:00 GMT")
+    add(archive, [url], source="daily")
+    archive = _change_rules(archive, RULE)
+
+    done = reformat(archive)
+    assert [r.outcome for r in done.results] == [Outcome.REFORMATTED]
+    last = server.hits("/news/bridge")[-1].headers
+    assert "if-none-match" not in last and "if-modified-since" not in last
+
+    _serve(server, BRIDGE_EDITED, "Sat, 01 Mar 2025 11:00:00 GMT")
+    archive.clock.advance(timedelta(hours=1))  # type: ignore[attr-defined]
+    assert [r.outcome for r in sync(archive, check_all=True).results] == [Outcome.CHANGED]
+    commits = [c for c in iter_commits(archive.repo) if c.url]
+    assert [(c.version, c.trailers.get("Archiver-Event")) for c in commits] == [
+        (1, None),
+        (1, "reformat"),
+        (2, None),
+    ]
+    assert _log(archive, url) == ["v1 ", "v2 "]
+    archive.close()
+
+
+@pytest.mark.parametrize("rule", [RULE, SELECTOR], ids=["drop_lines", "drop_selectors"])
+def test_an_edit_found_by_reformat_is_a_version_after_the_reformat(
+    archive: Archive, server: NewsServer, rule: str
+):
+    url = server.url("/news/bridge")
+    _serve(server, BRIDGE, "Sat, 01 Mar 2025 08:00:00 GMT")
+    add(archive, [url], source="daily")
+    archive = _change_rules(archive, rule)
+    _serve(server, BRIDGE_EDITED, "Sat, 01 Mar 2025 10:00:00 GMT")  # edited, not yet seen
+
+    done = reformat(archive)
+    assert [(r.outcome, r.version) for r in done.results] == [(Outcome.CHANGED, 2)]
+    commits = [c for c in iter_commits(archive.repo) if c.url]
+    assert [(c.version, c.trailers.get("Archiver-Event")) for c in commits] == [
+        (1, None),
+        (1, "reformat"),
+        (2, None),
+    ]
+    assert commits[2].trailers["Archiver-Change"] == "edit"
+    path = archive.state.get(url).path
+    reformatted = git(archive.root, "show", f"{commits[1].sha}:{path}")
+    assert BRIDGE[0] in reformatted and "temporary footbridge" not in reformatted
+    assert "Ana Ortiz" not in reformatted  # the old text in the new form
+    edited = (archive.root / path).read_text()
+    assert "Ana Ortiz" in edited and "temporary footbridge" not in edited
+    assert _log(archive, url) == ["v1 ", "v2 "]
+
+    archive.clock.advance(timedelta(hours=1))  # type: ignore[attr-defined]
+    assert [r.outcome for r in sync(archive, check_all=True).results] == [Outcome.UNCHANGED]
+    assert reformat(archive).checked == 0
+
+    before = archive.state.get(url)
+    archive.close()
+    (archive.root / ".archiver" / "state.db").unlink()  # the state is rebuilt from git alike
+    archive = Archive.open(archive.root, archive.clock)
+    after = archive.state.get(url)
+    assert (after.versions, after.blob, after.blobs, after.rules) == (
+        before.versions,
+        before.blob,
+        before.blobs,
+        before.rules,
+    )
     archive.close()

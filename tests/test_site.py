@@ -419,9 +419,19 @@ def _reference_minor(old: Version, new: Version) -> bool:
 
     if (old.title, old.body, old.byline, old.date) == (new.title, new.body, new.byline, new.date):
         return False
-    fields = zip((old.title, old.byline, old.date), (new.title, new.byline, new.date), strict=True)
+
+    def names(byline: str) -> set[str]:  # a byline that only gains or loses names is minor
+        return {key(name) for name in byline.split(",")} - {""}
+
+    fields = zip((old.title, old.date), (new.title, new.date), strict=True)
     same_fields = all(key(a) == key(b) for a, b in fields)
-    return same_fields and "".join(map(key, old.body)) == "".join(map(key, new.body))
+    old_names, new_names = names(old.byline), names(new.byline)
+    same_byline = key(old.byline) == key(new.byline) or (
+        old_names <= new_names or new_names <= old_names
+    )
+    return (
+        same_fields and same_byline and "".join(map(key, old.body)) == "".join(map(key, new.body))
+    )
 
 
 @settings(max_examples=300, deadline=None)
