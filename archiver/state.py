@@ -66,6 +66,18 @@ CREATE TABLE IF NOT EXISTS runs (
     failed INTEGER NOT NULL,
     errors TEXT NOT NULL DEFAULT ''
 );
+CREATE TABLE IF NOT EXISTS skipped (
+    url TEXT PRIMARY KEY,
+    source TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS sources (
+    name TEXT PRIMARY KEY,
+    last_success TEXT,
+    last_error TEXT,
+    failing_since TEXT
+);
 """
 
 
@@ -218,8 +230,9 @@ class StateStore:
         """Another address (a redirect, a non-canonical form) of a tracked article."""
         self._db.execute("INSERT OR REPLACE INTO aliases VALUES (?, ?)", (url, canonical))
 
-    def known(self, urls: Iterable[str]) -> set[str]:
-        """Which of these URLs are tracked articles or aliases of one."""
+    def known(self, urls: Iterable[str], skipped_since: datetime | None = None) -> set[str]:
+        """Which of these URLs are tracked articles or aliases of one, or (with
+        `skipped_since`) were skipped since then."""
         found: set[str] = set()
         batch = list(urls)
         for start in range(0, len(batch), 500):
@@ -227,6 +240,12 @@ class StateStore:
             marks = ",".join("?" * len(chunk))
             for table in ("articles", "aliases"):
                 rows = self._db.execute(f"SELECT url FROM {table} WHERE url IN ({marks})", chunk)
+                found.update(row[0] for row in rows)
+            if skipped_since is not None:
+                rows = self._db.execute(
+                    f"SELECT url FROM skipped WHERE url IN ({marks}) AND at >= ?",
+                    (*chunk, isoformat(skipped_since)),
+                )
                 found.update(row[0] for row in rows)
         return found
 
@@ -263,3 +282,60 @@ class StateStore:
 
     def set_meta(self, key: str, value: str) -> None:
         self._db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+
+    # URLs skipped by policy (robots.txt), with the verdict and when it was given.
+
+    def skip(self, url: str, source: str, reason: str, at: datetime) -> None:
+        self._db.execute(
+            "INSERT OR REPLACE INTO skipped VALUES (?, ?, ?, ?)",
+            (url, source, reason, isoformat(at)),
+        )
+
+    def skip_reason(self, url: str) -> str | None:
+        row = self._db.execute("SELECT reason FROM skipped WHERE url = ?", (url,)).fetchone()
+        return row[0] if row else None
+
+    def unskip(self, url: str) -> None:
+        self._db.execute("DELETE FROM skipped WHERE url = ?", (url,))
+
+    # Sources: when each last worked, and its discovery's last error while it fails.
+
+    def record_source(self, name: str, at: datetime, worked: bool, error: str | None) -> None:
+        row = self._db.execute(
+            "SELECT last_success, failing_since FROM sources WHERE name = ?", (name,)
+        ).fetchone()
+        success, since = row if row else (None, None)
+        self._db.execute(
+            "INSERT OR REPLACE INTO sources VALUES (?, ?, ?, ?)",
+            (
+                name,
+                isoformat(at) if worked else success,
+                error,
+                (since or isoformat(at)) if error else None,
+            ),
+        )
+
+    def sources(self) -> dict[str, tuple[datetime | None, str | None, datetime | None]]:
+        """Each recorded source's (last success, last error, failing since)."""
+        rows = self._db.execute("SELECT name, last_success, last_error, failing_since FROM sources")
+        return {
+            name: (parse_iso(ok) if ok else None, error, parse_iso(since) if since else None)
+            for name, ok, error, since in rows
+        }
+
+    def last_checked_ok(self) -> dict[str, datetime]:
+        """Per source, the last check of one of its articles that did not fail."""
+        rows = self._db.execute(
+            "SELECT source, max(last_checked) FROM articles"
+            " WHERE failures = 0 AND last_checked IS NOT NULL GROUP BY source"
+        )
+        return {source: parse_iso(when) for source, when in rows}
+
+    def first_seen_times(self, source: str, limit: int) -> list[datetime]:
+        """The latest distinct times articles of `source` were first stored, newest first."""
+        rows = self._db.execute(
+            "SELECT DISTINCT first_seen FROM articles WHERE source = ?"
+            " ORDER BY first_seen DESC LIMIT ?",
+            (source, limit),
+        )
+        return [parse_iso(row[0]) for row in rows]
