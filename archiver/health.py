@@ -26,7 +26,7 @@ from .errors import UnknownArticle
 from .state import ArticleState
 from .urls import canonical_url
 
-QUIET_RUNS = 3  # runs without one successful extraction before a source is flagged
+QUIET_RUNS = 3  # runs that checked articles, none extracted, before a source is flagged
 BROKEN_SHARE = 0.5  # share of a day's checks failing as broken pages before a warning
 BROKEN_MIN = 3
 _BROKEN = ("shrank", "lost the headline", "too short", "no article text")
@@ -99,7 +99,8 @@ def source_health(archive: Archive) -> list[SourceHealth]:
 
 def _warnings(archive: Archive, health: SourceHealth, broken: int) -> list[str]:
     warnings = []
-    runs = archive.state.recent_runs(health.name, QUIET_RUNS)
+    # Runs that checked nothing (none of its articles due) say nothing of extraction.
+    runs = archive.state.recent_runs(health.name, QUIET_RUNS, checked=True)
     if len(runs) == QUIET_RUNS and not any(run["extracted"] for run in runs):
         errors = next((run["errors"] for run in runs if run["errors"]), "")
         cause = f": {errors.splitlines()[0]}" if errors else ""
@@ -143,5 +144,7 @@ def _span(length: timedelta) -> str:
 def article_status(archive: Archive, url: str) -> ArticleState:
     state = archive.state.get(canonical_url(url))
     if state is None:
-        raise UnknownArticle(f"{url}: not tracked in {archive.root}")
+        skipped = archive.state.skip_reason(canonical_url(url))
+        why = f" (skipped: {skipped})" if skipped else ""
+        raise UnknownArticle(f"{url}: not tracked in {archive.root}{why}")
     return state

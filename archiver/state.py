@@ -266,11 +266,13 @@ class StateStore:
             ),
         )
 
-    def recent_runs(self, source: str, limit: int = 5) -> list[sqlite3.Row]:
+    def recent_runs(self, source: str, limit: int = 5, checked: bool = False) -> list[sqlite3.Row]:
+        """The source's last runs, newest first; with `checked`, those that checked any."""
+        where = " AND checked > 0" if checked else ""
         self._db.row_factory = sqlite3.Row
         try:
             return self._db.execute(
-                "SELECT * FROM runs WHERE source = ? ORDER BY started DESC LIMIT ?",
+                f"SELECT * FROM runs WHERE source = ?{where} ORDER BY started DESC LIMIT ?",
                 (source, limit),
             ).fetchall()
         finally:

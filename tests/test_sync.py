@@ -556,3 +556,27 @@ def test_the_readmes_cron_line_builds_after_a_partial_failure(
     log = (archive.root / ".archiver" / "cron.log").read_text()
     assert "source failed: " + server.url("/missing.xml") in log
     assert (site / "index.html").is_file()
+
+
+def test_runs_that_check_nothing_do_not_make_a_source_look_broken(
+    archive: Archive, server: NewsServer, clock: FixedClock
+):
+    serve_stories(server, 1)
+    archive = with_source(archive, "daily", feeds=[server.url("/feed.xml")])
+    sync(archive)
+    for _ in range(3):  # every 5 minutes, as cron may: nothing new, nothing due
+        clock.advance(timedelta(minutes=5))
+        assert sync(archive).checked == 0
+    (daily,) = source_health(archive)
+    assert daily.warnings == []
+
+
+def test_status_of_a_skipped_url_says_why_it_is_not_tracked(archive: Archive, server: NewsServer):
+    server.set("/robots.txt", "User-agent: *\nDisallow: /private/\n", content_type="text/plain")
+    server.set("/private/b", story(2))
+    runner.invoke(app, ["add", server.url("/private/b"), "--archive", str(archive.root)])
+    status = runner.invoke(
+        app, ["status", server.url("/private/b"), "--archive", str(archive.root)]
+    )
+    assert status.exit_code == ExitStatus.ERROR
+    assert "not tracked" in status.output and "(skipped: robots.txt of 127.0.0.1" in status.output
