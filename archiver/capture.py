@@ -13,10 +13,13 @@ and its return as returned.
 Outcomes are failures only when something did not work: a URL robots.txt disallows (on
 any hop of its redirects) is skipped, and its verdict kept so it is neither fetched nor
 reported again before robots.txt is asked again; a stored article answering 404/410 is
-gone, on its way to being recorded as removed. A redirect to another site is followed
-(each hop obeying its own host's robots.txt and limits); the article stays under the
-address it was found at, and each commit names where the fetch ended
-(`Archiver-Redirect`).
+gone, on its way to being recorded as removed. A new article that fails is held back from
+discovery for a while, longer after each failure in a row (as tracked articles back off),
+so a feed listing a page that cannot be stored does not fail every run.
+
+A redirect to another site is followed (each hop obeying its own host's robots.txt and
+limits); the article stays under the address it was found at, and each commit names where
+the fetch ended (`Archiver-Redirect`).
 """
 
 from __future__ import annotations
@@ -47,7 +50,7 @@ from .normalize import NORMALIZER_VERSION
 from .rebuild import HEAD_KEY
 from .robots import VERDICT_TTL, Robots
 from .schedule import next_check
-from .state import ArticleState
+from .state import ArticleState, Held
 from .store import Change, CommitStream, blob_id, subject_line
 from .urls import article_path, canonical_url
 
@@ -533,7 +536,7 @@ class Writer:
         self._keep(stored_state)
         if state is None:
             self.created[stored_state.url] = stored_state
-            self.archive.state.unskip(target.url)  # allowed now: no verdict to remember
+            self.archive.state.release(target.url)  # nothing held against it any more
         if returned:
             outcome = Outcome.RETURNED
         else:
@@ -655,8 +658,11 @@ class Writer:
         """robots.txt disallows the URL: remembered, so that discovery passes it over and
         nobody is told again, until the verdict is due to be asked for again."""
         state = target.state
-        repeated = self.archive.state.skip_reason(target.url) == error.reason
-        self.archive.state.skip(target.url, target.source, error.reason, now)
+        earlier = self.archive.state.held(target.url)
+        told = earlier is not None and earlier.kind == "skipped"
+        repeated = told and earlier is not None and earlier.reason == error.reason
+        held = Held("skipped", error.reason, 1, now + VERDICT_TTL)
+        self.archive.state.hold(target.url, target.source, held)
         if state is not None:  # tracked, now refused: asked about again when the verdict is
             self._keep(state.update(next_check=now + VERDICT_TTL))
         version = state.versions if state else 0
@@ -664,7 +670,9 @@ class Writer:
 
     def _failed(self, target: Target, now: datetime, error: ArticleError) -> Result:
         state = target.state
-        if state is not None:
+        if state is None:
+            self._hold_new(target, now, error)
+        else:
             schedule = self.archive.config.source(target.source).schedule
             failures = state.failures + 1
             changed = state.last_changed or state.first_seen
@@ -678,6 +686,16 @@ class Writer:
                 )
             )
         return Result(target.url, target.source, Outcome.FAILED, reason=error.reason)
+
+    def _hold_new(self, target: Target, now: datetime, error: ArticleError) -> None:
+        """A new article that failed is tried again after the source's shortest interval,
+        twice that after a second failure in a row, and so on up to its longest."""
+        earlier = self.archive.state.held(target.url)
+        tries = earlier.tries + 1 if earlier and earlier.kind == "failed" else 1
+        schedule = self.archive.config.source(target.source).schedule
+        minutes = min(schedule.min_interval * 2 ** min(tries - 1, 16), schedule.max_interval)
+        held = Held("failed", error.reason, tries, now + timedelta(minutes=minutes))
+        self.archive.state.hold(target.url, target.source, held)
 
     def _keep(self, article: ArticleState) -> None:
         self.pending.append(article)

@@ -144,7 +144,14 @@ def _span(length: timedelta) -> str:
 def article_status(archive: Archive, url: str) -> ArticleState:
     state = archive.state.get(canonical_url(url))
     if state is None:
-        skipped = archive.state.skip_reason(canonical_url(url))
-        why = f" (skipped: {skipped})" if skipped else ""
+        held = archive.state.held(canonical_url(url))
+        why = ""
+        if held is not None:
+            tries = f", {held.tries} times in a row" if held.tries > 1 else ""
+            why = f" ({held.kind}{tries}: {held.reason}; asked again after {_when(held.until)})"
         raise UnknownArticle(f"{url}: not tracked in {archive.root}{why}")
     return state
+
+
+def _when(when: datetime) -> str:
+    return f"{when:%Y-%m-%d %H:%M} UTC"

@@ -66,11 +66,13 @@ CREATE TABLE IF NOT EXISTS runs (
     failed INTEGER NOT NULL,
     errors TEXT NOT NULL DEFAULT ''
 );
-CREATE TABLE IF NOT EXISTS skipped (
+CREATE TABLE IF NOT EXISTS held (
     url TEXT PRIMARY KEY,
     source TEXT NOT NULL,
+    kind TEXT NOT NULL,
     reason TEXT NOT NULL,
-    at TEXT NOT NULL
+    tries INTEGER NOT NULL,
+    until TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS sources (
     name TEXT PRIMARY KEY,
@@ -107,6 +109,16 @@ class ArticleState:
 
     def update(self, **changes: object) -> ArticleState:
         return replace(self, **changes)
+
+
+@dataclass(frozen=True)
+class Held:
+    """Why a URL that is not tracked is held back from discovery, and until when."""
+
+    kind: str  # "skipped" (robots.txt) or "failed" (a new article's check failed)
+    reason: str
+    tries: int  # checks in a row that gave this kind of answer
+    until: datetime  # discovery passes the URL over until then
 
 
 _DATES = {"first_seen", "last_checked", "last_changed", "next_check", "gone_since"}
@@ -230,9 +242,9 @@ class StateStore:
         """Another address (a redirect, a non-canonical form) of a tracked article."""
         self._db.execute("INSERT OR REPLACE INTO aliases VALUES (?, ?)", (url, canonical))
 
-    def known(self, urls: Iterable[str], skipped_since: datetime | None = None) -> set[str]:
-        """Which of these URLs are tracked articles or aliases of one, or (with
-        `skipped_since`) were skipped since then."""
+    def known(self, urls: Iterable[str], now: datetime | None = None) -> set[str]:
+        """Which of these URLs are tracked articles or aliases of one, or (given `now`) are
+        held back then (see `hold`)."""
         found: set[str] = set()
         batch = list(urls)
         for start in range(0, len(batch), 500):
@@ -241,10 +253,10 @@ class StateStore:
             for table in ("articles", "aliases"):
                 rows = self._db.execute(f"SELECT url FROM {table} WHERE url IN ({marks})", chunk)
                 found.update(row[0] for row in rows)
-            if skipped_since is not None:
+            if now is not None:
                 rows = self._db.execute(
-                    f"SELECT url FROM skipped WHERE url IN ({marks}) AND at >= ?",
-                    (*chunk, isoformat(skipped_since)),
+                    f"SELECT url FROM held WHERE url IN ({marks}) AND until > ?",
+                    (*chunk, isoformat(now)),
                 )
                 found.update(row[0] for row in rows)
         return found
@@ -285,20 +297,26 @@ class StateStore:
     def set_meta(self, key: str, value: str) -> None:
         self._db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
 
-    # URLs skipped by policy (robots.txt), with the verdict and when it was given.
+    # URLs held back from discovery: skipped by policy (robots.txt) until the verdict is
+    # due again, or new articles that failed, until their next try.
 
-    def skip(self, url: str, source: str, reason: str, at: datetime) -> None:
+    def hold(self, url: str, source: str, held: Held) -> None:
         self._db.execute(
-            "INSERT OR REPLACE INTO skipped VALUES (?, ?, ?, ?)",
-            (url, source, reason, isoformat(at)),
+            "INSERT OR REPLACE INTO held VALUES (?, ?, ?, ?, ?, ?)",
+            (url, source, held.kind, held.reason, held.tries, isoformat(held.until)),
         )
 
-    def skip_reason(self, url: str) -> str | None:
-        row = self._db.execute("SELECT reason FROM skipped WHERE url = ?", (url,)).fetchone()
-        return row[0] if row else None
+    def held(self, url: str) -> Held | None:
+        row = self._db.execute(
+            "SELECT kind, reason, tries, until FROM held WHERE url = ?", (url,)
+        ).fetchone()
+        if row is None:
+            return None
+        kind, reason, tries, until = row
+        return Held(kind, reason, tries, parse_iso(until))
 
-    def unskip(self, url: str) -> None:
-        self._db.execute("DELETE FROM skipped WHERE url = ?", (url,))
+    def release(self, url: str) -> None:
+        self._db.execute("DELETE FROM held WHERE url = ?", (url,))
 
     # Sources: when each last worked, and its discovery's last error while it fails.
 

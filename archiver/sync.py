@@ -34,7 +34,7 @@ from .errors import ArticleError
 from .fetch import Fetcher, open_fetcher, user_agent
 from .health import record_sources
 from .processes import objects_frozen
-from .robots import VERDICT_TTL, Robots
+from .robots import Robots
 from .store import CommitStream
 from .urls import canonical_url
 
@@ -170,7 +170,7 @@ async def _discover(archive: Archive, fetcher: Fetcher, report: RunReport) -> di
     found: dict[str, list[str]] = {}
     for source, discovery in zip(sources, results, strict=True):
         urls = [c.url for c in discovery.urls]
-        known = archive.state.known(urls, archive.clock.now() - VERDICT_TTL)
+        known = archive.state.known(urls, archive.clock.now())
         found[source.name] = [u for u in urls if u not in known]
         report.discovered += len(found[source.name])
         report.source_errors.extend(_named(source.name, e) for e in discovery.errors)

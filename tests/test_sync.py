@@ -405,7 +405,7 @@ def test_robots_disallowed_articles_are_skipped_told_once_and_not_rediscovered(
     server.set("/robots.txt", "User-agent: *\nDisallow:\n", content_type="text/plain")
     clock.advance(timedelta(hours=25))  # allowed now: stored, and no longer remembered
     assert [r.outcome for r in sync(archive).results if r.url.endswith("/b")] == [Outcome.NEW]
-    assert archive.state.skip_reason(server.url("/private/b")) is None
+    assert archive.state.held(server.url("/private/b")) is None
     assert len(server.hits("/private/b")) == 1
     assert sorted(commits_by_url(archive)) == [server.url("/news/a"), server.url("/private/b")]
 
@@ -580,3 +580,26 @@ def test_status_of_a_skipped_url_says_why_it_is_not_tracked(archive: Archive, se
     )
     assert status.exit_code == ExitStatus.ERROR
     assert "not tracked" in status.output and "(skipped: robots.txt of 127.0.0.1" in status.output
+
+
+def test_a_new_article_that_fails_is_tried_again_later_and_later_not_every_run(
+    archive: Archive, server: NewsServer, clock: FixedClock
+):
+    server.set("/news/a", story(1))
+    server.set("/news/clip", b"\x00\x00", content_type="video/mp4")  # a feed's video entry
+    serve_feed(server, "/feed.xml", [(server.url("/news/a"), "A"), (server.url("/news/clip"), "C")])
+    archive = with_source(archive, "daily", feeds=[server.url("/feed.xml")])
+    first = sync(archive)
+    assert [r.outcome for r in first.results] == [Outcome.NEW, Outcome.FAILED]
+    tries = []
+    for minutes in (10, 10, 20, 15, 40, 30):  # at 10, 20, 40, 55, 95, 125 minutes
+        clock.advance(timedelta(minutes=minutes))
+        report = sync(archive)
+        tries += [r.outcome for r in report.results if r.url == server.url("/news/clip")]
+    # Tried again after 15 minutes, then 30, then 60: not on every run.
+    assert len(server.hits("/news/clip")) == 4
+    assert tries == [Outcome.FAILED, Outcome.FAILED, Outcome.FAILED]
+    server.set("/news/clip", story(2))  # it became an article
+    clock.advance(timedelta(hours=2))
+    assert [r.outcome for r in sync(archive).results if r.url.endswith("/clip")] == [Outcome.NEW]
+    assert archive.state.held(server.url("/news/clip")) is None
