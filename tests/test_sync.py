@@ -603,3 +603,19 @@ def test_a_new_article_that_fails_is_tried_again_later_and_later_not_every_run(
     clock.advance(timedelta(hours=2))
     assert [r.outcome for r in sync(archive).results if r.url.endswith("/clip")] == [Outcome.NEW]
     assert archive.state.held(server.url("/news/clip")) is None
+
+
+def test_redirect_hops_keep_their_own_hosts_crawl_delay(archive: Archive, server: NewsServer):
+    with NewsServer("127.0.0.2") as other:
+        other.set("/robots.txt", "User-agent: *\nCrawl-delay: 0.5\n", content_type="text/plain")
+        for n in range(3):
+            other.set(f"/news/y{n}", story(n))
+            location = {"Location": other.url(f"/news/y{n}")}
+            server.set(f"/news/r{n}", b"", status=301, headers=location)
+        urls = [server.url(f"/news/r{n}") for n in range(3)]
+        result = runner.invoke(app, ["add", *urls, "--archive", str(archive.root)])
+        assert result.exit_code == ExitStatus.OK, result.output
+        times = sorted(r.at for r in other.requests if r.path.startswith("/news/"))
+    assert len(times) == 3
+    gaps = [b - a for a, b in itertools.pairwise(times)]
+    assert min(gaps) >= 0.45, gaps  # 127.0.0.1 has no delay at all; 127.0.0.2 asks for 0.5 s
