@@ -610,6 +610,7 @@ class Writer:
                     "Archiver-Fetched": isoformat(now),
                     "Archiver-Event": "removed",
                     "Archiver-Gone-Since": isoformat(gone_since),
+                    **(_redirect_trailer(state.url, checked.response) if checked.response else {}),
                 },
                 when=now,
                 deletions=(state.path,),

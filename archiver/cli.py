@@ -30,7 +30,7 @@ from .config import add_source, load_config
 from .errors import ArchiverError, ArticleError, ConfigError
 from .extract import decode_html, extract_page
 from .fetch import open_fetcher, user_agent
-from .state import STATE_DIR, ArticleState
+from .state import STATE_DIR, ArticleState, Held
 from .urls import canonical_url
 
 
@@ -154,13 +154,14 @@ def status(
     """How each source is doing, or one article's schedule and state."""
     with _errors(), _open(archive) as opened:
         if url:
-            _print_article(health.article_status(opened, url))
+            state = health.article_status(opened, url)
+            _print_article(state, opened.state.held(state.url))
             return
         for source in health.source_health(opened):
             _print_source(source)
 
 
-def _print_article(state: ArticleState) -> None:
+def _print_article(state: ArticleState, held: Held | None = None) -> None:
     rows = {
         "url": state.url,
         "source": state.source,
@@ -174,6 +175,8 @@ def _print_article(state: ArticleState) -> None:
     }
     if state.last_error:
         rows["last error"] = f"{state.last_error} ({state.failures} in a row)"
+    if held is not None and held.kind == "skipped":
+        rows["skipped"] = f"{held.reason} (asked again after {_when(held.until)})"
     for key, value in rows.items():
         out.print(f"{key + ':':<14}{value}", markup=False, soft_wrap=True)
 

@@ -619,3 +619,33 @@ def test_redirect_hops_keep_their_own_hosts_crawl_delay(archive: Archive, server
     assert len(times) == 3
     gaps = [b - a for a, b in itertools.pairwise(times)]
     assert min(gaps) >= 0.45, gaps  # 127.0.0.1 has no delay at all; 127.0.0.2 asks for 0.5 s
+
+
+def test_a_redirect_to_the_home_page_is_a_removal_that_names_it(
+    archive: Archive, server: NewsServer, clock: FixedClock
+):
+    server.set("/news/a", story(1))
+    runner.invoke(app, ["add", server.url("/news/a"), "--archive", str(archive.root)])
+    server.set("/", section_page([("/news/b", "B")], title="Home"))
+    server.set("/news/a", b"", status=301, headers={"Location": "/"})
+    outcomes = []
+    for _ in range(4):
+        clock.advance(timedelta(hours=2, minutes=30))
+        outcomes += [r.outcome for r in sync(archive, check_all=True).results]
+    assert outcomes == [Outcome.GONE, Outcome.GONE, Outcome.GONE, Outcome.REMOVED]
+    removal = git(archive.root, "log", "-1", "--format=%B")
+    assert "Archiver-Event: removed" in removal
+    assert f"Archiver-Redirect: {server.url('/')}" in removal
+
+
+def test_status_of_a_tracked_article_now_disallowed_says_so(archive: Archive, server: NewsServer):
+    server.set("/news/a", story(1))
+    runner.invoke(app, ["add", server.url("/news/a"), "--archive", str(archive.root)])
+    server.set("/robots.txt", "User-agent: *\nDisallow: /news/\n", content_type="text/plain")
+    report = sync(archive, check_all=True)
+    assert [r.outcome for r in report.results] == [Outcome.SKIPPED]
+    state = archive.state.get(server.url("/news/a"))
+    assert state.next_check == archive.clock.now() + timedelta(hours=24)  # when it is asked again
+    status = runner.invoke(app, ["status", server.url("/news/a"), "--archive", str(archive.root)])
+    assert "skipped:      robots.txt of 127.0.0.1" in status.output
+    assert "disallows /news/ for archiver (asked again after" in status.output
