@@ -113,7 +113,8 @@ class ArticleState:
 
 @dataclass(frozen=True)
 class Held:
-    """Why a URL that is not tracked is held back from discovery, and until when."""
+    """Why a URL is held back, and until when: discovery passes it over meanwhile (a
+    tracked article robots.txt now disallows is also held, to be told once)."""
 
     kind: str  # "skipped" (robots.txt) or "failed" (a new article's check failed)
     reason: str
