@@ -455,7 +455,8 @@ def _finish(report: RunReport, every_skip: bool = False) -> None:
     found = f"discovered {report.discovered}, " if report.discovered else ""
     failing = len(report.source_errors)
     sources = f"; {failing} source document{'s' * (failing != 1)} failed" if failing else ""
-    out.print(f"{found}checked {report.checked}: {', '.join(counts)}{sources}")
+    summary = f"{found}checked {report.checked}: {', '.join(counts)}{sources}"
+    out.print(summary, markup=False, soft_wrap=True)  # one line, even in a log file
     if report.failed:
         raise typer.Exit(ExitStatus.PARTIAL if report.worked else ExitStatus.FAILED)
 
