@@ -9,6 +9,17 @@ work, and it leaves the process that fetches and writes free to do just that. A 
 article is reported and never commits; a page that is gone for good (404/410 across
 several checks spanning hours, or a redirect to the home page) is recorded as removed,
 and its return as returned.
+
+Outcomes are failures only when something did not work: a URL robots.txt disallows (on
+any hop of its redirects) is skipped, and its verdict kept so it is neither fetched nor
+reported again before robots.txt is asked again; a stored article answering 404/410 is
+gone, on its way to being recorded as removed. A new article that fails is held back from
+discovery for a while, longer after each failure in a row (as tracked articles back off),
+so a feed listing a page that cannot be stored does not fail every run.
+
+A redirect to another site is followed (each hop obeying its own host's robots.txt and
+limits); the article stays under the address it was found at, and each commit names where
+the fetch ended (`Archiver-Redirect`).
 """
 
 from __future__ import annotations
@@ -31,15 +42,15 @@ from .clock import isoformat
 from .compare import describe, is_minor
 from .config import SourceConfig
 from .document import Document, parse_document
-from .errors import ArticleError, ExtractionError, FetchError, HTTPStatusError
+from .errors import ArticleError, Disallowed, ExtractionError, FetchError, HTTPStatusError
 from .extract import EXTRACTOR, Page, decode_html, extract_page, rerender, selector_drops
-from .fetch import Fetcher, Response
+from .fetch import Fetcher, Hop, Response
 from .history import BlobReader, head_commit
 from .normalize import NORMALIZER_VERSION
 from .rebuild import HEAD_KEY
-from .robots import Robots
+from .robots import VERDICT_TTL, Robots
 from .schedule import next_check
-from .state import ArticleState
+from .state import ArticleState, Held
 from .store import Change, CommitStream, blob_id, subject_line
 from .urls import article_path, canonical_url
 
@@ -59,6 +70,8 @@ class Outcome(StrEnum):
     REMOVED = "removed"
     RETURNED = "returned"
     REFORMATTED = "reformatted"
+    GONE = "gone"  # answers 404/410 (or leads home), not yet for long enough to be removed
+    SKIPPED = "skipped"  # robots.txt disallows it: policy, not a failure
     FAILED = "failed"
 
 
@@ -78,6 +91,15 @@ class Result:
     outcome: Outcome
     reason: str = ""
     version: int = 0
+    repeated: bool = False  # skipped for the very reason already reported for this URL
+
+
+@dataclass(frozen=True)
+class SourceRun:
+    """What discovery made of one source's feeds, sitemaps and pages in a run."""
+
+    read: int = 0  # documents fetched and read
+    errors: tuple[ArticleError, ...] = ()
 
 
 @dataclass
@@ -85,9 +107,22 @@ class RunReport:
     results: list[Result] = field(default_factory=list)
     discovered: int = 0
     source_errors: list[ArticleError] = field(default_factory=list)
+    sources: dict[str, SourceRun] = field(default_factory=dict)  # when discovery ran
 
     def count(self, outcome: Outcome) -> int:
         return sum(1 for r in self.results if r.outcome is outcome)
+
+    @property
+    def failed(self) -> int:
+        """Articles and source documents that failed."""
+        return len(self.failures) + len(self.source_errors)
+
+    @property
+    def worked(self) -> int:
+        """Source documents read and articles checked without failing (skips are neither):
+        none, while something failed, means everything tried failed."""
+        read = sum(run.read for run in self.sources.values())
+        return read + sum(r.outcome not in (Outcome.FAILED, Outcome.SKIPPED) for r in self.results)
 
     @property
     def checked(self) -> int:
@@ -256,13 +291,6 @@ class Checker:
         source = self.archive.config.source(target.source)
         state = target.state
         try:
-            agent = source.user_agent or self.fetcher.agent
-            verdict = await self.robots.allowed(target.url, agent)
-            if not verdict.allowed:
-                raise FetchError(target.url, f"not fetched: {verdict.reason}")
-            delays = [
-                d for d in (source.min_delay, self.robots.crawl_delay(target.url, agent)) if d
-            ]
             stored = state is not None and bool(state.blob) and not state.removed
             conditional = stored and not self.reformat
             response = await self.fetcher.fetch(
@@ -270,7 +298,7 @@ class Checker:
                 etag=state.etag if conditional and state else None,
                 last_modified=state.last_modified if conditional and state else None,
                 agent=source.user_agent or None,
-                min_delay=max(delays) if delays else source.min_delay,
+                hop=self._hop(target.url, source),
             )
             checked = _Checked(target, response, url=target.url)
             if response.not_modified or checked.gone:
@@ -296,6 +324,23 @@ class Checker:
         except ArticleError as err:
             return _Checked(target, error=err, url=target.url)
 
+    def _hop(self, url: str, source: SourceConfig) -> Hop:
+        """The check of each URL a fetch of `url` requests, its redirects' included: what
+        robots.txt of its host says, and that host's delay (the source's, or Crawl-delay)."""
+        agent = source.user_agent or self.fetcher.agent
+
+        async def check(current: str) -> float | None:
+            verdict = await self.robots.allowed(current, agent)
+            if not verdict.allowed:
+                hop = "" if current == url else f"redirects to {current[:200]}; "
+                if verdict.reachable:
+                    raise Disallowed(url, hop + verdict.reason)
+                raise FetchError(url, f"not fetched: {hop}{verdict.reason}")
+            delays = [d for d in (source.min_delay, self.robots.crawl_delay(current, agent)) if d]
+            return max(delays) if delays else source.min_delay
+
+        return check
+
     async def check_all(self, targets: Iterable[Target]) -> AsyncIterator[_Checked]:
         """Results in the order of `targets`, with at most IN_FLIGHT checks under way."""
         pending: deque[asyncio.Future[_Checked]] = deque()
@@ -312,11 +357,25 @@ class Checker:
 
 
 def _canonical(url: str, response: Response) -> str:
-    """A new article is recorded under the address it ends at after redirects."""
+    """A new article is recorded under the address it ends at after redirects on its own
+    site; one that leads to another site stays under the address it was found at."""
+    if not response.redirected or not _same_site(url, response.final_url):
+        return url
     try:
-        return canonical_url(response.final_url) if response.redirected else url
+        return canonical_url(response.final_url)
     except ArticleError:
         return url
+
+
+def _redirect_trailer(url: str, response: Response) -> dict[str, str]:
+    """Where the fetch ended, when a redirect led elsewhere than the article's address."""
+    if not response.redirected:
+        return {}
+    try:
+        final = canonical_url(response.final_url)
+    except ArticleError:
+        final = response.final_url
+    return {} if final == url else {"Archiver-Redirect": response.final_url}
 
 
 def _declared_canonical(url: str, page: Page) -> str:
@@ -387,6 +446,8 @@ class Writer:
     def _apply(self, checked: _Checked, now: datetime) -> Result:
         target, state = checked.target, checked.target.state
         schedule = self.archive.config.source(target.source).schedule
+        if isinstance(checked.error, Disallowed):
+            return self._skipped(target, now, checked.error)
         if checked.gone and state is not None and state.blob:
             return self._gone(checked, state, now)
         if checked.error is not None:
@@ -481,6 +542,7 @@ class Writer:
         self._keep(stored_state)
         if state is None:
             self.created[stored_state.url] = stored_state
+            self.archive.state.release(target.url)  # nothing held against it any more
         if returned:
             outcome = Outcome.RETURNED
         else:
@@ -581,7 +643,7 @@ class Writer:
                     next_check=next_check(now, state.last_changed or now, schedule, failures),
                 )
             )
-            return Result(state.url, state.source, Outcome.FAILED, f"{reason} (not yet removed)")
+            return Result(state.url, state.source, Outcome.GONE, f"{reason} (not yet removed)")
         title = self._title(state)
         self.stream.commit(
             Change(
@@ -595,6 +657,7 @@ class Writer:
                     "Archiver-Fetched": isoformat(now),
                     "Archiver-Event": "removed",
                     "Archiver-Gone-Since": isoformat(gone_since),
+                    **(_redirect_trailer(state.url, checked.response) if checked.response else {}),
                 },
                 when=now,
                 deletions=(state.path,),
@@ -639,9 +702,25 @@ class Writer:
         text = self.stored.read(state.blob or "")
         return parse_document(text).title if text else state.url
 
+    def _skipped(self, target: Target, now: datetime, error: Disallowed) -> Result:
+        """robots.txt disallows the URL: remembered, so that discovery passes it over and
+        nobody is told again, until the verdict is due to be asked for again."""
+        state = target.state
+        earlier = self.archive.state.held(target.url)
+        told = earlier is not None and earlier.kind == "skipped"
+        repeated = told and earlier is not None and earlier.reason == error.reason
+        held = Held("skipped", error.reason, 1, now + VERDICT_TTL)
+        self.archive.state.hold(target.url, target.source, held)
+        if state is not None:  # tracked, now refused: asked about again when the verdict is
+            self._keep(state.update(next_check=now + VERDICT_TTL))
+        version = state.versions if state else 0
+        return Result(target.url, target.source, Outcome.SKIPPED, error.reason, version, repeated)
+
     def _failed(self, target: Target, now: datetime, error: ArticleError) -> Result:
         state = target.state
-        if state is not None:
+        if state is None:
+            self._hold_new(target, now, error)
+        else:
             schedule = self.archive.config.source(target.source).schedule
             failures = state.failures + 1
             changed = state.last_changed or state.first_seen
@@ -655,6 +734,16 @@ class Writer:
                 )
             )
         return Result(target.url, target.source, Outcome.FAILED, reason=error.reason)
+
+    def _hold_new(self, target: Target, now: datetime, error: ArticleError) -> None:
+        """A new article that failed is tried again after the source's shortest interval,
+        twice that after a second failure in a row, and so on up to its longest."""
+        earlier = self.archive.state.held(target.url)
+        tries = earlier.tries + 1 if earlier and earlier.kind == "failed" else 1
+        schedule = self.archive.config.source(target.source).schedule
+        minutes = min(schedule.min_interval * 2 ** min(tries - 1, 16), schedule.max_interval)
+        held = Held("failed", error.reason, tries, now + timedelta(minutes=minutes))
+        self.archive.state.hold(target.url, target.source, held)
 
     def _keep(self, article: ArticleState) -> None:
         self.pending.append(article)
@@ -736,6 +825,7 @@ def _trailers(
         trailers["Archiver-Page-Updated"] = page.updated
     if page.signals:
         trailers["Archiver-Signals"] = ",".join(sorted(page.signals))
+    trailers.update(_redirect_trailer(url, response))
     return trailers
 
 

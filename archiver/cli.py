@@ -31,15 +31,15 @@ from .document import Document
 from .errors import ArchiverError, ArticleError, ConfigError
 from .extract import decode_html, extract_page
 from .fetch import open_fetcher, user_agent
-from .state import STATE_DIR, ArticleState
+from .state import STATE_DIR, ArticleState, Held
 from .urls import canonical_url
 
 
 class ExitStatus(IntEnum):
-    OK = 0
-    PARTIAL = 1  # some articles failed, the others were stored
+    OK = 0  # nothing failed (URLs robots.txt disallows are skipped, not failed)
+    PARTIAL = 1  # an article or a source's feed, sitemap or page failed; something worked
     USAGE = 2  # a bad option or argument (typer's own code)
-    FAILED = 3  # every article failed
+    FAILED = 3  # something was tried and all of it failed (nothing read, nothing checked)
     ERROR = 4  # the archive could not be used at all (not an archive, locked, bad config)
     INTERRUPTED = 130  # stopped by Ctrl-C; what was captured before is stored
 
@@ -116,7 +116,7 @@ def add(
     """Track articles and capture them now."""
     with _errors(), _open(archive) as opened, _run_log(opened, "add"):
         report = _with_progress(lambda p: sync_api.add(opened, urls, source, progress=p))
-    _finish(report)
+    _finish(report, every_skip=True)
 
 
 @app.command()
@@ -156,13 +156,14 @@ def status(
     """How each source is doing, or one article's schedule and state."""
     with _errors(), _open(archive) as opened:
         if url:
-            _print_article(health.article_status(opened, url))
+            state = health.article_status(opened, url)
+            _print_article(state, opened.state.held(state.url))
             return
         for source in health.source_health(opened):
             _print_source(source)
 
 
-def _print_article(state: ArticleState) -> None:
+def _print_article(state: ArticleState, held: Held | None = None) -> None:
     rows = {
         "url": state.url,
         "source": state.source,
@@ -176,6 +177,8 @@ def _print_article(state: ArticleState) -> None:
     }
     if state.last_error:
         rows["last error"] = f"{state.last_error} ({state.failures} in a row)"
+    if held is not None and held.kind == "skipped":
+        rows["skipped"] = f"{held.reason} (asked again after {_when(held.until)})"
     for key, value in rows.items():
         out.print(f"{key + ':':<14}{value}", markup=False, soft_wrap=True)
 
@@ -189,6 +192,11 @@ def _print_source(source: health.SourceHealth) -> None:
         markup=False,
         soft_wrap=True,
     )
+    if source.source_error:
+        since = _when(source.failing_since)
+        out.print(
+            f"  source failing since {since}: {source.source_error}", markup=False, soft_wrap=True
+        )
     for warning in source.warnings:
         out.print(f"  warning: {warning}", markup=False, soft_wrap=True)
     for url, reason in source.failures[:10]:
@@ -461,11 +469,16 @@ def _run_log(archive: Archive, command: str) -> Iterator[Path]:
         handler.close()
 
 
-def _finish(report: RunReport) -> None:
+def _finish(report: RunReport, every_skip: bool = False) -> None:
+    """The run's failures and new skips, its counts, and its exit status (see ExitStatus);
+    a URL skipped for a reason already told is told again only when asked for by name."""
     for error in report.source_errors:
         err.print(f"source failed: {error.url}: {error.reason}", markup=False, soft_wrap=True)
     for failure in report.failures:
         err.print(f"failed: {failure.url}: {failure.reason}", markup=False, soft_wrap=True)
+    for result in report.results:
+        if result.outcome is Outcome.SKIPPED and (every_skip or not result.repeated):
+            err.print(f"skipped: {result.url}: {result.reason}", markup=False, soft_wrap=True)
     counts = [
         f"{report.count(Outcome.NEW)} new",
         f"{report.count(Outcome.CHANGED)} changed",
@@ -473,17 +486,23 @@ def _finish(report: RunReport) -> None:
     ]
     counts += [
         f"{report.count(o)} {o.value}"
-        for o in (Outcome.REMOVED, Outcome.RETURNED, Outcome.REFORMATTED)
+        for o in (
+            Outcome.REMOVED,
+            Outcome.RETURNED,
+            Outcome.REFORMATTED,
+            Outcome.GONE,
+            Outcome.SKIPPED,
+        )
         if report.count(o)
     ]
     counts.append(f"{report.count(Outcome.FAILED)} failed")
     found = f"discovered {report.discovered}, " if report.discovered else ""
-    out.print(f"{found}checked {report.checked}: {', '.join(counts)}")
-    failed = len(report.failures) + len(report.source_errors)
-    if failed and not (report.checked - len(report.failures)):
-        raise typer.Exit(ExitStatus.FAILED)
-    if failed:
-        raise typer.Exit(ExitStatus.PARTIAL)
+    failing = len(report.source_errors)
+    sources = f"; {failing} source document{'s' * (failing != 1)} failed" if failing else ""
+    summary = f"{found}checked {report.checked}: {', '.join(counts)}{sources}"
+    out.print(summary, markup=False, soft_wrap=True)  # one line, even in a log file
+    if report.failed:
+        raise typer.Exit(ExitStatus.PARTIAL if report.worked else ExitStatus.FAILED)
 
 
 __all__ = ["ArticleError", "ConfigError", "ExitStatus", "app", "main"]

@@ -2,7 +2,7 @@
 
 Every feed, sitemap and page of a source is fetched at once (the Fetcher keeps each host's
 limits); one that fails is reported in `Discovery.errors`, named by its URL, and the others
-still count.
+still count (`Discovery.read` counts those read: a source works while one is).
 
 - Feeds: RSS 0.9x/1.0/2.0 and Atom, read by feedparser. A feed with no entries that
   feedparser cannot read either is an error; a readable but empty feed is not.
@@ -109,6 +109,7 @@ class Discovery:
     errors: list[ArticleError] = field(default_factory=list)
     invalid: int = 0  # URLs skipped because they have no canonical form
     filtered: int = 0  # URLs left out by the source's include/exclude patterns
+    read: int = 0  # feeds, sitemaps and pages fetched and read (child sitemaps included)
 
 
 async def discover(source: SourceConfig, fetcher: Fetcher) -> Discovery:
@@ -130,14 +131,16 @@ class _Found:
     candidates: list[Candidate] = field(default_factory=list)
     errors: list[ArticleError] = field(default_factory=list)
     invalid: int = 0
+    read: int = 1  # documents read: this one, unless it failed
 
     @classmethod
     def join(cls, parts: Iterable[_Found]) -> _Found:
-        joined = cls()
+        joined = cls(read=0)
         for part in parts:
             joined.candidates += part.candidates
             joined.errors += part.errors
             joined.invalid += part.invalid
+            joined.read += part.read
         return joined
 
 
@@ -155,28 +158,29 @@ class _Reader:
             # Parsing a large document takes a while: off the loop, so other fetches go on.
             return _Found(await asyncio.to_thread(feed_candidates, response, url))
         except ArticleError as err:
-            return _Found(errors=[err])
+            return _Found(errors=[err], read=0)
 
     async def sitemap(self, url: str, nested: bool = False) -> _Found:
         try:
             response = await self._get(url, SITEMAP_TYPES)
             urls, children = await asyncio.to_thread(read_sitemap, response, url)
         except ArticleError as err:
-            return _Found(errors=[err])
+            return _Found(errors=[err], read=0)
         if not children:
             return _Found(urls)
         if nested:
             reason = "sitemap index inside a sitemap index: not followed (one level only)"
-            return _Found(errors=[ArticleError(url, reason)])
+            return _Found(errors=[ArticleError(url, reason)], read=0)
         chosen = most_recent(children, MAX_CHILD_SITEMAPS)
-        return _Found.join(await asyncio.gather(*(self.sitemap(c, True) for c in chosen)))
+        found = [_Found(), *await asyncio.gather(*(self.sitemap(c, True) for c in chosen))]
+        return _Found.join(found)
 
     async def page(self, url: str, guess: bool) -> _Found:
         try:
             response = await self._get(url, HTML_TYPES)
             text = decode_html(response.body, response.charset, url)
         except ArticleError as err:
-            return _Found(errors=[err])
+            return _Found(errors=[err], read=0)
         return section_links(text, response.final_url, url, guess)
 
     async def _get(self, url: str, accept: tuple[str, ...]) -> Response:
@@ -422,6 +426,7 @@ def _merge(found: Iterable[_Found], patterns: _Patterns) -> Discovery:
     for part in found:
         result.errors += part.errors
         result.invalid += part.invalid
+        result.read += part.read
         for candidate in part.candidates:
             try:
                 url = canonical_url(candidate.url)

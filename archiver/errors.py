@@ -59,6 +59,10 @@ class HTTPStatusError(FetchError):
         self.status = status
 
 
+class Disallowed(FetchError):
+    """robots.txt disallows the URL, or a redirect's target: policy, not a failure."""
+
+
 class NotHTML(FetchError):
     """The response is not an HTML page."""
 

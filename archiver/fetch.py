@@ -1,6 +1,11 @@
 """Fetching pages politely: an honest user agent, per-host limits, conditional requests,
 retries on 429/503 honouring Retry-After, timeouts and a size cap.
 
+Limits are per host and hold on every hop of a redirect: each hop waits for its own host's
+turn, and a caller's `Hop` check (robots.txt, see capture.Checker) may refuse a hop's URL
+or name its host's delay. A 429 or 503 pauses its host, not just the request that got it:
+no request of this run goes to that host until Retry-After (or the backoff) has passed.
+
 The HTTP client is aiohttp (its response parser is C): a check answered 304 is most of
 what an unchanged sync does, and aiohttp reusing connections spends about an eighth of the
 CPU httpx did on one (benchmarks/http_bench.py). Connections are kept and reused, at most
@@ -68,10 +73,14 @@ class Response:
 
 
 Sleep = Callable[[float], Awaitable[None]]
+# Called with each URL a fetch is about to request (the first and every redirect's): raises
+# an ArticleError to refuse it, else returns the seconds its host wants between requests.
+Hop = Callable[[str], Awaitable[float | None]]
 
 
 class HostGate:
-    """At most `per_host` requests at once to one host, `min_delay` seconds apart."""
+    """At most `per_host` requests at once to one host, `min_delay` seconds apart, none
+    while the host is paused (after a 429 or 503)."""
 
     def __init__(self, per_host: int, min_delay: float, sleep: Sleep = asyncio.sleep) -> None:
         self.per_host = max(1, per_host)
@@ -80,18 +89,36 @@ class HostGate:
         self._slots: dict[str, asyncio.Semaphore] = {}
         self._locks: dict[str, asyncio.Lock] = {}
         self._last: dict[str, float] = {}
+        self._paused: dict[str, float] = {}  # host: time.monotonic() it may be asked again
 
     async def enter(self, host: str, min_delay: float | None = None) -> None:
-        await self._slots.setdefault(host, asyncio.Semaphore(self.per_host)).acquire()
+        slot = self._slots.setdefault(host, asyncio.Semaphore(self.per_host))
+        await slot.acquire()
         delay = self.min_delay if min_delay is None else min_delay
-        async with self._locks.setdefault(host, asyncio.Lock()):
-            wait = self._last.get(host, -1e9) + delay - time.monotonic()
-            if wait > 0:
-                await self._sleep(wait)
-            self._last[host] = time.monotonic()
+        try:
+            async with self._locks.setdefault(host, asyncio.Lock()):
+                # Looked at again after each wait: a pause may begin while this one waits.
+                while (wait := self._ready(host, delay) - time.monotonic()) > 0:
+                    await self._sleep(wait)
+                self._last[host] = time.monotonic()
+        except BaseException:
+            slot.release()
+            raise
 
     def leave(self, host: str) -> None:
         self._slots[host].release()
+
+    def pause(self, host: str, seconds: float) -> None:
+        """No request to `host` for `seconds` from now (a longer pause already set stays)."""
+        until = time.monotonic() + seconds
+        self._paused[host] = max(self._paused.get(host, 0.0), until)
+
+    def paused_for(self, host: str) -> float:
+        """Seconds left of the host's pause (0 when it is not paused)."""
+        return max(0.0, self._paused.get(host, 0.0) - time.monotonic())
+
+    def _ready(self, host: str, delay: float) -> float:
+        return max(self._last.get(host, -1e9) + delay, self._paused.get(host, 0.0))
 
 
 def new_session(settings: FetchConfig, proxy: str | None = None) -> aiohttp.ClientSession:
@@ -128,7 +155,6 @@ class Fetcher:
         self.settings = settings
         self.agent = agent
         self.gate = HostGate(settings.per_host, settings.min_delay, sleep)
-        self._sleep = sleep
         # The whole request, body included: a site that trickles bytes cannot hold a slot.
         self._timeout = aiohttp.ClientTimeout(total=settings.timeout)
         # Connection and protocol failures; yarl's ValueError for a URL it cannot send.
@@ -144,8 +170,11 @@ class Fetcher:
         min_delay: float | None = None,
         accept: tuple[str, ...] = HTML_TYPES,
         max_bytes: int | None = None,
+        hop: Hop | None = None,
     ) -> Response:
-        """The page at `url`; a 304 Response when the validators still hold.
+        """The page at `url`; a 304 Response when the validators still hold. `hop`, when
+        given, is asked about every URL requested (see Hop); else `min_delay` holds for
+        every host.
 
         Raises FetchError (or a subclass) naming the URL and what went wrong."""
         headers = {
@@ -158,19 +187,35 @@ class Fetcher:
         if last_modified:
             headers["If-Modified-Since"] = last_modified
         for attempt in range(self.settings.retries + 1):
-            response = await self._request(url, headers, min_delay, max_bytes)
-            if response.status not in (429, 503) or attempt == self.settings.retries:
+            response = await self._request(url, headers, min_delay, max_bytes, hop)
+            if response.status not in (429, 503):
                 break
-            await self._sleep(_retry_delay(response, attempt, url))
+            delay = _retry_delay(response, attempt)
+            # The whole host waits, not only this request: its other requests are as unwelcome.
+            self.gate.pause(urlsplit(response.final_url).netloc, delay)
+            if delay > MAX_RETRY_AFTER:
+                raise HTTPStatusError(
+                    url, response.status, f"HTTP {response.status}, retry after {delay:.0f} s"
+                )
+            if attempt == self.settings.retries:
+                break
         return _checked(response, accept)
 
     async def _request(
-        self, url: str, headers: dict[str, str], min_delay: float | None, max_bytes: int | None
+        self,
+        url: str,
+        headers: dict[str, str],
+        min_delay: float | None,
+        max_bytes: int | None,
+        hop: Hop | None,
     ) -> Response:
         current, redirected = url, False
         for _ in range(MAX_REDIRECTS + 1):
             host = urlsplit(current).netloc
-            await self.gate.enter(host, min_delay)
+            delay = await hop(current) if hop else min_delay
+            if (left := self.gate.paused_for(host)) > MAX_RETRY_AFTER:
+                raise FetchError(url, f"{host} asked for a pause ({left:.0f} s left): not fetching")
+            await self.gate.enter(host, delay)
             try:
                 response = await self._once(url, current, headers, max_bytes)
             finally:
@@ -326,7 +371,7 @@ def _accept(types: tuple[str, ...]) -> str:
     return ", ".join(types) + ", */*;q=0.1" if types else "*/*"
 
 
-def _retry_delay(response: Response, attempt: int, url: str) -> float:
+def _retry_delay(response: Response, attempt: int) -> float:
     """Seconds to wait before retrying: Retry-After when given, else exponential backoff."""
     value = response.headers.get("retry-after", "").strip()
     delay = 2.0**attempt
@@ -338,10 +383,6 @@ def _retry_delay(response: Response, attempt: int, url: str) -> float:
             delay = max(0.0, (when.astimezone(UTC) - datetime.now(UTC)).total_seconds())
         except (TypeError, ValueError):
             pass  # an unreadable Retry-After: keep the backoff
-    if delay > MAX_RETRY_AFTER:
-        raise HTTPStatusError(
-            url, response.status, f"HTTP {response.status}, retry after {delay:.0f} s"
-        )
     return delay
 
 

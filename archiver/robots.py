@@ -10,7 +10,9 @@ Fetcher, so the same user agent, per-host limits and size cap apply. What its an
   state to tell us what it allows, so nothing on that host is fetched in this run.
 
 Groups are matched by the product token of the User-Agent alone ("archiver"), and
-Crawl-delay is exposed for the fetcher to honour.
+Crawl-delay is exposed for the fetcher to honour. A URL robots.txt disallows is skipped,
+not failed, and its verdict is kept for VERDICT_TTL (as long as search engines cache
+robots.txt) before robots.txt is asked again.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import re
 from dataclasses import dataclass
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 from protego import Protego
@@ -28,12 +31,14 @@ from .fetch import Fetcher
 MAX_ROBOTS_BYTES = 500 * 1024  # Google ignores what follows the first 500 KiB
 # robots.txt comes as text/plain, text/html or with no type at all: any type is read.
 ROBOTS_TYPES: tuple[str, ...] = ()
+VERDICT_TTL = timedelta(hours=24)  # a disallowed URL is not asked about again before this
 
 
 @dataclass(frozen=True)
 class Verdict:
     allowed: bool
     reason: str
+    reachable: bool = True  # False: robots.txt could not be read, so nothing is fetched
 
 
 @dataclass(frozen=True)
@@ -119,7 +124,7 @@ def product_token(agent: str) -> str:
 def _judge(policy: _Policy, url: str, token: str) -> Verdict:
     where = f"robots.txt of {policy.host}"
     if policy.refusal:
-        return Verdict(False, f"{where} unreachable ({policy.refusal}): not fetching")
+        return Verdict(False, f"{where} unreachable ({policy.refusal}): not fetching", False)
     if policy.rules is None:
         return Verdict(True, f"{where} answered {policy.note}: everything allowed")
     path = _path(url)

@@ -66,6 +66,20 @@ CREATE TABLE IF NOT EXISTS runs (
     failed INTEGER NOT NULL,
     errors TEXT NOT NULL DEFAULT ''
 );
+CREATE TABLE IF NOT EXISTS held (
+    url TEXT PRIMARY KEY,
+    source TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    tries INTEGER NOT NULL,
+    until TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS sources (
+    name TEXT PRIMARY KEY,
+    last_success TEXT,
+    last_error TEXT,
+    failing_since TEXT
+);
 """
 
 
@@ -95,6 +109,17 @@ class ArticleState:
 
     def update(self, **changes: object) -> ArticleState:
         return replace(self, **changes)
+
+
+@dataclass(frozen=True)
+class Held:
+    """Why a URL is held back, and until when: discovery passes it over meanwhile (a
+    tracked article robots.txt now disallows is also held, to be told once)."""
+
+    kind: str  # "skipped" (robots.txt) or "failed" (a new article's check failed)
+    reason: str
+    tries: int  # checks in a row that gave this kind of answer
+    until: datetime  # discovery passes the URL over until then
 
 
 _DATES = {"first_seen", "last_checked", "last_changed", "next_check", "gone_since"}
@@ -218,8 +243,9 @@ class StateStore:
         """Another address (a redirect, a non-canonical form) of a tracked article."""
         self._db.execute("INSERT OR REPLACE INTO aliases VALUES (?, ?)", (url, canonical))
 
-    def known(self, urls: Iterable[str]) -> set[str]:
-        """Which of these URLs are tracked articles or aliases of one."""
+    def known(self, urls: Iterable[str], now: datetime | None = None) -> set[str]:
+        """Which of these URLs are tracked articles or aliases of one, or (given `now`) are
+        held back then (see `hold`)."""
         found: set[str] = set()
         batch = list(urls)
         for start in range(0, len(batch), 500):
@@ -227,6 +253,12 @@ class StateStore:
             marks = ",".join("?" * len(chunk))
             for table in ("articles", "aliases"):
                 rows = self._db.execute(f"SELECT url FROM {table} WHERE url IN ({marks})", chunk)
+                found.update(row[0] for row in rows)
+            if now is not None:
+                rows = self._db.execute(
+                    f"SELECT url FROM held WHERE url IN ({marks}) AND until > ?",
+                    (*chunk, isoformat(now)),
+                )
                 found.update(row[0] for row in rows)
         return found
 
@@ -247,11 +279,13 @@ class StateStore:
             ),
         )
 
-    def recent_runs(self, source: str, limit: int = 5) -> list[sqlite3.Row]:
+    def recent_runs(self, source: str, limit: int = 5, checked: bool = False) -> list[sqlite3.Row]:
+        """The source's last runs, newest first; with `checked`, those that checked any."""
+        where = " AND checked > 0" if checked else ""
         self._db.row_factory = sqlite3.Row
         try:
             return self._db.execute(
-                "SELECT * FROM runs WHERE source = ? ORDER BY started DESC LIMIT ?",
+                f"SELECT * FROM runs WHERE source = ?{where} ORDER BY started DESC LIMIT ?",
                 (source, limit),
             ).fetchall()
         finally:
@@ -263,3 +297,66 @@ class StateStore:
 
     def set_meta(self, key: str, value: str) -> None:
         self._db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+
+    # URLs held back from discovery: skipped by policy (robots.txt) until the verdict is
+    # due again, or new articles that failed, until their next try.
+
+    def hold(self, url: str, source: str, held: Held) -> None:
+        self._db.execute(
+            "INSERT OR REPLACE INTO held VALUES (?, ?, ?, ?, ?, ?)",
+            (url, source, held.kind, held.reason, held.tries, isoformat(held.until)),
+        )
+
+    def held(self, url: str) -> Held | None:
+        row = self._db.execute(
+            "SELECT kind, reason, tries, until FROM held WHERE url = ?", (url,)
+        ).fetchone()
+        if row is None:
+            return None
+        kind, reason, tries, until = row
+        return Held(kind, reason, tries, parse_iso(until))
+
+    def release(self, url: str) -> None:
+        self._db.execute("DELETE FROM held WHERE url = ?", (url,))
+
+    # Sources: when each last worked, and its discovery's last error while it fails.
+
+    def record_source(self, name: str, at: datetime, worked: bool, error: str | None) -> None:
+        row = self._db.execute(
+            "SELECT last_success, failing_since FROM sources WHERE name = ?", (name,)
+        ).fetchone()
+        success, since = row if row else (None, None)
+        self._db.execute(
+            "INSERT OR REPLACE INTO sources VALUES (?, ?, ?, ?)",
+            (
+                name,
+                isoformat(at) if worked else success,
+                error,
+                (since or isoformat(at)) if error else None,
+            ),
+        )
+
+    def sources(self) -> dict[str, tuple[datetime | None, str | None, datetime | None]]:
+        """Each recorded source's (last success, last error, failing since)."""
+        rows = self._db.execute("SELECT name, last_success, last_error, failing_since FROM sources")
+        return {
+            name: (parse_iso(ok) if ok else None, error, parse_iso(since) if since else None)
+            for name, ok, error, since in rows
+        }
+
+    def last_checked_ok(self) -> dict[str, datetime]:
+        """Per source, the last check of one of its articles that did not fail."""
+        rows = self._db.execute(
+            "SELECT source, max(last_checked) FROM articles"
+            " WHERE failures = 0 AND last_checked IS NOT NULL GROUP BY source"
+        )
+        return {source: parse_iso(when) for source, when in rows}
+
+    def first_seen_times(self, source: str, limit: int) -> list[datetime]:
+        """The latest distinct times articles of `source` were first stored, newest first."""
+        rows = self._db.execute(
+            "SELECT DISTINCT first_seen FROM articles WHERE source = ?"
+            " ORDER BY first_seen DESC LIMIT ?",
+            (source, limit),
+        )
+        return [parse_iso(row[0]) for row in rows]

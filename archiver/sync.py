@@ -21,6 +21,7 @@ from .capture import (
     Progress,
     Result,
     RunReport,
+    SourceRun,
     StoredTexts,
     Target,
     Writer,
@@ -31,6 +32,7 @@ from .capture import (
 from .discover import Discovery, discover
 from .errors import ArticleError
 from .fetch import Fetcher, open_fetcher, user_agent
+from .health import record_sources
 from .processes import objects_frozen
 from .robots import Robots
 from .store import CommitStream
@@ -175,10 +177,11 @@ async def _discover(archive: Archive, fetcher: Fetcher, report: RunReport) -> di
     found: dict[str, list[str]] = {}
     for source, discovery in zip(sources, results, strict=True):
         urls = [c.url for c in discovery.urls]
-        known = archive.state.known(urls)
+        known = archive.state.known(urls, archive.clock.now())
         found[source.name] = [u for u in urls if u not in known]
         report.discovered += len(found[source.name])
         report.source_errors.extend(_named(source.name, e) for e in discovery.errors)
+        report.sources[source.name] = SourceRun(discovery.read, tuple(discovery.errors))
     return found
 
 
@@ -200,6 +203,7 @@ def _record_runs(
         counts["discovered"] = len(found.get(name, []))
         errors = [e.reason for e in report.source_errors if e.reason.endswith(f"(source {name})")]
         archive.state.record_run(started, name, counts, errors)
+    record_sources(archive, started, report)
     archive.state.commit()
 
 

@@ -1,6 +1,9 @@
 """A news site on loopback for tests and benchmarks: pages that change between checks,
 error statuses, slow answers, wrong charsets, ETags, and a log of every request and of
-the connections they came on."""
+the connections they came on.
+
+Each server is one host: `NewsServer("127.0.0.2")` is a second host beside the default
+127.0.0.1 (the whole of 127.0.0.0/8 is loopback), with its own robots.txt and log."""
 
 from __future__ import annotations
 
@@ -8,7 +11,7 @@ import gzip
 import hashlib
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -29,6 +32,7 @@ class Route:
     etag: bool = True  # answer conditional requests (If-None-Match, If-Modified-Since) with 304
     gzip: bool = False
     reset: bool = False  # close the connection without answering
+    then: Route | None = None  # what the path serves after answering once like this
 
 
 @dataclass(frozen=True)
@@ -37,17 +41,18 @@ class Request:
     headers: dict[str, str]
     at: float  # time.monotonic() when received
     connection: int = 0  # which connection it came on, numbered from 1 as accepted
+    answered: float = 0.0  # time.monotonic() when the answer was sent (0: none was)
 
 
 class NewsServer:
     """`server.set("/a", html)` serves a page; `server.url("/a")` is its address."""
 
-    def __init__(self) -> None:
+    def __init__(self, address: str = "127.0.0.1") -> None:
         self.routes: dict[str, Route] = {}
         self.requests: list[Request] = []
         self.connections = 0  # accepted so far
         self._lock = threading.Lock()
-        self._httpd = _Server(("127.0.0.1", 0), self._handler())
+        self._httpd = _Server((address, 0), self._handler())
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
 
@@ -68,8 +73,7 @@ class NewsServer:
         return self.base + path
 
     def set(self, path: str, body: str | bytes = b"", **options: object) -> Route:
-        data = body.encode("utf-8") if isinstance(body, str) else body
-        route = Route(body=data, **options)  # type: ignore[arg-type]
+        route = make_route(body, **options)
         with self._lock:
             self.routes[path] = route
         return route
@@ -82,6 +86,11 @@ class NewsServer:
         with self._lock:
             return [r for r in self.requests if r.path == path]
 
+    def answered(self, path: str) -> list[float]:
+        """When each answer to `path` was sent, in order."""
+        with self._lock:
+            return sorted(r.answered for r in self.requests if r.path == path and r.answered)
+
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         server = self
 
@@ -89,6 +98,7 @@ class NewsServer:
             protocol_version = "HTTP/1.1"
 
             number = 0  # of this connection (`self.connection` is its socket)
+            index = 0  # of the request being answered, in server.requests
 
             def log_message(self, format: str, *args: object) -> None:
                 pass
@@ -101,6 +111,7 @@ class NewsServer:
 
             def do_GET(self) -> None:
                 with server._lock:
+                    self.index = len(server.requests)
                     server.requests.append(
                         Request(
                             self.path,
@@ -110,6 +121,8 @@ class NewsServer:
                         )
                     )
                     route = server.routes.get(self.path)
+                    if route is not None and route.then is not None:
+                        server.routes[self.path] = route.then
                 if route is None:
                     self._send(404, b"<html><body>Not found</body></html>", "text/html", {})
                     return
@@ -146,8 +159,18 @@ class NewsServer:
                 self.end_headers()
                 if status != 304:
                     self.wfile.write(body)
+                self.wfile.flush()
+                with server._lock:
+                    request = server.requests[self.index]
+                    server.requests[self.index] = replace(request, answered=time.monotonic())
 
         return Handler
+
+
+def make_route(body: str | bytes = b"", **options: object) -> Route:
+    """A Route from text or bytes and Route's options (`then=make_route(...)` included)."""
+    data = body.encode("utf-8") if isinstance(body, str) else body
+    return Route(body=data, **options)  # type: ignore[arg-type]
 
 
 def article_html(

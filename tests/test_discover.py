@@ -139,6 +139,7 @@ def test_sitemap_index_follows_children_one_gzipped(server: NewsServer):
     server.set("/sitemaps/2025-03.xml.gz", packed, content_type="application/x-gzip")
     found = run(sitemaps=(server.url("/sitemap.xml"),))
     assert found.errors == []
+    assert found.read == 3  # the index and its two children
     assert sorted(urls(found)) == [
         server.url("/a/february"),
         server.url("/a/march-1"),
@@ -339,6 +340,7 @@ def test_failing_feed_is_reported_and_others_still_count(server: NewsServer):
         (HTTPStatusError, server.url("/rss.xml"), 500),
         (HTTPStatusError, server.url("/missing.xml"), 404),
     ]
+    assert found.read == 2  # the source still works: two of its four documents were read
 
 
 def test_invalid_urls_are_skipped_and_counted(server: NewsServer):

@@ -1,5 +1,6 @@
 """The fetcher against a real site on loopback: compressed bodies inflated under the size
-cap, kept-alive connections within the per-host limit, no proxy from the environment."""
+cap, kept-alive connections within the per-host limit, a host paused after its 429, no
+proxy from the environment."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from archiver.config import FetchConfig
 from archiver.errors import FetchError
 from archiver.fetch import Fetcher, Response, open_fetcher, user_agent
 
-from .newsserver import NewsServer, article_html
+from .newsserver import NewsServer, article_html, make_route
 from .pages import HARBOUR
 
 FAST = FetchConfig(timeout=5, min_delay=0, retries=0)
@@ -126,3 +127,47 @@ def test_proxies_in_the_environment_are_ignored(
     monkeypatch.delenv("no_proxy", raising=False)
     server.set("/a", PAGE)
     assert fetch(server.url("/a")).body == PAGE
+
+
+def test_a_429_with_retry_after_pauses_the_whole_host_not_only_its_request(server: NewsServer):
+    # Real clock: after the 429, nothing reaches that host for 2 s; another host goes on.
+    server.set("/a", b"busy", status=429, headers={"Retry-After": "2"}, then=make_route(PAGE))
+    for path in ("/b", "/c"):
+        server.set(path, PAGE)
+    settings = FetchConfig(timeout=5, min_delay=0, retries=1, per_host=1)
+    with NewsServer("127.0.0.2") as other:
+        other.set("/x", PAGE)
+
+        async def run(fetcher: Fetcher) -> list[Response]:
+            async def elsewhere() -> Response:
+                await asyncio.sleep(0.3)
+                return await fetcher.fetch(other.url("/x"))
+
+            paths = ("/a", "/b", "/c")
+            first = [asyncio.ensure_future(fetcher.fetch(server.url(p))) for p in paths]
+            return list(await asyncio.gather(*first, elsewhere()))
+
+        responses = with_fetcher(run, settings)
+        paused_at = server.answered("/a")[0]
+        assert [r.status for r in responses] == [200] * 4
+        later = [r.at - paused_at for r in server.requests if r.at > paused_at]
+        assert len(later) == 3 and min(later) >= 1.95, later  # /a again, /b and /c
+        assert other.requests[0].at - paused_at < 1.0  # the other host was not paused
+
+
+def test_a_retry_after_beyond_the_limit_refuses_the_hosts_other_requests_too(
+    server: NewsServer,
+):
+    server.set("/a", b"busy", status=503, headers={"Retry-After": "3600"})
+    server.set("/b", PAGE)
+    settings = FetchConfig(timeout=5, min_delay=0, retries=2, per_host=1)
+
+    async def both(fetcher: Fetcher) -> str:
+        with pytest.raises(FetchError, match="retry after 3600 s"):
+            await fetcher.fetch(server.url("/a"))
+        with pytest.raises(FetchError, match=r"asked for a pause \(3600 s left\)") as caught:
+            await fetcher.fetch(server.url("/b"))
+        return str(caught.value)
+
+    assert with_fetcher(both, settings).startswith(server.url("/b") + ": ")
+    assert server.hits("/b") == [] and len(server.hits("/a")) == 1

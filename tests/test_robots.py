@@ -79,7 +79,7 @@ def test_server_error_disallows_everything_with_the_reason(server: NewsServer):
     server.set("/robots.txt", "down", status=503)
     result = verdict(server, "/story")
     assert result == Verdict(
-        False, f"robots.txt of {host(server)} unreachable (HTTP 503): not fetching"
+        False, f"robots.txt of {host(server)} unreachable (HTTP 503): not fetching", False
     )
 
 
