@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from importlib import resources
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -39,8 +40,11 @@ CONTENT_TYPES = {
 
 
 def sample_folder() -> Path:
-    """The embedded sample: `sample-archive/` beside the package."""
-    return Path(__file__).resolve().parents[1] / "sample-archive"
+    """The embedded sample: `sample-archive/` of the checkout, installed as archiver.sample."""
+    folder = resources.files("archiver.sample")
+    if not isinstance(folder, Path):  # installed in a zip: the replay reads plain files
+        raise ArchiverError(f"{folder}: the demo's sample is not a folder; install unzipped")
+    return folder
 
 
 @dataclass(frozen=True)
@@ -149,6 +153,8 @@ def run_demo(folder: Path, sample: Path | None = None, step: Step | None = None)
     from .sync import sync
 
     sample = sample or sample_folder()
+    if not (sample / "captures").is_dir():
+        raise ArchiverError(f"{sample}: no captures to replay (is the sample installed?)")
     replay = Replay(sample / "captures")
     root = _fresh(folder / "archive")
     clock = FixedClock(replay.times[0])
