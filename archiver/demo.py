@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -129,6 +130,13 @@ class _ProxyServer(ThreadingHTTPServer):
     # A sync connects to many pages at once: a short listen queue turns them into 1 s retries.
     request_queue_size = 128
     daemon_threads = True
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        # A client hanging up (a closed keep-alive connection, a fetch that timed out) is
+        # routine; anything else is a bug in the replay and keeps its traceback.
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)  # type: ignore[arg-type]
 
 
 @contextmanager
