@@ -47,7 +47,8 @@ app = typer.Typer(
     name="archiver",
     help="A git-backed archive of how online news articles change.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # --install-completion, --show-completion
+    rich_markup_mode="markdown",  # docstrings are rewrapped to the terminal
     pretty_exceptions_enable=False,
 )
 out = Console(highlight=False)
@@ -138,9 +139,11 @@ def sync(
 
 @app.command()
 def reformat(archive: ArchiveOption = Path(".")) -> None:
-    """Record new extractions made by a new extractor, normalizer or rules as reformat
-    commits, which are not versions. Run it right after upgrading or editing rules: it
-    assumes the pages were not edited since their last check."""
+    """Record the new form of each article after an upgrade or a rule change.
+
+    Each new extraction (by a new extractor, normalizer or rules) is a reformat commit, not
+    a version. Run it right after upgrading or editing rules: it assumes the pages were not
+    edited since their last check."""
     with _errors(), _open(archive) as opened, _run_log(opened, "reformat"):
         report = _with_progress(lambda p: sync_api.reformat(opened, progress=p))
     _finish(report)
