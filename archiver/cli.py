@@ -7,7 +7,9 @@ says what kind of failure it was (see ExitStatus).
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
+import socket
 import sys
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -21,6 +23,11 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
 from rich.progress import Progress as RichProgress
+
+try:  # typer 0.26 and later carry their own copy of click
+    from typer._click.exceptions import ClickException
+except ImportError:  # pragma: no cover
+    from click.exceptions import ClickException  # type: ignore[no-redef]
 
 from . import __version__, articles, health
 from . import sync as sync_api
@@ -60,7 +67,21 @@ ArchiveOption = Annotated[
 
 
 def main() -> None:
-    app()
+    """The `archiver` command. Usage errors are one line too, naming the option and the
+    help to read, rather than typer's boxed usage text."""
+    try:
+        status = app(standalone_mode=False)
+    except ClickException as error:
+        if type(error).__name__ == "NoArgsIsHelpError":  # `archiver` alone: its help, shown
+            sys.exit(ExitStatus.USAGE)
+        context = getattr(error, "ctx", None)
+        hint = f" (see `{context.command_path} --help`)" if context is not None else ""
+        err.print(f"error: {error.format_message()}{hint}", markup=False, soft_wrap=True)
+        sys.exit(error.exit_code)
+    except typer.Abort:
+        err.print("error: interrupted", markup=False)
+        sys.exit(ExitStatus.INTERRUPTED)
+    sys.exit(status if isinstance(status, int) else ExitStatus.OK)
 
 
 def _fail(message: str, status: ExitStatus = ExitStatus.ERROR) -> typer.Exit:
@@ -309,16 +330,33 @@ def demo(
 @app.command()
 def serve(
     directory: Annotated[Path, typer.Argument(help="The built site.")] = Path("site"),
-    port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 8000,
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1.", min=1, max=65535)] = 8000,
 ) -> None:
     """Preview the built site on http://127.0.0.1:PORT/."""
     from .site import serve as serve_site
 
     if not (directory / "index.html").is_file():
         raise _fail(f"{directory}: no built site here (run `archiver build --out {directory}`)")
-    out.print(f"Serving {directory} on http://127.0.0.1:{port}/ (Ctrl-C to stop)", markup=False)
-    with suppress(KeyboardInterrupt):
-        serve_site(directory, port=port)
+    try:
+        _check_port(port)  # before saying it serves
+        out.print(f"Serving {directory} on http://127.0.0.1:{port}/ (Ctrl-C to stop)", markup=False)
+        with suppress(KeyboardInterrupt):
+            serve_site(directory, port=port)
+    except OSError as error:  # the port was taken in between, or cannot be had
+        raise _port_error(port, error) from None
+
+
+def _check_port(port: int) -> None:
+    """Raise OSError unless the port can be listened on, as http.server will (reusing an
+    address in TIME_WAIT)."""
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        probe.bind(("127.0.0.1", port))
+
+
+def _port_error(port: int, error: OSError) -> typer.Exit:
+    reason = "in use" if error.errno == errno.EADDRINUSE else (error.strerror or str(error))
+    return _fail(f"127.0.0.1:{port}: {reason}; choose another port with --port")
 
 
 @app.command()

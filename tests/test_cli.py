@@ -3,13 +3,26 @@ for expected failures, articles named the way people name them, output for scrip
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import os
+import socket
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from pathlib import Path
 
 import pytest
 import typer.main
 from typer.testing import CliRunner
 
-from archiver.cli import app
+from archiver import sync as sync_api
+from archiver.archive import Archive, init_archive
+from archiver.cli import ExitStatus, app
+from archiver.clock import FixedClock
+
+from .newsserver import NewsServer, article_html
+from .pages import HARBOUR
 
 runner = CliRunner()
 
@@ -38,3 +51,93 @@ def test_shell_completion_is_offered():
     result = runner.invoke(app, ["--show-completion", "bash"])
     assert result.exit_code == 0, result.output
     assert "_ARCHIVER_COMPLETE" in result.output  # the script bash sources
+
+
+# Expected failures: one line on stderr, naming what is wrong; never a traceback.
+
+ARCHIVER = Path(sys.executable).with_name("archiver")
+
+
+def _run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """The installed command, as a user runs it (no terminal: plain output)."""
+    env = {**os.environ, "COLUMNS": "80"}
+    return subprocess.run(
+        [str(ARCHIVER), *args], cwd=cwd, capture_output=True, text=True, env=env, timeout=60
+    )
+
+
+@pytest.fixture
+def tracked(archive: Archive, server: NewsServer, clock: FixedClock) -> tuple[Archive, str]:
+    """An archive tracking one article, with two versions."""
+    url = server.url("/news/old-bridge-to-close")
+    server.set("/news/old-bridge-to-close", article_html("Old bridge to close", HARBOUR))
+    assert not sync_api.add(archive, [url]).failures
+    clock.advance(timedelta(hours=1))
+    server.set("/news/old-bridge-to-close", article_html("Old bridge closes", HARBOUR))
+    assert not sync_api.sync(archive, check_all=True).failures
+    return archive, url
+
+
+def _broken_config(tmp_path: Path) -> Path:
+    root = init_archive(tmp_path / "broken").root
+    (root / "archiver.toml").write_text("[fetch]\ntimeout = 'soon'\n", encoding="utf-8")
+    return root
+
+
+def _site(tmp_path: Path) -> Path:
+    (tmp_path / "site").mkdir()
+    (tmp_path / "site" / "index.html").write_text("<!doctype html><title>x</title>")
+    return tmp_path / "site"
+
+
+@contextmanager
+def _busy_port() -> Iterator[int]:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        yield taken.getsockname()[1]
+
+
+# command → (its arguments given the test's archive, tracked URL and folders; what the line says)
+FAILURES: dict[str, tuple[Callable[..., list[str]], str]] = {
+    "init": (lambda a, u, t: ["init", str(a.root)], "already an archive"),
+    "add": (lambda a, u, t: ["add", u, "-a", str(t)], "not an archive"),
+    "sync": (lambda a, u, t: ["sync", "-a", str(_broken_config(t))], "fetch.timeout"),
+    "reformat": (lambda a, u, t: ["reformat", "-a", str(t)], "not an archive"),
+    "status": (lambda a, u, t: ["status", u + "x", "-a", str(a.root)], "not tracked"),
+    "build": (lambda a, u, t: ["build", "-a", str(t)], "not an archive"),
+    "demo": (lambda a, u, t: ["demo", str(a.root.parent)], "not a demo archive"),
+    "serve": (lambda a, u, t: ["serve", str(t / "nothing")], "no built site"),
+    "serve --port": (lambda a, u, t: ["serve", str(_site(t)), "--port", "http"], "--port"),
+    "extract": (lambda a, u, t: ["extract", str(t / "missing.html")], "missing.html"),
+    "log": (lambda a, u, t: ["log", u + "x", "-a", str(a.root)], "not tracked"),
+    "diff": (lambda a, u, t: ["diff", u, "1", "9", "-a", str(a.root)], "9"),
+    "source add": (
+        lambda a, u, t: ["source", "add", "Bad Name", "--feed", u, "-a", str(a.root)],
+        "Bad Name",
+    ),
+    "source list": (lambda a, u, t: ["source", "list", "-a", str(_broken_config(t))], "timeout"),
+    "unknown option": (lambda a, u, t: ["sync", "--everything"], "--everything"),
+    "unknown command": (lambda a, u, t: ["synch"], "synch"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(FAILURES))
+def test_expected_failures_are_one_line(case: str, tracked: tuple[Archive, str], tmp_path: Path):
+    archive, url = tracked
+    arguments, says = FAILURES[case]
+    (tmp_path / "plain").mkdir()
+    result = _run(*arguments(archive, url, tmp_path / "plain"))
+    assert result.returncode != 0, result.stdout
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    assert says in lines[0]
+
+
+def test_serve_on_a_busy_port_is_one_line(tmp_path: Path):
+    with _busy_port() as port:
+        result = _run("serve", str(_site(tmp_path)), "--port", str(port))
+    assert result.returncode == ExitStatus.ERROR
+    assert result.stderr == f"error: 127.0.0.1:{port}: in use; choose another port with --port\n"
+    assert "Serving" not in result.stdout  # nothing announced that did not happen
