@@ -241,23 +241,61 @@ def source_add(
     exclude: Annotated[
         list[str] | None, typer.Option(help="Regex article URLs must not match.")
     ] = None,
+    check: Annotated[
+        bool, typer.Option(help="Try each new URL once and say what it lists.")
+    ] = True,
     archive: ArchiveOption = Path("."),
 ) -> None:
-    """Add a source (or more feeds, sitemaps, pages to one) in archiver.toml."""
-    with _errors():
-        root = Archive.open(archive).root
-        for url in [*(feed or []), *(sitemap or []), *(page or [])]:
+    """Add a source (or more feeds, sitemaps, pages to one) in archiver.toml, and commit it.
+
+    Each new feed, sitemap or page is tried once (robots.txt permitting): what it lists is
+    shown, and one that cannot be read is a warning, not a failure."""
+    from .config import commit_config, source_after_add
+    from .probe import probe_source
+
+    lists = {"feeds": feed or [], "sitemaps": sitemap or [], "pages": page or []}
+    patterns = {"include": include or [], "exclude": exclude or []}
+    with _errors(), _open(archive) as opened:
+        for url in [*lists["feeds"], *lists["sitemaps"], *lists["pages"]]:
             canonical_url(url)
-        add_source(
-            root,
-            name,
-            feeds=feed or [],
-            sitemaps=sitemap or [],
-            pages=page or [],
-            include=include or [],
-            exclude=exclude or [],
-        )
-        out.print(f"Source {name} saved in {root / 'archiver.toml'}", markup=False)
+        planned = source_after_add(opened.root, name, **lists, **patterns)  # checked, unsaved
+        if check:
+            urls = {kind[:-1]: items for kind, items in lists.items()}
+            for found in probe_source(opened, planned, urls):
+                if found.problem:
+                    err.print(f"warning: {found.describe()}", markup=False, soft_wrap=True)
+                else:
+                    out.print(found.describe(), markup=False, soft_wrap=True)
+        existed = name in opened.config.sources
+        with opened.writing():
+            add_source(opened.root, name, **lists, **patterns)
+            verb = "Extend" if existed else "Add"
+            committed = commit_config(opened.root, f"{verb} source {name}", opened.clock.now())
+    what = "saved and committed" if committed else "unchanged"
+    out.print(f"Source {name} {what} in {opened.root / 'archiver.toml'}", markup=False)
+
+
+@source_app.command("remove")
+def source_remove(
+    name: Annotated[str, typer.Argument(help="The source to remove.")],
+    archive: ArchiveOption = Path("."),
+) -> None:
+    """Remove a source from archiver.toml, and commit it.
+
+    No new articles are discovered for it. Its articles stay in the archive with their
+    history, and those still tracked are re-checked on their schedule until quiet."""
+    from .config import commit_config, remove_source
+
+    with _errors(), _open(archive) as opened, opened.writing():
+        remove_source(opened.root, name)
+        commit_config(opened.root, f"Remove source {name}", opened.clock.now())
+        tracked = sum(1 for _ in opened.state.all(name))
+    kept = f"; its {tracked} articles stay in the archive" if tracked else ""
+    out.print(
+        f"Source {name} removed from {opened.root / 'archiver.toml'} and committed{kept}",
+        markup=False,
+        soft_wrap=True,
+    )
 
 
 @source_app.command("list")

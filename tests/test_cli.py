@@ -7,6 +7,7 @@ import os
 import socket
 import subprocess
 import sys
+import tomllib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
@@ -14,17 +15,20 @@ from pathlib import Path
 
 import pytest
 import typer.main
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from archiver import sync as sync_api
 from archiver.archive import Archive, init_archive
 from archiver.cli import ExitStatus, app
 from archiver.clock import FixedClock
+from archiver.config import load_config
 
-from .newsserver import NewsServer, article_html
+from .conftest import git
+from .newsserver import NewsServer, article_html, rss_feed, section_page, sitemap
 from .pages import HARBOUR
 
 runner = CliRunner()
+WHEN = "2025-03-01T08:00:00+00:00"
 
 
 def _command_paths(command: object, prefix: tuple[str, ...] = ()) -> Iterator[list[str]]:
@@ -117,6 +121,7 @@ FAILURES: dict[str, tuple[Callable[..., list[str]], str]] = {
         "Bad Name",
     ),
     "source list": (lambda a, u, t: ["source", "list", "-a", str(_broken_config(t))], "timeout"),
+    "source remove": (lambda a, u, t: ["source", "remove", "weekly", "-a", str(a.root)], "weekly"),
     "unknown option": (lambda a, u, t: ["sync", "--everything"], "--everything"),
     "unknown command": (lambda a, u, t: ["synch"], "synch"),
 }
@@ -141,3 +146,91 @@ def test_serve_on_a_busy_port_is_one_line(tmp_path: Path):
     assert result.returncode == ExitStatus.ERROR
     assert result.stderr == f"error: 127.0.0.1:{port}: in use; choose another port with --port\n"
     assert "Serving" not in result.stdout  # nothing announced that did not happen
+
+
+# Setting up sources
+
+
+def _source_docs(server: NewsServer) -> None:
+    """A feed of 3 stories, a sitemap of 2, a section page linking 4, and a page that is
+    not a feed."""
+    stories = [(server.url(f"/news/story-number-{n}"), f"Story {n}", WHEN) for n in range(4)]
+    server.set("/rss.xml", rss_feed(stories[:3]), content_type="application/rss+xml")
+    server.set("/sitemap.xml", sitemap([u for u, _, _ in stories[:2]]), content_type="text/xml")
+    server.set("/world", section_page([(u, t) for u, t, _ in stories]))
+    server.set("/about-feeds", article_html("Our feeds", HARBOUR))
+
+
+def _invoke(*args: str) -> Result:
+    return runner.invoke(app, list(args), env={"COLUMNS": "80"})
+
+
+def test_source_add_says_what_each_url_lists_and_commits(archive: Archive, server: NewsServer):
+    _source_docs(server)
+    result = _invoke(
+        "source", "add", "daily", "--feed", server.url("/rss.xml"),
+        "--sitemap", server.url("/sitemap.xml"), "--page", server.url("/world"),
+        "-a", str(archive.root),
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[:3] == [
+        f"{server.url('/rss.xml')}: feed with 3 items",
+        f"{server.url('/sitemap.xml')}: sitemap with 2 URLs",
+        f"{server.url('/world')}: page with 4 article links",
+    ]
+    assert result.stderr == ""
+    assert git(archive.root, "log", "-1", "--format=%s") == "Add source daily\n"
+    assert git(archive.root, "status", "--porcelain") == ""
+    assert load_config(archive.root).sources["daily"].pages == (server.url("/world"),)
+
+
+def test_source_add_warns_of_a_url_that_is_not_what_it_claims(archive: Archive, server: NewsServer):
+    _source_docs(server)
+    server.set("/robots.txt", "User-agent: *\nDisallow: /private/\n", content_type="text/plain")
+    result = _invoke(
+        "source", "add", "daily", "--feed", server.url("/about-feeds"),
+        "--feed", server.url("/gone.xml"), "--page", server.url("/private/world"),
+        "-a", str(archive.root),
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output  # saved all the same: the site may be down
+    warnings = result.stderr.splitlines()
+    assert len(warnings) == 3 and all(w.startswith("warning: ") for w in warnings), warnings
+    assert "/about-feeds: unexpected content type text/html" in warnings[0]
+    assert "/gone.xml: " in warnings[1] and "404" in warnings[1]
+    assert "/private/world: robots.txt" in warnings[2] and "disallows" in warnings[2]
+    assert not server.hits("/private/world")  # robots.txt was obeyed
+    assert len(load_config(archive.root).sources["daily"].feeds) == 2
+
+
+def test_source_add_refuses_a_source_with_nothing_to_read(archive: Archive):
+    before = (archive.root / "archiver.toml").read_text()
+    result = _invoke("source", "add", "daily", "--exclude", "/live/", "-a", str(archive.root))
+    assert result.exit_code == ExitStatus.ERROR
+    assert result.stderr.startswith("error: ") and len(result.stderr.splitlines()) == 1
+    assert "sources.daily: no feed, sitemap or page" in result.stderr
+    assert (archive.root / "archiver.toml").read_text() == before
+
+
+def test_source_remove_keeps_the_file_and_commits(archive: Archive, server: NewsServer):
+    _source_docs(server)
+    for name in ("daily", "weekly"):
+        added = _invoke("source", "add", name, "--feed", server.url("/rss.xml"), "--no-check",
+                        "-a", str(archive.root))  # fmt: skip
+        assert added.exit_code == 0, added.output
+    result = _invoke("source", "remove", "daily", "-a", str(archive.root))
+    assert result.exit_code == 0, result.output
+    text = (archive.root / "archiver.toml").read_text()
+    assert "[sources.weekly]" in text and "daily" not in text
+    assert "# archiver settings: see docs/configuration.md" in text  # comments kept
+    assert git(archive.root, "log", "-1", "--format=%s") == "Remove source daily\n"
+    assert git(archive.root, "status", "--porcelain") == ""
+    assert _invoke("source", "list", "-a", str(archive.root)).stdout.splitlines()[0] == "weekly"
+
+
+def test_init_writes_a_base_url_to_fill_in(tmp_path: Path):
+    result = _invoke("init", str(tmp_path / "news"))
+    assert result.exit_code == 0, result.output
+    text = (tmp_path / "news" / "archiver.toml").read_text()
+    assert tomllib.loads(text)["archive"]["base_url"] == ""
+    before = text[: text.index("base_url")]
+    assert "relative links" in before[before.rindex("[archive]") :]  # its comment says why
