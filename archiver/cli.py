@@ -8,18 +8,20 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import json
 import logging
 import socket
 import sys
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import IntEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.cells import cell_len, set_cell_size
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
 from rich.progress import Progress as RichProgress
@@ -170,18 +172,34 @@ def reformat(archive: ArchiveOption = Path(".")) -> None:
     _finish(report)
 
 
+JsonOption = Annotated[
+    bool, typer.Option("--json", help="Print JSON for scripts (see README: For scripts).")
+]
+
+
 @app.command()
 def status(
-    url: Annotated[str | None, typer.Argument(help="One article's URL.")] = None,
+    article: Annotated[
+        str | None, typer.Argument(help="One article: its URL, file path, slug or part of URL.")
+    ] = None,
+    as_json: JsonOption = False,
     archive: ArchiveOption = Path("."),
 ) -> None:
     """How each source is doing, or one article's schedule and state."""
     with _errors(), _open(archive) as opened:
-        if url:
-            _print_article(health.article_status(opened, url))
+        if article:
+            state = articles.find_article(opened, article)
+            if as_json:
+                _print_json(_article_json(state))
+            else:
+                _print_article(state)
             return
-        for source in health.source_health(opened):
-            _print_source(source)
+        sources = health.source_health(opened)
+    if as_json:
+        _print_json({"sources": [_source_json(source) for source in sources]})
+        return
+    for source in sources:
+        _print_source(source)
 
 
 def _print_article(state: ArticleState) -> None:
@@ -199,28 +217,94 @@ def _print_article(state: ArticleState) -> None:
     if state.last_error:
         rows["last error"] = f"{state.last_error} ({state.failures} in a row)"
     for key, value in rows.items():
-        out.print(f"{key + ':':<14}{value}", markup=False, soft_wrap=True)
+        out.print(f"{key + ':':<14}{_printable(value)}", markup=False, soft_wrap=True)
 
 
 def _print_source(source: health.SourceHealth) -> None:
     last = _when(source.last_success) if source.last_success else "never"
     out.print(
-        f"{source.name}: {source.tracked} tracked, {source.due} due, {source.removed} removed; "
-        f"24 h: {source.checked_24h} checked, {source.changed_24h} changed; "
+        _clip(
+            f"{source.name}: {source.tracked} tracked, {source.due} due, {source.removed} removed"
+        ),
+        markup=False,
+        soft_wrap=True,
+    )
+    out.print(
+        f"  24 h: {source.checked_24h} checked, {source.changed_24h} changed; "
         f"last successful fetch {last}",
         markup=False,
         soft_wrap=True,
     )
     for warning in source.warnings:
-        out.print(f"  warning: {warning}", markup=False, soft_wrap=True)
+        out.print(_clip(f"  warning: {_printable(warning)}"), markup=False, soft_wrap=True)
     for url, reason in source.failures[:10]:
-        out.print(f"  failing: {url}: {reason}", markup=False, soft_wrap=True)
+        # The URL whole, to be copied; the reason cut to the terminal.
+        line = f"  failing: {url}: "
+        reason = _clip(_printable(reason), out.width - cell_len(line))
+        out.print(line + reason, markup=False, soft_wrap=True)
     if len(source.failures) > 10:
         out.print(f"  … and {len(source.failures) - 10} more failing")
 
 
+def _article_json(state: ArticleState) -> dict[str, object]:
+    return {
+        "url": state.url,
+        "source": state.source,
+        "path": state.path,
+        "versions": state.versions,
+        "first_seen": _iso(state.first_seen),
+        "last_changed": _iso(state.last_changed),
+        "last_checked": _iso(state.last_checked),
+        "next_check": _iso(state.next_check),
+        "removed": state.removed,
+        "last_status": state.last_status,
+        "last_error": state.last_error,
+        "failures": state.failures,
+    }
+
+
+def _source_json(source: health.SourceHealth) -> dict[str, object]:
+    return {
+        "name": source.name,
+        "tracked": source.tracked,
+        "due": source.due,
+        "removed": source.removed,
+        "checked_24h": source.checked_24h,
+        "changed_24h": source.changed_24h,
+        "last_success": _iso(source.last_success),
+        "failing": [{"url": url, "reason": reason} for url, reason in source.failures],
+        "warnings": source.warnings,
+    }
+
+
 def _when(when: datetime | None) -> str:
     return f"{when:%Y-%m-%d %H:%M} UTC" if when else "—"
+
+
+def _iso(when: datetime | None) -> str | None:
+    """UTC, to the second, with a Z: what scripts parse most easily."""
+    return f"{when.astimezone(UTC):%Y-%m-%dT%H:%M:%SZ}" if when else None
+
+
+def _print_json(data: object) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+
+
+def _printable(text: str) -> str:
+    """Text from the internet with its control characters (escape sequences, newlines)
+    made spaces, so a title cannot move the cursor or recolour the terminal."""
+    return "".join(c if c.isprintable() else " " for c in text)
+
+
+MIN_TITLE = 20  # cells a clipped title keeps, whatever else is on its line
+
+
+def _clip(text: str, room: int | None = None) -> str:
+    """`text` cut to `room` terminal cells (default: the terminal's width), ending in …"""
+    room = out.width if room is None else max(room, MIN_TITLE)
+    if cell_len(text) <= room:
+        return text
+    return set_cell_size(text, room - 1) + "…"
 
 
 source_app = typer.Typer(help="Show and edit the sources in archiver.toml.", no_args_is_help=True)
@@ -299,16 +383,24 @@ def source_remove(
 
 
 @source_app.command("list")
-def source_list(archive: ArchiveOption = Path(".")) -> None:
+def source_list(as_json: JsonOption = False, archive: ArchiveOption = Path(".")) -> None:
     """List the configured sources."""
+    kinds = ("feeds", "sitemaps", "pages", "include", "exclude")
     with _errors(), _open(archive) as opened:
-        for source in opened.config.sources.values():
-            out.print(source.name, markup=False)
-            for kind in ("feeds", "sitemaps", "pages", "include", "exclude"):
-                for value in getattr(source, kind):
-                    out.print(
-                        f"  {kind[:-1] if kind.endswith('s') else kind}: {value}", markup=False
-                    )
+        sources = list(opened.config.sources.values())
+    if as_json:
+        listed = [{"name": s.name} | {k: list(getattr(s, k)) for k in kinds} for s in sources]
+        _print_json({"sources": listed})
+        return
+    for source in sources:
+        out.print(source.name, markup=False)
+        for kind in kinds:
+            for value in getattr(source, kind):
+                out.print(
+                    f"  {kind[:-1] if kind.endswith('s') else kind}: {value}",
+                    markup=False,
+                    soft_wrap=True,
+                )
 
 
 @app.command()
@@ -426,25 +518,46 @@ async def _fetch_once(url: str):  # type: ignore[no-untyped-def]
         return await fetcher.fetch(url)
 
 
+ArticleArgument = Annotated[
+    str, typer.Argument(help="The article: its URL, file path, slug or a unique part of URL.")
+]
+
+
 @app.command()
 def log(
-    url: Annotated[str, typer.Argument(help="A tracked article's URL.")],
+    article: ArticleArgument,
+    as_json: JsonOption = False,
     archive: ArchiveOption = Path("."),
 ) -> None:
     """List an article's versions."""
     with _errors(), _open(archive) as opened:
-        for v in articles.log(opened, url):
-            out.print(
-                f"v{v.number:<3} {v.when:%Y-%m-%d %H:%M} UTC  {v.sha[:10]}  "
-                f"+{v.chars_added}/-{v.chars_removed}  {v.title}",
-                markup=False,
-                soft_wrap=True,
-            )
+        state = articles.find_article(opened, article)
+        versions = articles.log(opened, state.url)
+    if as_json:
+        listed = [
+            {
+                "number": v.number,
+                "sha": v.sha,
+                "when": _iso(v.when),
+                "title": v.title,
+                "chars_added": v.chars_added,
+                "chars_removed": v.chars_removed,
+            }
+            for v in versions
+        ]
+        about = {"url": state.url, "source": state.source, "path": state.path}
+        _print_json(about | {"versions": listed})
+        return
+    for v in versions:
+        line = f"v{v.number:<3} {_when(v.when)}  {v.sha[:8]}  "
+        line += f"+{v.chars_added}/-{v.chars_removed}  "
+        title = _clip(_printable(v.title), out.width - cell_len(line))
+        out.print(line + title, markup=False, soft_wrap=True)
 
 
 @app.command()
 def diff(
-    url: Annotated[str, typer.Argument(help="A tracked article's URL.")],
+    article: ArticleArgument,
     a: Annotated[
         int | None, typer.Argument(help="Older version (default: the one before B).")
     ] = None,
@@ -453,8 +566,46 @@ def diff(
 ) -> None:
     """Show the change between two versions of an article."""
     with _errors(), _open(archive) as opened:
-        text = articles.diff(opened, url, a, b)
+        text = articles.diff(opened, article, a, b)
     sys.stdout.write(text or "(no difference)\n")
+
+
+@app.command()
+def find(
+    text: Annotated[str, typer.Argument(help="Text to look for in titles and URLs.")],
+    as_json: JsonOption = False,
+    archive: ArchiveOption = Path("."),
+) -> None:
+    """Find articles by title or URL: one line each, the newest first.
+
+    Each line: the day it was first seen, its source, its current title, its URL."""
+    with _errors(), _open(archive) as opened:
+        found = articles.find(opened, text)
+    if as_json:
+        _print_json({"articles": [_match_json(m) for m in found]})
+        return
+    if not found:
+        err.print(f"no article has {text!r} in its title or URL", markup=False, soft_wrap=True)
+        raise typer.Exit(ExitStatus.PARTIAL)
+    for match in found:
+        state = match.state
+        start = f"{state.first_seen:%Y-%m-%d}  {state.source}  "
+        end = f"  {state.url}"
+        room = max(out.width - cell_len(start) - cell_len(end), MIN_TITLE)  # URLs stay whole
+        title = _printable(match.title) or "(removed)"
+        out.print(start + _clip(title, room) + end, markup=False, soft_wrap=True)
+
+
+def _match_json(match: articles.Match) -> dict[str, object]:
+    state = match.state
+    return {
+        "url": state.url,
+        "source": state.source,
+        "title": match.title,
+        "path": state.path,
+        "first_seen": _iso(state.first_seen),
+        "versions": state.versions,
+    }
 
 
 class _Bar(Progress):

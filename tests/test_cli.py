@@ -3,6 +3,7 @@ for expected failures, articles named the way people name them, output for scrip
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -234,3 +235,135 @@ def test_init_writes_a_base_url_to_fill_in(tmp_path: Path):
     assert tomllib.loads(text)["archive"]["base_url"] == ""
     before = text[: text.index("base_url")]
     assert "relative links" in before[before.rindex("[archive]") :]  # its comment says why
+
+
+# Naming articles the way people do
+
+
+def _path_of(archive: Archive, url: str) -> str:
+    state = archive.state.get(url)
+    assert state is not None
+    return state.path
+
+
+NAMES: dict[str, Callable[[Archive, str], str]] = {
+    "url": lambda a, u: u,
+    "url with tracking": lambda a, u: u + "?utm_source=newsletter",
+    "path in the archive": lambda a, u: _path_of(a, u),
+    "absolute path": lambda a, u: str(a.root / _path_of(a, u)),
+    "file name": lambda a, u: Path(_path_of(a, u)).name,
+    "slug": lambda a, u: "old-bridge-to-close",
+    "part of the url": lambda a, u: "bridge-to",
+}
+
+
+@pytest.mark.parametrize("form", sorted(NAMES))
+@pytest.mark.parametrize("command", ["log", "status", "diff"])
+def test_an_article_is_named_by_url_path_slug_or_part(
+    tracked: tuple[Archive, str], form: str, command: str
+):
+    archive, url = tracked
+    result = _invoke(command, NAMES[form](archive, url), "-a", str(archive.root))
+    assert result.exit_code == 0, result.output
+    expected = {"log": "Old bridge closes", "status": url, "diff": "+title: Old bridge closes"}
+    assert expected[command] in result.stdout
+
+
+def test_a_path_from_the_current_folder_names_its_article(
+    tracked: tuple[Archive, str], monkeypatch: pytest.MonkeyPatch
+):
+    archive, url = tracked
+    path = Path(_path_of(archive, url))
+    monkeypatch.chdir(archive.root / path.parent)
+    result = _invoke("status", path.name, "-a", str(archive.root))
+    assert result.exit_code == 0, result.output
+    assert url in result.stdout
+
+
+def test_an_ambiguous_name_lists_candidates_in_one_line(
+    tracked: tuple[Archive, str], server: NewsServer
+):
+    archive, url = tracked
+    other = server.url("/news/old-bridge-reopens")
+    server.set("/news/old-bridge-reopens", article_html("Old bridge reopens", HARBOUR))
+    assert not sync_api.add(archive, [other]).failures
+    result = _run("log", "old-bridge", "-a", str(archive.root))
+    assert result.returncode == ExitStatus.ERROR
+    assert result.stderr.count("\n") == 1 and result.stderr.startswith("error: old-bridge:")
+    assert "matches 2 articles" in result.stderr
+    assert url in result.stderr and other in result.stderr
+
+
+def test_find_lists_articles_by_title_or_url(tracked: tuple[Archive, str], server: NewsServer):
+    archive, url = tracked
+    other = server.url("/news/harbour-walls")
+    server.set("/news/harbour-walls", article_html("Sea walls to be raised", HARBOUR))
+    assert not sync_api.add(archive, [other]).failures
+    by_title = _invoke("find", "BRIDGE CLOSES", "-a", str(archive.root))  # the current title
+    assert by_title.exit_code == 0, by_title.output
+    source = archive.state.get(url).source  # type: ignore[union-attr]
+    assert by_title.stdout == f"2025-03-01  {source}  Old bridge closes  {url}\n"
+    by_url = _invoke("find", "harbour-wall", "-a", str(archive.root))
+    assert [line.split()[-1] for line in by_url.stdout.splitlines()] == [other]
+    body_only = _invoke("find", HARBOUR[0].split()[2], "-a", str(archive.root))
+    assert body_only.exit_code == ExitStatus.PARTIAL and body_only.stdout == ""
+    assert "no article has" in body_only.stderr
+    listed = json.loads(_invoke("find", "old", "--json", "-a", str(archive.root)).stdout)
+    assert listed["articles"] == [
+        {
+            "url": url,
+            "source": source,
+            "title": "Old bridge closes",
+            "path": _path_of(archive, url),
+            "first_seen": "2025-03-01T09:00:00Z",
+            "versions": 2,
+        }
+    ]
+
+
+# Output for scripts, and for an 80-column terminal
+
+
+def test_json_of_log_status_and_source_list(tracked: tuple[Archive, str]):
+    archive, url = tracked
+    root = str(archive.root)
+    log = json.loads(_invoke("log", url, "--json", "-a", root).stdout)
+    assert (log["url"], log["path"]) == (url, _path_of(archive, url))
+    assert [v["number"] for v in log["versions"]] == [1, 2]
+    assert [v["title"] for v in log["versions"]] == ["Old bridge to close", "Old bridge closes"]
+    assert log["versions"][1]["when"] == "2025-03-01T10:00:00Z"
+    assert set(log["versions"][0]) == {
+        "number", "sha", "when", "title", "chars_added", "chars_removed"
+    }  # fmt: skip
+    one = json.loads(_invoke("status", url, "--json", "-a", root).stdout)
+    assert one["url"] == url and one["versions"] == 2 and one["removed"] is False
+    assert one["last_checked"] == "2025-03-01T10:00:00Z"
+    every = json.loads(_invoke("status", "--json", "-a", root).stdout)
+    [source] = every["sources"]
+    assert source["tracked"] == 1 and source["failing"] == [] and source["warnings"] == []
+    assert set(source) >= {"name", "due", "removed", "checked_24h", "changed_24h", "last_success"}
+    configured = json.loads(_invoke("source", "list", "--json", "-a", root).stdout)
+    assert configured == {"sources": []}
+    _invoke("source", "add", "daily", "--feed", url + "/rss", "--no-check", "-a", root)
+    configured = json.loads(_invoke("source", "list", "--json", "-a", root).stdout)
+    assert configured["sources"] == [
+        {"name": "daily", "feeds": [url + "/rss"], "sitemaps": [], "pages": [], "include": [],
+         "exclude": []}
+    ]  # fmt: skip
+
+
+def test_log_and_status_fit_80_columns(archive: Archive, server: NewsServer, clock: FixedClock):
+    long_title = "Council confirms " + "very " * 30 + "long headline"
+    url = server.url("/news/long")
+    server.set("/news/long", article_html(long_title, HARBOUR))
+    assert not sync_api.add(archive, [url]).failures
+    clock.advance(timedelta(days=2))
+    server.set("/news/long", "<html>" + "x" * 90 + "</html>", status=500)
+    sync_api.sync(archive, check_all=True)
+    for command in (["log", url], ["status"], ["find", "council"]):
+        result = _invoke(*command, "-a", str(archive.root))
+        assert result.exit_code == 0, result.output
+        lines = result.stdout.splitlines()
+        assert lines and max(len(line) for line in lines) <= 80, lines
+    assert _invoke("log", url, "-a", str(archive.root)).stdout.rstrip().endswith("…")
+    assert "failing: " + url in _invoke("status", "-a", str(archive.root)).stdout
