@@ -35,11 +35,13 @@ def find_article(archive: Archive, name: str) -> ArticleState:
     the current folder), its file name or slug, or a part of its URL no other URL has.
 
     UnknownArticle when none does, or when several do (naming a few of them)."""
+    text = name.strip().lower()
+    if not text:
+        raise UnknownArticle("no article given: name it by its URL, file path or slug")
     state = _by_url(archive, name) or _by_path(archive, name)
     if state is not None:
         return state
-    text = name.strip().lower()
-    everything = list(archive.state.all()) if text else []
+    everything = list(archive.state.all())
     matches = [a for a in everything if _slug_matches(a.path, text)] or [
         a for a in everything if text in a.url.lower()
     ]

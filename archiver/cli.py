@@ -449,12 +449,15 @@ def demo(
         opened = run_demo(directory, step=step)
         with opened:
             site = build_site(opened, directory / "site", full=True)
-    out.print(
-        f"\nArchive: {opened.root} (try `git -C {opened.root} log --stat`)\n"
-        f"Site: {directory / 'site'} ({site.pages_written} pages); "
-        f"browse it with `archiver serve {directory / 'site'}`",
-        markup=False,
-    )
+    # Paths whole, each on its own line, to be copied.
+    for line in (
+        "",
+        f"Archive: {opened.root}",
+        f"  read its history: git -C {opened.root} log --stat",
+        f"Site: {directory / 'site'} ({site.pages_written} pages)",
+        f"  browse it: archiver serve {directory / 'site'}",
+    ):
+        out.print(line, markup=False, soft_wrap=True)
 
 
 @app.command()

@@ -123,6 +123,8 @@ FAILURES: dict[str, tuple[Callable[..., list[str]], str]] = {
     ),
     "source list": (lambda a, u, t: ["source", "list", "-a", str(_broken_config(t))], "timeout"),
     "source remove": (lambda a, u, t: ["source", "remove", "weekly", "-a", str(a.root)], "weekly"),
+    "find": (lambda a, u, t: ["find", " ", "-a", str(a.root)], "give some text"),
+    "log nothing": (lambda a, u, t: ["log", "", "-a", str(a.root)], "no article given"),
     "unknown option": (lambda a, u, t: ["sync", "--everything"], "--everything"),
     "unknown command": (lambda a, u, t: ["synch"], "synch"),
 }
@@ -367,3 +369,12 @@ def test_log_and_status_fit_80_columns(archive: Archive, server: NewsServer, clo
         assert lines and max(len(line) for line in lines) <= 80, lines
     assert _invoke("log", url, "-a", str(archive.root)).stdout.rstrip().endswith("…")
     assert "failing: " + url in _invoke("status", "-a", str(archive.root)).stdout
+
+
+@pytest.mark.slow
+def test_the_demo_runs_without_a_traceback(tmp_path: Path):
+    result = _run("demo", str(tmp_path / "demo"))
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr and "Error" not in result.stderr, result.stderr
+    assert (tmp_path / "demo" / "site" / "index.html").is_file()
+    assert f"archiver serve {tmp_path / 'demo' / 'site'}\n" in result.stdout  # whole, to copy
