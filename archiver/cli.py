@@ -214,8 +214,9 @@ def _print_article(state: ArticleState) -> None:
         "next check": _when(state.next_check) if state.next_check else "never (no longer tracked)",
         "status": "removed" if state.removed else str(state.last_status or ""),
     }
-    if state.last_error:
-        rows["last error"] = f"{state.last_error} ({state.failures} in a row)"
+    if state.last_error:  # cut to the terminal (--json has it whole); URL and file stay whole
+        reason = f"{_printable(state.last_error)} ({state.failures} in a row)"
+        rows["last error"] = _clip(reason, out.width - 14)
     for key, value in rows.items():
         out.print(f"{key + ':':<14}{_printable(value)}", markup=False, soft_wrap=True)
 

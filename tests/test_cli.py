@@ -362,7 +362,7 @@ def test_log_and_status_fit_80_columns(archive: Archive, server: NewsServer, clo
     clock.advance(timedelta(days=2))
     server.set("/news/long", "<html>" + "x" * 90 + "</html>", status=500)
     sync_api.sync(archive, check_all=True)
-    for command in (["log", url], ["status"], ["find", "council"]):
+    for command in (["log", url], ["status"], ["status", url], ["find", "council"]):
         result = _invoke(*command, "-a", str(archive.root))
         assert result.exit_code == 0, result.output
         lines = result.stdout.splitlines()
