@@ -28,9 +28,9 @@ DEFAULT_CONFIG = """\
 title = "News archive"
 # A page where site owners can reach whoever runs this archive; sent in the User-Agent.
 contact = ""
-# Where the site is published, such as "https://example.org/news/". Without it the
-# site's feeds have relative links, which many feed readers cannot follow.
-base_url = ""
+# Where the site is published. Without it the site's feeds have relative links, which
+# many feed readers cannot follow: uncomment and set it.
+# base_url = "https://example.org/news/"
 
 [fetch]
 timeout = 30          # seconds for one request
