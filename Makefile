@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-tools lint format bench clean
+.PHONY: demo test test-tools wheel-check lint format bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,10 +18,14 @@ demo: $(STAMP)  ## set up, then run the main job on the embedded sample
 test-tools: $(STAMP)  ## the real tools the site tests drive: chromium, Playwright, LinkChecker, vnu, axe-core
 	bash .ci/install-test-tools $(VENV)
 
-test: $(STAMP) test-tools  ## set up, then run lint and the tests
+test: $(STAMP) test-tools  ## set up, then run lint, the tests and the wheel check
 	$(BIN)/ruff check archiver tests benchmarks
 	$(BIN)/ruff format --check archiver tests benchmarks
 	$(BIN)/python -m pytest -n 2 -q
+	bash .ci/wheel-check $(PYTHON)
+
+wheel-check:  ## build a wheel, install it in a fresh venv in a temp folder, run the demo with it
+	bash .ci/wheel-check $(PYTHON)
 
 lint: $(STAMP)
 	$(BIN)/ruff check archiver tests benchmarks

@@ -1,16 +1,23 @@
-"""The library API of the commands that read one article: its versions and their diffs."""
+"""The library API of the commands that read articles: finding one by the name a user
+gives it, searching titles and URLs, an article's versions and their diffs."""
 
 from __future__ import annotations
 
 import difflib
+import subprocess
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path, PurePosixPath
 
 from .archive import Archive
 from .document import parse_document
-from .errors import UnknownArticle
-from .history import Version, article_versions, pick_version, read_blob
+from .errors import ArchiverError, UnknownArticle
+from .history import BlobReader, Version, article_versions, pick_version, read_blob
+from .state import ArticleState
 from .urls import canonical_url
+
+SHOWN_CANDIDATES = 3  # of an ambiguous name, in its error line
 
 
 @dataclass(frozen=True)
@@ -23,12 +30,131 @@ class VersionSummary:
     chars_removed: int
 
 
-def _article_path(archive: Archive, url: str) -> tuple[str, str]:
-    url = canonical_url(url)
-    state = archive.state.get(url)
-    if state is None:
-        raise UnknownArticle(f"{url}: not tracked in {archive.root}")
-    return url, state.path
+def find_article(archive: Archive, name: str) -> ArticleState:
+    """The tracked article `name` names: its URL, its file's path (in the archive, or from
+    the current folder), its file name or slug, or a part of its URL no other URL has.
+
+    UnknownArticle when none does, or when several do (naming a few of them)."""
+    text = name.strip().lower()
+    if not text:
+        raise UnknownArticle("no article given: name it by its URL, file path or slug")
+    state = _by_url(archive, name) or _by_path(archive, name)
+    if state is not None:
+        return state
+    everything = list(archive.state.all())
+    matches = [a for a in everything if _slug_matches(a.path, text)] or [
+        a for a in everything if text in a.url.lower()
+    ]
+    if len(matches) == 1:
+        return matches[0]
+    if not matches:
+        why = held_reason(archive, name) if "://" in name else ""
+        raise UnknownArticle(
+            f"{name}: not tracked in {archive.root}{why or ' (no URL, path or slug has it)'}"
+        )
+    shown = ", ".join(a.url for a in matches[:SHOWN_CANDIDATES])
+    more = f" and {len(matches) - SHOWN_CANDIDATES} more" if len(matches) > SHOWN_CANDIDATES else ""
+    raise UnknownArticle(
+        f"{name}: matches {len(matches)} articles: {shown}{more}; give more of the URL"
+    )
+
+
+def held_reason(archive: Archive, url: str) -> str:
+    """Why an untracked URL is not tracked, when the state store holds a verdict on it."""
+    try:
+        held = archive.state.held(canonical_url(url))
+    except ArchiverError:
+        return ""
+    if held is None:
+        return ""
+    tries = f", {held.tries} times in a row" if held.tries > 1 else ""
+    until = f"{held.until:%Y-%m-%d %H:%M} UTC"
+    return f" ({held.kind}{tries}: {held.reason}; asked again after {until})"
+
+
+def _by_url(archive: Archive, name: str) -> ArticleState | None:
+    if "://" not in name:
+        return None
+    try:
+        return archive.state.get(canonical_url(name))
+    except ArchiverError:  # not a URL we could have stored: try the other ways
+        return None
+
+
+def _by_path(archive: Archive, name: str) -> ArticleState | None:
+    """By the article file's path, relative to the archive or to the current folder."""
+    if not name.endswith(".md"):
+        return None
+    candidates = {PurePosixPath(name).as_posix()}
+    with suppress(ValueError):  # a path outside the archive
+        candidates.add(Path(name).resolve().relative_to(archive.root).as_posix())
+    wanted = {c for c in candidates if c.startswith("articles/")}
+    return next((a for a in archive.state.all() if a.path in wanted), None) if wanted else None
+
+
+def _slug_matches(path: str, text: str) -> bool:
+    """Whether `text` is the article's file name, its stem, or the slug before its id."""
+    file = PurePosixPath(path)
+    return text in (file.name, file.stem, file.stem.rpartition("-")[0])
+
+
+@dataclass(frozen=True)
+class Match:
+    """An article `find` found, with its current title."""
+
+    state: ArticleState
+    title: str
+
+
+def find(archive: Archive, text: str) -> list[Match]:
+    """Articles whose current title or URL contains `text` (case-insensitive), those first
+    seen most recently first."""
+    needle = " ".join(text.split()).lower()
+    if not needle:
+        raise ArchiverError("find: give some text to look for in titles and URLs")
+    by_title = _paths_with_title(archive, needle)
+    candidates = [a for a in archive.state.all() if needle in a.url.lower() or a.path in by_title]
+    titles = _titles(archive, candidates)
+    found = [
+        Match(a, titles.get(a.path, ""))
+        for a in candidates
+        if needle in a.url.lower() or needle in titles.get(a.path, "").lower()
+    ]
+    found.sort(key=lambda m: (m.state.first_seen, m.state.url), reverse=True)
+    return found
+
+
+def _paths_with_title(archive: Archive, needle: str) -> set[str]:
+    """Article files at HEAD with `needle` on their title line, found by git grep: an
+    archive of many thousands of articles is searched in C, not read into Python."""
+    done = subprocess.run(
+        ["git", "grep", "-i", "-I", "--name-only", "-e", "^title: ", "--and", "-e",
+         _basic_regex(needle), "HEAD", "--", "articles/"],
+        cwd=archive.root,
+        capture_output=True,
+        text=True,
+        check=False,
+    )  # fmt: skip
+    return {line.partition(":")[2] for line in done.stdout.splitlines()}  # "HEAD:path"
+
+
+def _basic_regex(text: str) -> str:
+    """`text` as a POSIX basic regular expression matching it literally."""
+    return "".join("\\" + c if c in ".[]*^$\\" else c for c in text)
+
+
+def _titles(archive: Archive, articles: list[ArticleState]) -> dict[str, str]:
+    """The current title of each article (its file at HEAD)."""
+    with BlobReader(archive.repo.git_dir) as reader:
+        texts = {a.path: reader.read(f"HEAD:{a.path}") for a in articles}
+    return {
+        path: parse_document(data.decode("utf-8")).title for path, data in texts.items() if data
+    }
+
+
+def _article_path(archive: Archive, name: str) -> tuple[str, str]:
+    state = find_article(archive, name)
+    return state.url, state.path
 
 
 def versions(archive: Archive, url: str) -> list[Version]:

@@ -7,20 +7,29 @@ says what kind of failure it was (see ExitStatus).
 from __future__ import annotations
 
 import asyncio
+import errno
+import json
 import logging
+import socket
 import sys
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import IntEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.cells import cell_len, set_cell_size
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
 from rich.progress import Progress as RichProgress
+
+try:  # typer 0.26 and later carry their own copy of click
+    from typer._click.exceptions import ClickException
+except ImportError:  # pragma: no cover
+    from click.exceptions import ClickException  # type: ignore[no-redef]
 
 from . import __version__, articles, health, preview
 from . import sync as sync_api
@@ -48,7 +57,8 @@ app = typer.Typer(
     name="archiver",
     help="A git-backed archive of how online news articles change.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # --install-completion, --show-completion
+    rich_markup_mode="markdown",  # docstrings are rewrapped to the terminal
     pretty_exceptions_enable=False,
 )
 out = Console(highlight=False)
@@ -60,7 +70,21 @@ ArchiveOption = Annotated[
 
 
 def main() -> None:
-    app()
+    """The `archiver` command. Usage errors are one line too, naming the option and the
+    help to read, rather than typer's boxed usage text."""
+    try:
+        status = app(standalone_mode=False)
+    except ClickException as error:
+        if type(error).__name__ == "NoArgsIsHelpError":  # `archiver` alone: its help, shown
+            sys.exit(ExitStatus.USAGE)
+        context = getattr(error, "ctx", None)
+        hint = f" (see `{context.command_path} --help`)" if context is not None else ""
+        err.print(f"error: {error.format_message()}{hint}", markup=False, soft_wrap=True)
+        sys.exit(error.exit_code)
+    except typer.Abort:
+        err.print("error: interrupted", markup=False)
+        sys.exit(ExitStatus.INTERRUPTED)
+    sys.exit(status if isinstance(status, int) else ExitStatus.OK)
 
 
 def _fail(message: str, status: ExitStatus = ExitStatus.ERROR) -> typer.Exit:
@@ -139,28 +163,46 @@ def sync(
 
 @app.command()
 def reformat(archive: ArchiveOption = Path(".")) -> None:
-    """Record new extractions made by a new extractor, normalizer or rules as reformat
-    commits, which are not versions. A page edited since its last version gets a reformat
-    of that version, then the edit as a version; after an extractor upgrade pages are
-    taken as unedited, so run it right after upgrading."""
+    """Record the new form of each article after an upgrade or a rule change.
+
+    Each new extraction (by a new extractor, normalizer or rules) is a reformat commit, not
+    a version. A page edited since its last version gets a reformat of that version, then
+    the edit as a version; after an extractor upgrade pages are taken as unedited, so run
+    it right after upgrading."""
     with _errors(), _open(archive) as opened, _run_log(opened, "reformat"):
         report = _with_progress(lambda p: sync_api.reformat(opened, progress=p))
     _finish(report)
 
 
+JsonOption = Annotated[
+    bool, typer.Option("--json", help="Print JSON for scripts (see README: For scripts).")
+]
+
+
 @app.command()
 def status(
-    url: Annotated[str | None, typer.Argument(help="One article's URL.")] = None,
+    article: Annotated[
+        str | None, typer.Argument(help="One article: its URL, file path, slug or part of URL.")
+    ] = None,
+    as_json: JsonOption = False,
     archive: ArchiveOption = Path("."),
 ) -> None:
     """How each source is doing, or one article's schedule and state."""
     with _errors(), _open(archive) as opened:
-        if url:
-            state = health.article_status(opened, url)
-            _print_article(state, opened.state.held(state.url))
+        if article:
+            state = articles.find_article(opened, article)
+            held = opened.state.held(state.url)
+            if as_json:
+                _print_json(_article_json(state))
+            else:
+                _print_article(state, held)
             return
-        for source in health.source_health(opened):
-            _print_source(source)
+        sources = health.source_health(opened)
+    if as_json:
+        _print_json({"sources": [_source_json(source) for source in sources]})
+        return
+    for source in sources:
+        _print_source(source)
 
 
 def _print_article(state: ArticleState, held: Held | None = None) -> None:
@@ -175,19 +217,26 @@ def _print_article(state: ArticleState, held: Held | None = None) -> None:
         "next check": _when(state.next_check) if state.next_check else "never (no longer tracked)",
         "status": "removed" if state.removed else str(state.last_status or ""),
     }
-    if state.last_error:
-        rows["last error"] = f"{state.last_error} ({state.failures} in a row)"
+    if state.last_error:  # cut to the terminal (--json has it whole); URL and file stay whole
+        reason = f"{_printable(state.last_error)} ({state.failures} in a row)"
+        rows["last error"] = _clip(reason, out.width - 14)
     if held is not None and held.kind == "skipped":
         rows["skipped"] = f"{held.reason} (asked again after {_when(held.until)})"
     for key, value in rows.items():
-        out.print(f"{key + ':':<14}{value}", markup=False, soft_wrap=True)
+        out.print(f"{key + ':':<14}{_printable(value)}", markup=False, soft_wrap=True)
 
 
 def _print_source(source: health.SourceHealth) -> None:
     last = _when(source.last_success) if source.last_success else "never"
     out.print(
-        f"{source.name}: {source.tracked} tracked, {source.due} due, {source.removed} removed; "
-        f"24 h: {source.checked_24h} checked, {source.changed_24h} changed; "
+        _clip(
+            f"{source.name}: {source.tracked} tracked, {source.due} due, {source.removed} removed"
+        ),
+        markup=False,
+        soft_wrap=True,
+    )
+    out.print(
+        f"  24 h: {source.checked_24h} checked, {source.changed_24h} changed; "
         f"last successful fetch {last}",
         markup=False,
         soft_wrap=True,
@@ -198,15 +247,75 @@ def _print_source(source: health.SourceHealth) -> None:
             f"  source failing since {since}: {source.source_error}", markup=False, soft_wrap=True
         )
     for warning in source.warnings:
-        out.print(f"  warning: {warning}", markup=False, soft_wrap=True)
+        out.print(_clip(f"  warning: {_printable(warning)}"), markup=False, soft_wrap=True)
     for url, reason in source.failures[:10]:
-        out.print(f"  failing: {url}: {reason}", markup=False, soft_wrap=True)
+        # The URL whole, to be copied; the reason cut to the terminal.
+        line = f"  failing: {url}: "
+        reason = _clip(_printable(reason), out.width - cell_len(line))
+        out.print(line + reason, markup=False, soft_wrap=True)
     if len(source.failures) > 10:
         out.print(f"  … and {len(source.failures) - 10} more failing")
 
 
+def _article_json(state: ArticleState) -> dict[str, object]:
+    return {
+        "url": state.url,
+        "source": state.source,
+        "path": state.path,
+        "versions": state.versions,
+        "first_seen": _iso(state.first_seen),
+        "last_changed": _iso(state.last_changed),
+        "last_checked": _iso(state.last_checked),
+        "next_check": _iso(state.next_check),
+        "removed": state.removed,
+        "last_status": state.last_status,
+        "last_error": state.last_error,
+        "failures": state.failures,
+    }
+
+
+def _source_json(source: health.SourceHealth) -> dict[str, object]:
+    return {
+        "name": source.name,
+        "tracked": source.tracked,
+        "due": source.due,
+        "removed": source.removed,
+        "checked_24h": source.checked_24h,
+        "changed_24h": source.changed_24h,
+        "last_success": _iso(source.last_success),
+        "failing": [{"url": url, "reason": reason} for url, reason in source.failures],
+        "warnings": source.warnings,
+    }
+
+
 def _when(when: datetime | None) -> str:
     return f"{when:%Y-%m-%d %H:%M} UTC" if when else "—"
+
+
+def _iso(when: datetime | None) -> str | None:
+    """UTC, to the second, with a Z: what scripts parse most easily."""
+    return f"{when.astimezone(UTC):%Y-%m-%dT%H:%M:%SZ}" if when else None
+
+
+def _print_json(data: object) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+
+
+def _printable(text: str) -> str:
+    """Text from the internet with its control characters (escape sequences, newlines)
+    made spaces, so a title cannot move the cursor or recolour the terminal."""
+    return "".join(c if c.isprintable() else " " for c in text)
+
+
+MIN_TITLE = 20  # cells a clipped title keeps, whatever else is on its line
+
+
+def _clip(text: str, room: int | None = None) -> str:
+    """`text` cut to `room` terminal cells (default: the terminal's width), ending in …"""
+    room = out.width if room is None else max(room, MIN_TITLE)
+    if cell_len(text) <= room:
+        return text
+    return set_cell_size(text, room - 1) + "…"
 
 
 source_app = typer.Typer(help="Show and edit the sources in archiver.toml.", no_args_is_help=True)
@@ -227,36 +336,82 @@ def source_add(
     exclude: Annotated[
         list[str] | None, typer.Option(help="Regex article URLs must not match.")
     ] = None,
+    check: Annotated[
+        bool, typer.Option(help="Try each new URL once and say what it lists.")
+    ] = True,
     archive: ArchiveOption = Path("."),
 ) -> None:
-    """Add a source (or more feeds, sitemaps, pages to one) in archiver.toml."""
-    with _errors():
-        root = Archive.open(archive).root
-        for url in [*(feed or []), *(sitemap or []), *(page or [])]:
+    """Add a source (or more feeds, sitemaps, pages to one) in archiver.toml, and commit it.
+
+    Each new feed, sitemap or page is tried once (robots.txt permitting): what it lists is
+    shown, and one that cannot be read is a warning, not a failure."""
+    from .config import commit_config, source_after_add
+    from .probe import probe_source
+
+    lists = {"feeds": feed or [], "sitemaps": sitemap or [], "pages": page or []}
+    patterns = {"include": include or [], "exclude": exclude or []}
+    with _errors(), _open(archive) as opened:
+        for url in [*lists["feeds"], *lists["sitemaps"], *lists["pages"]]:
             canonical_url(url)
-        add_source(
-            root,
-            name,
-            feeds=feed or [],
-            sitemaps=sitemap or [],
-            pages=page or [],
-            include=include or [],
-            exclude=exclude or [],
-        )
-        out.print(f"Source {name} saved in {root / 'archiver.toml'}", markup=False)
+        planned = source_after_add(opened.root, name, **lists, **patterns)  # checked, unsaved
+        if check:
+            urls = {kind[:-1]: items for kind, items in lists.items()}
+            for found in probe_source(opened, planned, urls):
+                if found.problem:
+                    err.print(f"warning: {found.describe()}", markup=False, soft_wrap=True)
+                else:
+                    out.print(found.describe(), markup=False, soft_wrap=True)
+        existed = name in opened.config.sources
+        with opened.writing():
+            add_source(opened.root, name, **lists, **patterns)
+            verb = "Extend" if existed else "Add"
+            committed = commit_config(opened.root, f"{verb} source {name}", opened.clock.now())
+    what = "saved and committed" if committed else "unchanged"
+    out.print(f"Source {name} {what} in {opened.root / 'archiver.toml'}", markup=False)
+
+
+@source_app.command("remove")
+def source_remove(
+    name: Annotated[str, typer.Argument(help="The source to remove.")],
+    archive: ArchiveOption = Path("."),
+) -> None:
+    """Remove a source from archiver.toml, and commit it.
+
+    No new articles are discovered for it. Its articles stay in the archive with their
+    history, and those still tracked are re-checked on their schedule until quiet."""
+    from .config import commit_config, remove_source
+
+    with _errors(), _open(archive) as opened, opened.writing():
+        remove_source(opened.root, name)
+        commit_config(opened.root, f"Remove source {name}", opened.clock.now())
+        tracked = sum(1 for _ in opened.state.all(name))
+    kept = f"; its {tracked} articles stay in the archive" if tracked else ""
+    out.print(
+        f"Source {name} removed from {opened.root / 'archiver.toml'} and committed{kept}",
+        markup=False,
+        soft_wrap=True,
+    )
 
 
 @source_app.command("list")
-def source_list(archive: ArchiveOption = Path(".")) -> None:
+def source_list(as_json: JsonOption = False, archive: ArchiveOption = Path(".")) -> None:
     """List the configured sources."""
+    kinds = ("feeds", "sitemaps", "pages", "include", "exclude")
     with _errors(), _open(archive) as opened:
-        for source in opened.config.sources.values():
-            out.print(source.name, markup=False)
-            for kind in ("feeds", "sitemaps", "pages", "include", "exclude"):
-                for value in getattr(source, kind):
-                    out.print(
-                        f"  {kind[:-1] if kind.endswith('s') else kind}: {value}", markup=False
-                    )
+        sources = list(opened.config.sources.values())
+    if as_json:
+        listed = [{"name": s.name} | {k: list(getattr(s, k)) for k in kinds} for s in sources]
+        _print_json({"sources": listed})
+        return
+    for source in sources:
+        out.print(source.name, markup=False)
+        for kind in kinds:
+            for value in getattr(source, kind):
+                out.print(
+                    f"  {kind[:-1] if kind.endswith('s') else kind}: {value}",
+                    markup=False,
+                    soft_wrap=True,
+                )
 
 
 @app.command()
@@ -317,27 +472,47 @@ def demo(
         with opened:
             # A previous demo's site: its build state went with the archive just replaced.
             site = build_site(opened, directory / "site", full=True, force=True)
-    out.print(
-        f"\nArchive: {opened.root} (try `git -C {opened.root} log --stat`)\n"
-        f"Site: {directory / 'site'} ({site.pages_written} pages); "
-        f"browse it with `archiver serve {directory / 'site'}`",
-        markup=False,
-    )
+    # Paths whole, each on its own line, to be copied.
+    for line in (
+        "",
+        f"Archive: {opened.root}",
+        f"  read its history: git -C {opened.root} log --stat",
+        f"Site: {directory / 'site'} ({site.pages_written} pages)",
+        f"  browse it: archiver serve {directory / 'site'}",
+    ):
+        out.print(line, markup=False, soft_wrap=True)
 
 
 @app.command()
 def serve(
     directory: Annotated[Path, typer.Argument(help="The built site.")] = Path("site"),
-    port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 8000,
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1.", min=1, max=65535)] = 8000,
 ) -> None:
     """Preview the built site on http://127.0.0.1:PORT/."""
     from .site import serve as serve_site
 
     if not (directory / "index.html").is_file():
         raise _fail(f"{directory}: no built site here (run `archiver build --out {directory}`)")
-    out.print(f"Serving {directory} on http://127.0.0.1:{port}/ (Ctrl-C to stop)", markup=False)
-    with suppress(KeyboardInterrupt):
-        serve_site(directory, port=port)
+    try:
+        _check_port(port)  # before saying it serves
+        out.print(f"Serving {directory} on http://127.0.0.1:{port}/ (Ctrl-C to stop)", markup=False)
+        with suppress(KeyboardInterrupt):
+            serve_site(directory, port=port)
+    except OSError as error:  # the port was taken in between, or cannot be had
+        raise _port_error(port, error) from None
+
+
+def _check_port(port: int) -> None:
+    """Raise OSError unless the port can be listened on, as http.server will (reusing an
+    address in TIME_WAIT)."""
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        probe.bind(("127.0.0.1", port))
+
+
+def _port_error(port: int, error: OSError) -> typer.Exit:
+    reason = "in use" if error.errno == errno.EADDRINUSE else (error.strerror or str(error))
+    return _fail(f"127.0.0.1:{port}: {reason}; choose another port with --port")
 
 
 @app.command()
@@ -393,25 +568,46 @@ async def _fetch_once(url: str):  # type: ignore[no-untyped-def]
         return await fetcher.fetch(url)
 
 
+ArticleArgument = Annotated[
+    str, typer.Argument(help="The article: its URL, file path, slug or a unique part of URL.")
+]
+
+
 @app.command()
 def log(
-    url: Annotated[str, typer.Argument(help="A tracked article's URL.")],
+    article: ArticleArgument,
+    as_json: JsonOption = False,
     archive: ArchiveOption = Path("."),
 ) -> None:
     """List an article's versions."""
     with _errors(), _open(archive) as opened:
-        for v in articles.log(opened, url):
-            out.print(
-                f"v{v.number:<3} {v.when:%Y-%m-%d %H:%M} UTC  {v.sha[:10]}  "
-                f"+{v.chars_added}/-{v.chars_removed}  {v.title}",
-                markup=False,
-                soft_wrap=True,
-            )
+        state = articles.find_article(opened, article)
+        versions = articles.log(opened, state.url)
+    if as_json:
+        listed = [
+            {
+                "number": v.number,
+                "sha": v.sha,
+                "when": _iso(v.when),
+                "title": v.title,
+                "chars_added": v.chars_added,
+                "chars_removed": v.chars_removed,
+            }
+            for v in versions
+        ]
+        about = {"url": state.url, "source": state.source, "path": state.path}
+        _print_json(about | {"versions": listed})
+        return
+    for v in versions:
+        line = f"v{v.number:<3} {_when(v.when)}  {v.sha[:8]}  "
+        line += f"+{v.chars_added}/-{v.chars_removed}  "
+        title = _clip(_printable(v.title), out.width - cell_len(line))
+        out.print(line + title, markup=False, soft_wrap=True)
 
 
 @app.command()
 def diff(
-    url: Annotated[str, typer.Argument(help="A tracked article's URL.")],
+    article: ArticleArgument,
     a: Annotated[
         int | None, typer.Argument(help="Older version (default: the one before B).")
     ] = None,
@@ -420,8 +616,46 @@ def diff(
 ) -> None:
     """Show the change between two versions of an article."""
     with _errors(), _open(archive) as opened:
-        text = articles.diff(opened, url, a, b)
+        text = articles.diff(opened, article, a, b)
     sys.stdout.write(text or "(no difference)\n")
+
+
+@app.command()
+def find(
+    text: Annotated[str, typer.Argument(help="Text to look for in titles and URLs.")],
+    as_json: JsonOption = False,
+    archive: ArchiveOption = Path("."),
+) -> None:
+    """Find articles by title or URL: one line each, the newest first.
+
+    Each line: the day it was first seen, its source, its current title, its URL."""
+    with _errors(), _open(archive) as opened:
+        found = articles.find(opened, text)
+    if as_json:
+        _print_json({"articles": [_match_json(m) for m in found]})
+        return
+    if not found:
+        err.print(f"no article has {text!r} in its title or URL", markup=False, soft_wrap=True)
+        raise typer.Exit(ExitStatus.PARTIAL)
+    for match in found:
+        state = match.state
+        start = f"{state.first_seen:%Y-%m-%d}  {state.source}  "
+        end = f"  {state.url}"
+        room = max(out.width - cell_len(start) - cell_len(end), MIN_TITLE)  # URLs stay whole
+        title = _printable(match.title) or "(removed)"
+        out.print(start + _clip(title, room) + end, markup=False, soft_wrap=True)
+
+
+def _match_json(match: articles.Match) -> dict[str, object]:
+    state = match.state
+    return {
+        "url": state.url,
+        "source": state.source,
+        "title": match.title,
+        "path": state.path,
+        "first_seen": _iso(state.first_seen),
+        "versions": state.versions,
+    }
 
 
 class _Bar(Progress):

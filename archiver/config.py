@@ -5,9 +5,12 @@ Every setting has a default; an error names the key and says what was expected.
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
 import tomllib
 from dataclasses import dataclass, field, fields
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +28,9 @@ DEFAULT_CONFIG = """\
 title = "News archive"
 # A page where site owners can reach whoever runs this archive; sent in the User-Agent.
 contact = ""
+# Where the site is published. Without it the site's feeds have relative links, which
+# many feed readers cannot follow: uncomment and set it.
+# base_url = "https://example.org/news/"
 
 [fetch]
 timeout = 30          # seconds for one request
@@ -210,8 +216,21 @@ def _kind(value: Any) -> str:
     return {list: "a list", dict: "a table"}.get(type(value), type(value).__name__)
 
 
-def add_source(root: Path, name: str, **values: list[str]) -> None:
-    """Add or extend a source in archiver.toml, keeping the file's comments and layout."""
+def add_source(root: Path, name: str, **values: list[str]) -> SourceConfig:
+    """Add or extend a source in archiver.toml, keeping the file's comments and layout;
+    returns the source as saved. A source must have a feed, a sitemap or a page."""
+    path, document = _edited(root, name, values)
+    path.write_text(tomlkit.dumps(document), encoding="utf-8")
+    return parse_config(tomllib.loads(tomlkit.dumps(document)), str(path)).sources[name]
+
+
+def source_after_add(root: Path, name: str, **values: list[str]) -> SourceConfig:
+    """The source `add_source` would save, checked the same way, with nothing written."""
+    path, document = _edited(root, name, values)
+    return parse_config(tomllib.loads(tomlkit.dumps(document)), str(path)).sources[name]
+
+
+def _edited(root: Path, name: str, values: dict[str, list[str]]) -> tuple[Path, Any]:
     path = root / CONFIG_FILE
     document = tomlkit.parse(path.read_text(encoding="utf-8"))
     sources = document.setdefault("sources", tomlkit.table(is_super_table=True))
@@ -220,5 +239,55 @@ def add_source(root: Path, name: str, **values: list[str]) -> None:
         if items:
             merged = list(dict.fromkeys([*table.get(key, []), *items]))
             table[key] = merged
-    parse_config(tomllib.loads(tomlkit.dumps(document)), str(path))  # refuse to write a bad file
+    # Refuse to write a bad file, or a source that can never find an article.
+    config = parse_config(tomllib.loads(tomlkit.dumps(document)), str(path))
+    source = config.sources[name]
+    if not (source.feeds or source.sitemaps or source.pages):
+        raise ConfigError(
+            f"{path}: sources.{name}: no feed, sitemap or page to find articles in; "
+            "give at least one"
+        )
+    return path, document
+
+
+def remove_source(root: Path, name: str) -> SourceConfig:
+    """Remove a source from archiver.toml, keeping the rest of the file as it is; returns
+    the source as it was."""
+    path = root / CONFIG_FILE
+    document = tomlkit.parse(path.read_text(encoding="utf-8"))
+    before = parse_config(tomllib.loads(tomlkit.dumps(document)), str(path))
+    if name not in before.sources:
+        known = ", ".join(sorted(before.sources)) or "none"
+        raise ConfigError(f"{path}: no source named {name!r} (sources: {known})")
+    del document["sources"][name]
+    parse_config(tomllib.loads(tomlkit.dumps(document)), str(path))
     path.write_text(tomlkit.dumps(document), encoding="utf-8")
+    return before.sources[name]
+
+
+def commit_config(root: Path, message: str, when: datetime) -> bool:
+    """Commit archiver.toml as it is on disk, and nothing else (other staged changes stay
+    staged); False when it already matches HEAD. The caller holds the archive's lock."""
+    from .store import COMMITTER
+
+    def git(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            ["git", *args], cwd=root, capture_output=True, text=True, env=env, check=False
+        )
+
+    if git("diff", "--quiet", "HEAD", "--", CONFIG_FILE).returncode == 0:
+        return False
+    stamp = f"{int(when.timestamp())} +0000"
+    name, email = COMMITTER
+    identity = {"GIT_AUTHOR_NAME": name, "GIT_AUTHOR_EMAIL": email, "GIT_AUTHOR_DATE": stamp}
+    identity |= {"GIT_COMMITTER_NAME": name, "GIT_COMMITTER_EMAIL": email}
+    identity["GIT_COMMITTER_DATE"] = stamp
+    done = git(
+        *("-c", "commit.gpgsign=false", "commit", "--quiet", "--no-verify", "--only"),
+        *("-m", message, "--", CONFIG_FILE),
+        env={**os.environ, **identity},
+    )
+    if done.returncode != 0:
+        reason = (done.stderr.strip().splitlines() or ["git commit failed"])[-1]
+        raise ConfigError(f"{root / CONFIG_FILE}: saved but not committed ({reason})")
+    return True

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from importlib import resources
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -39,8 +41,11 @@ CONTENT_TYPES = {
 
 
 def sample_folder() -> Path:
-    """The embedded sample: `sample-archive/` beside the package."""
-    return Path(__file__).resolve().parents[1] / "sample-archive"
+    """The embedded sample: `sample-archive/` of the checkout, installed as archiver.sample."""
+    folder = resources.files("archiver.sample")
+    if not isinstance(folder, Path):  # installed in a zip: the replay reads plain files
+        raise ArchiverError(f"{folder}: the demo's sample is not a folder; install unzipped")
+    return folder
 
 
 @dataclass(frozen=True)
@@ -126,6 +131,13 @@ class _ProxyServer(ThreadingHTTPServer):
     request_queue_size = 128
     daemon_threads = True
 
+    def handle_error(self, request: object, client_address: object) -> None:
+        # A client hanging up (a closed keep-alive connection, a fetch that timed out) is
+        # routine; anything else is a bug in the replay and keeps its traceback.
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)  # type: ignore[arg-type]
+
 
 @contextmanager
 def replay_proxy(replay: Replay) -> Iterator[str]:
@@ -149,6 +161,8 @@ def run_demo(folder: Path, sample: Path | None = None, step: Step | None = None)
     from .sync import sync
 
     sample = sample or sample_folder()
+    if not (sample / "captures").is_dir():
+        raise ArchiverError(f"{sample}: no captures to replay (is the sample installed?)")
     replay = Replay(sample / "captures")
     root = _fresh(folder / "archive")
     clock = FixedClock(replay.times[0])

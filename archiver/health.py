@@ -22,9 +22,6 @@ from datetime import datetime, timedelta
 
 from .archive import Archive
 from .capture import RunReport
-from .errors import UnknownArticle
-from .state import ArticleState
-from .urls import canonical_url
 
 QUIET_RUNS = 3  # runs that checked articles, none extracted, before a source is flagged
 BROKEN_SHARE = 0.5  # share of a day's checks failing as broken pages before a warning
@@ -139,19 +136,3 @@ def _span(length: timedelta) -> str:
     if hours >= 48:
         return f"{hours / 24:.1f} days"
     return f"{hours:.1f} hours" if hours >= 1 else f"{hours * 60:.0f} minutes"
-
-
-def article_status(archive: Archive, url: str) -> ArticleState:
-    state = archive.state.get(canonical_url(url))
-    if state is None:
-        held = archive.state.held(canonical_url(url))
-        why = ""
-        if held is not None:
-            tries = f", {held.tries} times in a row" if held.tries > 1 else ""
-            why = f" ({held.kind}{tries}: {held.reason}; asked again after {_when(held.until)})"
-        raise UnknownArticle(f"{url}: not tracked in {archive.root}{why}")
-    return state
-
-
-def _when(when: datetime) -> str:
-    return f"{when:%Y-%m-%d %H:%M} UTC"

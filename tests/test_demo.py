@@ -4,7 +4,11 @@ same commits on every run, and every kind of change reads as it should."""
 from __future__ import annotations
 
 import importlib.util
+import socket
+import struct
 import sys
+import time
+import urllib.request
 from pathlib import Path
 from types import ModuleType
 
@@ -13,7 +17,7 @@ import pytest
 from archiver.archive import Archive
 from archiver.clock import parse_iso
 from archiver.compare import ChangeStats
-from archiver.demo import run_demo, sample_folder
+from archiver.demo import Replay, replay_proxy, run_demo, sample_folder
 from archiver.history import CommitRecord, iter_commits
 
 from .conftest import git
@@ -95,3 +99,42 @@ def test_removal_and_returns(demo: Archive):
     with_edit = _commits(demo, cases["restored_with_edit"].url)
     assert with_edit[-2].trailers["Archiver-Event"] == "removed"
     assert with_edit[-1].version == with_edit[-2].version + 1
+
+
+def _through(proxy: str) -> urllib.request.OpenerDirector:
+    return urllib.request.build_opener(urllib.request.ProxyHandler({"http": proxy}))
+
+
+def _hang_up(proxy: str, request: bytes) -> None:
+    """Send `request` to the replay server, then reset the connection without reading."""
+    host, port = proxy.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port))) as client:
+        client.sendall(request)
+        client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+
+
+def test_clients_that_hang_up_print_no_traceback(capfd: pytest.CaptureFixture[str]):
+    replay = Replay(sample_folder() / "captures")
+    page = "http://northgate-herald.example/rss.xml"
+    with replay_proxy(replay) as proxy:
+        for _ in range(5):
+            _hang_up(proxy, b"GET " + page.encode() + b" HTTP/1.1\r\n")  # mid-headers
+            _hang_up(proxy, b"GET " + page.encode() + b" HTTP/1.1\r\nHost: x\r\n\r\n")
+        time.sleep(0.3)  # the handler threads meet the reset connections
+        with _through(proxy).open(page, timeout=5) as reply:
+            assert reply.status == 200  # still serving
+    assert "Traceback" not in capfd.readouterr().err
+
+
+def test_a_real_error_in_the_replay_server_is_still_reported(
+    capfd: pytest.CaptureFixture[str], tmp_path: Path
+):
+    captures = tmp_path / "captures"
+    page = captures / "2025-03-01T09:00Z" / "site.example" / "page.html"
+    page.parent.mkdir(parents=True)
+    page.write_text("<p>hello</p>")
+    replay = Replay(captures)
+    page.unlink()  # the server meets a capture that vanished: a bug, not a hang-up
+    with replay_proxy(replay) as proxy, pytest.raises(OSError):
+        _through(proxy).open("http://site.example/page.html", timeout=5)
+    assert "FileNotFoundError" in capfd.readouterr().err

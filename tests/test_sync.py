@@ -344,6 +344,7 @@ def test_source_add_and_list(archive: Archive):
             "https://example.org/rss.xml",
             "--exclude",
             "/video/",
+            "--no-check",  # example.org is not on loopback
             "--archive",
             str(archive.root),
         ],

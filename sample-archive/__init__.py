@@ -1,0 +1,1 @@
+"""The sample `archiver demo` replays; installed as the data package archiver.sample."""
