@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 import sys
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -24,12 +25,13 @@ from rich.progress import Progress as RichProgress
 
 from . import __version__, articles, health
 from . import sync as sync_api
-from .archive import Archive, init_archive
+from .archive import Archive, describe_os_error, init_archive
 from .capture import Outcome, Progress, Result, RunReport, source_for
 from .config import add_source, load_config
 from .errors import ArchiverError, ArticleError, ConfigError
 from .extract import decode_html, extract_page
 from .fetch import open_fetcher, user_agent
+from .processes import terminate_stops
 from .state import STATE_DIR, ArticleState
 from .urls import canonical_url
 
@@ -41,6 +43,7 @@ class ExitStatus(IntEnum):
     FAILED = 3  # every article failed
     ERROR = 4  # the archive could not be used at all (not an archive, locked, bad config)
     INTERRUPTED = 130  # stopped by Ctrl-C; what was captured before is stored
+    TERMINATED = 143  # stopped by SIGTERM; likewise
 
 
 app = typer.Typer(
@@ -69,15 +72,36 @@ def _fail(message: str, status: ExitStatus = ExitStatus.ERROR) -> typer.Exit:
 
 @contextmanager
 def _errors():
-    """Turn library errors into one line and an exit status."""
+    """Turn library errors into one line and an exit status, and warnings into lines on
+    stderr; SIGTERM stops a command as Ctrl-C does (exit status 143 instead of 130)."""
+    shown = _WarningLines()
+    logging.getLogger("archiver").addHandler(shown)
     try:
-        yield
+        with terminate_stops():
+            yield
     except ArchiverError as error:
         raise _fail(str(error)) from None
-    except KeyboardInterrupt:
+    except OSError as error:  # a file archiver needs could not be written or read
+        raise _fail(describe_os_error(error)) from None
+    except KeyboardInterrupt as stop:
+        signum = getattr(stop, "signum", signal.SIGINT)
         raise _fail(
-            "interrupted; every change captured before is stored", ExitStatus.INTERRUPTED
+            "interrupted; every change captured before is stored",
+            ExitStatus.TERMINATED if signum == signal.SIGTERM else ExitStatus.INTERRUPTED,
         ) from None
+    finally:
+        logging.getLogger("archiver").removeHandler(shown)
+
+
+class _WarningLines(logging.Handler):
+    """What the library warns about (a damaged state store set aside, a lock taken over from
+    a run that ended) as one `warning:` line each on stderr, besides the run's log."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        err.print(f"warning: {record.getMessage()}", markup=False, soft_wrap=True)
 
 
 def _open(archive: Path) -> Archive:
