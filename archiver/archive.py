@@ -56,7 +56,7 @@ class Archive:
     def state(self) -> StateStore:
         """The state store, rebuilt from git history when missing."""
         if self._state is None:
-            self._state = StateStore(self.state_path)
+            self._state = StateStore(self.state_path, self.clock.now())
             if self._state.created:
                 from .rebuild import rebuild_state
 
@@ -66,7 +66,7 @@ class Archive:
     def state_store(self) -> StateStore:
         """The state store as it is, without rebuilding it (for the rebuild itself)."""
         if self._state is None:
-            self._state = StateStore(self.state_path)
+            self._state = StateStore(self.state_path, self.clock.now())
         return self._state
 
     def close(self) -> None:

@@ -28,7 +28,7 @@ from . import sync as sync_api
 from .archive import Archive, describe_os_error, init_archive
 from .capture import Outcome, Progress, Result, RunReport, source_for
 from .config import add_source, load_config
-from .errors import ArchiverError, ArticleError, ConfigError
+from .errors import ArchiverError, ArticleError, ConfigError, shorten
 from .extract import decode_html, extract_page
 from .fetch import open_fetcher, user_agent
 from .processes import terminate_stops
@@ -66,7 +66,8 @@ def main() -> None:
 
 
 def _fail(message: str, status: ExitStatus = ExitStatus.ERROR) -> typer.Exit:
-    err.print(f"error: {message}", markup=False, soft_wrap=True)
+    # Messages name what they concern; whatever long value one still echoes is cut short.
+    err.print(f"error: {shorten(message, 500)}", markup=False, soft_wrap=True)
     return typer.Exit(status)
 
 
@@ -449,9 +450,11 @@ def _run_log(archive: Archive, command: str) -> Iterator[Path]:
 
 def _finish(report: RunReport) -> None:
     for error in report.source_errors:
-        err.print(f"source failed: {error.url}: {error.reason}", markup=False, soft_wrap=True)
+        err.print(
+            f"source failed: {shorten(error.url)}: {error.reason}", markup=False, soft_wrap=True
+        )
     for failure in report.failures:
-        err.print(f"failed: {failure.url}: {failure.reason}", markup=False, soft_wrap=True)
+        err.print(f"failed: {shorten(failure.url)}: {failure.reason}", markup=False, soft_wrap=True)
     counts = [
         f"{report.count(Outcome.NEW)} new",
         f"{report.count(Outcome.CHANGED)} changed",

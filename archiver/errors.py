@@ -35,6 +35,10 @@ class NotAnArchive(ArchiverError):
     """The folder is not an archiver archive."""
 
 
+class StateError(ArchiverError):
+    """The state store (.archiver/state.db) cannot be opened or written."""
+
+
 class ArchiveLocked(ArchiverError):
     """Another archiver run is writing this archive."""
 
@@ -51,7 +55,7 @@ class ArticleError(ArchiverError):
     """One article failed; the others go on. Carries the URL it concerns."""
 
     def __init__(self, url: str, reason: str) -> None:
-        super().__init__(f"{url}: {reason}")
+        super().__init__(f"{shorten(url)}: {reason}")
         self.url = url
         self.reason = reason
 
