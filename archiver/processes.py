@@ -4,7 +4,6 @@ site's render workers), how those workers end with it, and how a run stops on a 
 from __future__ import annotations
 
 import asyncio
-import ctypes
 import gc
 import os
 import signal
@@ -64,6 +63,8 @@ def _die_with_parent() -> bool:
     """Ask Linux to kill this process when its parent ends; False where it cannot."""
     if not sys.platform.startswith("linux"):
         return False
+    import ctypes  # here: only workers need it
+
     try:
         libc = ctypes.CDLL(None, use_errno=True)
         return int(libc.prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)) == 0
@@ -83,6 +84,7 @@ class _Stopping:
     def __init__(self) -> None:
         self.signum: int | None = None
         self.task: asyncio.Task[object] | None = None
+        self.pid = 0  # the process that installed the handler
 
 
 _stopping = _Stopping()
@@ -97,6 +99,7 @@ def terminate_stops() -> Iterator[None]:
         yield  # signal handlers belong to the main thread
         return
     previous = signal.signal(signal.SIGTERM, _on_terminate)
+    _stopping.pid = os.getpid()
     try:
         yield
     finally:
@@ -120,6 +123,10 @@ def stop_signal() -> int | None:
 
 
 def _on_terminate(signum: int, frame: FrameType | None) -> None:
+    if os.getpid() != _stopping.pid:  # a forked child that kept the handler: end as before
+        signal.signal(signum, signal.SIG_DFL)
+        os.kill(os.getpid(), signum)
+        return
     task, first = _stopping.task, _stopping.signum is None
     _stopping.signum = signum
     if first and task is not None and not task.done():

@@ -115,12 +115,16 @@ def _archive_of_slow_pages(archive: Archive, server: NewsServer) -> Path:
     return archive.root
 
 
+@pytest.mark.parametrize("to_group", [False, True], ids=["main process", "process group"])
 def test_terminated_sync_stops_cleanly_and_releases_the_lock(
-    archive: Archive, server: NewsServer, groups: list[int]
+    archive: Archive, server: NewsServer, groups: list[int], to_group: bool
 ):
     root = _archive_of_slow_pages(archive, server)
     process, _ = _started(root, server, groups)
-    os.kill(process.pid, signal.SIGTERM)  # the main process only, as `docker stop` does
+    if to_group:  # as `timeout` and systemd do
+        os.killpg(process.pid, signal.SIGTERM)
+    else:  # as `docker stop` does
+        os.kill(process.pid, signal.SIGTERM)
     status, stderr = process.wait(timeout=60), _stderr(root)
 
     assert status == 143, stderr
