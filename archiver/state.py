@@ -158,7 +158,8 @@ class StateStore:
             self._open()
 
     def _open(self) -> None:
-        self.created = not self.path.exists()
+        # An empty file opens as an empty store: rebuild it as a missing one.
+        self.created = not self.path.exists() or self.path.stat().st_size == 0
         self._db = sqlite3.connect(self.path, isolation_level="DEFERRED")
         try:
             self._db.execute("PRAGMA journal_mode=WAL")

@@ -153,3 +153,11 @@ def test_a_read_only_archive_is_one_line(archive: Archive, server: NewsServer, c
     args = [command, "--archive", str(archive.root)] + (urls[:1] if command == "add" else [])
     line = one_error_line(archiver(*args, prefix=prefix))
     assert line.startswith(f"error: {archive.root}: the archive folder is not writable"), line
+
+
+def test_an_empty_state_store_is_rebuilt_as_a_missing_one(archive: Archive, server: NewsServer):
+    urls = _archive_with_articles(archive, server)
+    (archive.root / ".archiver" / "state.db").write_bytes(b"")
+    done = archiver("status", urls[3], "--archive", str(archive.root))
+    assert done.returncode == 0, done.stderr
+    assert "versions:     1" in done.stdout
