@@ -9,7 +9,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -68,6 +68,15 @@ def _started(
 
 def _group(pgid: int) -> list[int]:
     """The processes alive in a process group, from /proc."""
+    return _processes(lambda ppid, pgrp: pgrp == pgid)
+
+
+def _children(parent: int) -> list[int]:
+    """The processes a process started (its workers, and git in sessions of its own)."""
+    return _processes(lambda ppid, pgrp: ppid == parent)
+
+
+def _processes(match: Callable[[int, int], bool]) -> list[int]:
     found = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -77,7 +86,7 @@ def _group(pgid: int) -> list[int]:
         except OSError:
             continue
         fields = stat.rsplit(")", 1)[1].split()  # state, ppid, pgrp, ...
-        if int(fields[2]) == pgid and fields[0] != "Z":
+        if match(int(fields[1]), int(fields[2])) and fields[0] != "Z":
             found.append(int(entry.name))
     return found
 
@@ -149,10 +158,17 @@ def test_killed_sync_leaves_no_worker_and_the_next_run_takes_the_lock(
 ):
     root = _archive_of_slow_pages(archive, server)
     process, _ = _started(root, server, groups)
+    children = _children(process.pid)
     os.kill(process.pid, signal.SIGKILL)  # the main process only
     process.wait(timeout=10)
 
     assert _no_group_within(process.pid, 5) == []  # the workers died with it
+    deadline = time.monotonic() + 5
+    while (
+        alive := set(children) & set(_processes(lambda *_: True))
+    ) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert alive == set()  # and git's processes too
     git(root, "fsck", "--strict", "--no-dangling")
     finish = _sync(root)
     status, stderr = finish.wait(timeout=120), _stderr(root)
