@@ -7,6 +7,7 @@ source of truth for content: when the store is missing it is rebuilt from histor
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, fields, replace
@@ -146,6 +147,9 @@ class StateStore:
         try:
             self._open()
         except sqlite3.DatabaseError as err:
+            if _read_only(path):  # an archive on a read-only mount can still be read
+                self._open_read_only()
+                return
             if getattr(err, "sqlite_errorname", "") not in _DAMAGED:
                 raise StateError(f"{path}: cannot be opened ({err})") from None
             self.set_aside = _set_aside(path, now or datetime.now(UTC))
@@ -172,6 +176,18 @@ class StateStore:
         if self.created:
             self.set_meta("schema", str(SCHEMA_VERSION))
             self._db.commit()
+
+    def _open_read_only(self) -> None:
+        """The store as it is, for reading: `immutable` needs no -shm file, which a read-only
+        folder cannot hold (a write-ahead log a killed run left is not read)."""
+        self.created = False
+        uri = f"{self.path.resolve().as_uri()}?immutable=1"
+        self._db = sqlite3.connect(uri, uri=True, isolation_level="DEFERRED")
+        try:
+            self._db.execute("SELECT count(*) FROM meta").fetchone()
+        except sqlite3.Error as err:
+            self._db.close()
+            raise StateError(f"{self.path}: cannot be read ({err})") from None
 
     def close(self) -> None:
         self._db.commit()
@@ -310,3 +326,8 @@ def _set_aside(path: Path, now: datetime) -> Path:
         wal.rename(target.with_name(target.name + "-wal"))
     path.with_name(path.name + "-shm").unlink(missing_ok=True)
     return target
+
+
+def _read_only(path: Path) -> bool:
+    """An existing store in a folder no one may write to (a read-only mount, say)."""
+    return path.is_file() and path.stat().st_size > 0 and not os.access(path.parent, os.W_OK)

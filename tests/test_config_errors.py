@@ -161,3 +161,18 @@ def test_an_empty_state_store_is_rebuilt_as_a_missing_one(archive: Archive, serv
     done = archiver("status", urls[3], "--archive", str(archive.root))
     assert done.returncode == 0, done.stderr
     assert "versions:     1" in done.stdout
+
+
+@pytest.mark.parametrize("command", ["status", "log"])
+def test_a_read_only_archive_can_still_be_read(archive: Archive, server: NewsServer, command: str):
+    urls = _archive_with_articles(archive, server)
+    done = archiver(
+        command, urls[3], "--archive", str(archive.root), prefix=_read_only_prefix(archive.root)
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+    assert (
+        "Story 3 of the harbour" in done.stdout
+        if command == "log"
+        else "versions:     1" in done.stdout
+    )
