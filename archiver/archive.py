@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import fcntl
+import logging
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -12,12 +14,14 @@ import git
 
 from .clock import Clock, SystemClock
 from .config import CONFIG_FILE, DEFAULT_CONFIG, Config, load_config
-from .errors import ArchiveLocked, ArchiverError, NotAnArchive
+from .errors import ArchiveLocked, ArchiverError, NotAnArchive, shorten
 from .state import STATE_DIR, STATE_FILE, StateStore
 from .store import COMMITTER, recover
 
 GITIGNORE = f"{STATE_DIR}/\n"
 LOCK_FILE = "archiver.lock"
+
+log = logging.getLogger(__name__)
 
 
 class Archive:
@@ -52,7 +56,7 @@ class Archive:
     def state(self) -> StateStore:
         """The state store, rebuilt from git history when missing."""
         if self._state is None:
-            self._state = StateStore(self.state_path)
+            self._state = StateStore(self.state_path, self.clock.now())
             if self._state.created:
                 from .rebuild import rebuild_state
 
@@ -62,7 +66,7 @@ class Archive:
     def state_store(self) -> StateStore:
         """The state store as it is, without rebuilding it (for the rebuild itself)."""
         if self._state is None:
-            self._state = StateStore(self.state_path)
+            self._state = StateStore(self.state_path, self.clock.now())
         return self._state
 
     def close(self) -> None:
@@ -80,31 +84,74 @@ class Archive:
     @contextmanager
     def writing(self) -> Iterator[None]:
         """Hold the archive's lock: two runs never write one archive at once."""
-        path = Path(self.repo.git_dir) / LOCK_FILE
-        handle = path.open("a+")
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.seek(0)
-            holder = handle.read().strip() or "another process"
-            handle.close()
-            raise ArchiveLocked(
-                f"{self.root}: another archiver run ({holder}) is writing this archive; try later"
-            ) from None
-        try:
-            handle.seek(0)
-            handle.truncate()
-            handle.write(f"pid {os.getpid()}")
-            handle.flush()
+        with _locked(Path(self.repo.git_dir) / LOCK_FILE, self.root):
             recover(self.repo)
             from .rebuild import catch_up
 
             catch_up(self)  # what a killed run published but could not record
             yield
-        finally:
-            handle.truncate(0)
-            fcntl.flock(handle, fcntl.LOCK_UN)
-            handle.close()
+
+
+_held: set[Path] = set()  # the locks this process holds (a POSIX lock never refuses its owner)
+
+
+@contextmanager
+def _locked(path: Path, root: Path) -> Iterator[None]:
+    """An exclusive POSIX lock on `path`: it belongs to this process alone, so the workers it
+    forks never hold it, and the system drops it when the process ends, however it ends."""
+    if path in _held:
+        raise _refused(root, f"pid {os.getpid()}")
+    try:
+        handle = path.open("r+" if path.exists() else "w+", encoding="utf-8")
+    except OSError as err:
+        raise ArchiverError(describe_os_error(err)) from None
+    try:
+        fcntl.lockf(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError as err:
+        holder = handle.read().strip() or "another process"
+        handle.close()
+        if err.errno in (errno.EACCES, errno.EAGAIN):
+            raise _refused(root, holder) from None
+        raise ArchiverError(describe_os_error(err)) from None
+    left = handle.read().strip()
+    if left:
+        log.warning("%s: taking over the lock left by a run that ended (%s)", path, left)
+    _held.add(path)
+    try:
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()}")
+        handle.flush()
+        yield
+    finally:
+        _held.discard(path)
+        handle.truncate(0)
+        fcntl.lockf(handle, fcntl.LOCK_UN)
+        handle.close()
+
+
+def _refused(root: Path, holder: str) -> ArchiveLocked:
+    return ArchiveLocked(
+        f"{root}: another archiver run ({holder}) is writing this archive; try later"
+    )
+
+
+def describe_os_error(error: OSError) -> str:
+    """One line for a file archiver could not write or read: a read-only archive is named as
+    such (its folder, found from the file), anything else by the file and the reason."""
+    name = str(error.filename or "")
+    if error.errno in (errno.EROFS, errno.EACCES, errno.EPERM) and name:
+        root = _archive_above(Path(name))
+        if root is not None:
+            return f"{root}: the archive folder is not writable ({error.strerror}: {shorten(name)})"
+    return f"{shorten(name)}: {error.strerror}" if name else str(error)
+
+
+def _archive_above(path: Path) -> Path | None:
+    for folder in [path, *path.parents]:
+        if (folder / CONFIG_FILE).is_file():
+            return folder
+    return None
 
 
 def init_archive(root: Path, clock: Clock | None = None) -> Archive:

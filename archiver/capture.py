@@ -27,7 +27,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import signal
 from collections import deque
 from collections.abc import AsyncIterator, Iterable
 from concurrent.futures import Executor, ProcessPoolExecutor
@@ -47,6 +46,7 @@ from .extract import EXTRACTOR, Page, decode_html, extract_page, rerender, selec
 from .fetch import Fetcher, Hop, Response
 from .history import BlobReader, head_commit
 from .normalize import NORMALIZER_VERSION
+from .processes import worker_started
 from .rebuild import HEAD_KEY
 from .robots import VERDICT_TTL, Robots
 from .schedule import next_check
@@ -247,13 +247,11 @@ def make_executor(jobs: int) -> Executor | None:
 
     # Forked workers inherit the imported extractor: no cold start per process.
     return ProcessPoolExecutor(
-        workers, mp_context=multiprocessing.get_context("fork"), initializer=_ignore_interrupts
+        workers,
+        mp_context=multiprocessing.get_context("fork"),
+        initializer=worker_started,
+        initargs=(os.getpid(),),
     )
-
-
-def _ignore_interrupts() -> None:
-    # Ctrl-C is for the parent, which stops the run in order; workers just finish their page.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 class StoredTexts:

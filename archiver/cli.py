@@ -10,6 +10,7 @@ import asyncio
 import errno
 import json
 import logging
+import signal
 import socket
 import sys
 from collections import Counter
@@ -33,13 +34,14 @@ except ImportError:  # pragma: no cover
 
 from . import __version__, articles, health, preview
 from . import sync as sync_api
-from .archive import Archive, init_archive
+from .archive import Archive, describe_os_error, init_archive
 from .capture import Outcome, Progress, Result, RunReport, source_for
 from .config import CONFIG_FILE, FetchConfig, add_source
 from .document import Document
-from .errors import ArchiverError, ArticleError, ConfigError
+from .errors import ArchiverError, ArticleError, ConfigError, shorten
 from .extract import decode_html, extract_page
 from .fetch import open_fetcher, user_agent
+from .processes import terminate_stops
 from .state import STATE_DIR, ArticleState, Held
 from .urls import canonical_url
 
@@ -51,6 +53,7 @@ class ExitStatus(IntEnum):
     FAILED = 3  # something was tried and all of it failed (nothing read, nothing checked)
     ERROR = 4  # the archive could not be used at all (not an archive, locked, bad config)
     INTERRUPTED = 130  # stopped by Ctrl-C; what was captured before is stored
+    TERMINATED = 143  # stopped by SIGTERM; likewise
 
 
 app = typer.Typer(
@@ -88,21 +91,43 @@ def main() -> None:
 
 
 def _fail(message: str, status: ExitStatus = ExitStatus.ERROR) -> typer.Exit:
-    err.print(f"error: {message}", markup=False, soft_wrap=True)
+    # Messages name what they concern; whatever long value one still echoes is cut short.
+    err.print(f"error: {shorten(message, 500)}", markup=False, soft_wrap=True)
     return typer.Exit(status)
 
 
 @contextmanager
 def _errors():
-    """Turn library errors into one line and an exit status."""
+    """Turn library errors into one line and an exit status, and warnings into lines on
+    stderr; SIGTERM stops a command as Ctrl-C does (exit status 143 instead of 130)."""
+    shown = _WarningLines()
+    logging.getLogger("archiver").addHandler(shown)
     try:
-        yield
+        with terminate_stops():
+            yield
     except ArchiverError as error:
         raise _fail(str(error)) from None
-    except KeyboardInterrupt:
+    except OSError as error:  # a file archiver needs could not be written or read
+        raise _fail(describe_os_error(error)) from None
+    except KeyboardInterrupt as stop:
+        signum = getattr(stop, "signum", signal.SIGINT)
         raise _fail(
-            "interrupted; every change captured before is stored", ExitStatus.INTERRUPTED
+            "interrupted; every change captured before is stored",
+            ExitStatus.TERMINATED if signum == signal.SIGTERM else ExitStatus.INTERRUPTED,
         ) from None
+    finally:
+        logging.getLogger("archiver").removeHandler(shown)
+
+
+class _WarningLines(logging.Handler):
+    """What the library warns about (a damaged state store set aside, a lock taken over from
+    a run that ended) as one `warning:` line each on stderr, besides the run's log."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        err.print(f"warning: {record.getMessage()}", markup=False, soft_wrap=True)
 
 
 def _open(archive: Path) -> Archive:
@@ -707,12 +732,16 @@ def _finish(report: RunReport, every_skip: bool = False) -> None:
     """The run's failures and new skips, its counts, and its exit status (see ExitStatus);
     a URL skipped for a reason already told is told again only when asked for by name."""
     for error in report.source_errors:
-        err.print(f"source failed: {error.url}: {error.reason}", markup=False, soft_wrap=True)
+        err.print(
+            f"source failed: {shorten(error.url)}: {error.reason}", markup=False, soft_wrap=True
+        )
     for failure in report.failures:
-        err.print(f"failed: {failure.url}: {failure.reason}", markup=False, soft_wrap=True)
+        err.print(f"failed: {shorten(failure.url)}: {failure.reason}", markup=False, soft_wrap=True)
     for result in report.results:
         if result.outcome is Outcome.SKIPPED and (every_skip or not result.repeated):
-            err.print(f"skipped: {result.url}: {result.reason}", markup=False, soft_wrap=True)
+            err.print(
+                f"skipped: {shorten(result.url)}: {result.reason}", markup=False, soft_wrap=True
+            )
     counts = [
         f"{report.count(Outcome.NEW)} new",
         f"{report.count(Outcome.CHANGED)} changed",

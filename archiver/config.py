@@ -16,7 +16,7 @@ from typing import Any
 
 import tomlkit
 
-from .errors import ConfigError
+from .errors import ConfigError, shorten
 from .urls import SOURCE_NAME
 
 CONFIG_FILE = "archiver.toml"
@@ -44,15 +44,24 @@ min_delay = 1.0       # seconds between requests to one host
 """
 
 
+def _bounded(default: Any, low: float, high: float, unit: str = "") -> Any:
+    """A number setting and the range it must fall in: outside it a run hangs (a timeout
+    of 0 waits for ever, a million retries of a 503), hammers a site or captures nothing."""
+    return field(default=default, metadata={"range": (low, high, unit)})
+
+
+YEAR = 525_600  # minutes
+
+
 @dataclass(frozen=True)
 class ScheduleConfig:
     """When articles are re-checked; see archiver.schedule."""
 
-    first_check: float = 30.0  # minutes after first capture
-    min_interval: float = 15.0  # minutes: the most often an article is checked
-    max_interval: float = 4320.0  # minutes (3 days): the least often, while tracked
-    stop_after_days: float = 40.0  # no checks once the last change is this old
-    max_per_run: int = 200  # checks of one source in one run
+    first_check: float = _bounded(30.0, 0, YEAR, "minutes")  # after first capture
+    min_interval: float = _bounded(15.0, 1, YEAR, "minutes")  # the most often one is checked
+    max_interval: float = _bounded(4320.0, 1, YEAR, "minutes")  # the least often, while tracked
+    stop_after_days: float = _bounded(40.0, 0, 36_500, "days")  # no checks once this quiet
+    max_per_run: int = _bounded(200, 0, 1_000_000)  # checks of one source in one run
 
 
 @dataclass(frozen=True)
@@ -65,19 +74,19 @@ class SourceConfig:
     exclude: tuple[str, ...] = ()
     drop_selectors: tuple[str, ...] = ()
     drop_lines: tuple[str, ...] = ()
-    min_chars: int = 200
+    min_chars: int = _bounded(200, 0, 1_000_000, "characters")
     user_agent: str = ""
-    min_delay: float | None = None
+    min_delay: float | None = _bounded(None, 0, 600, "seconds")
     schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
 
 
 @dataclass(frozen=True)
 class FetchConfig:
-    timeout: float = 30.0
-    max_bytes: int = 10_000_000
-    per_host: int = 2
-    min_delay: float = 1.0
-    retries: int = 2
+    timeout: float = _bounded(30.0, 1, 300, "seconds")
+    max_bytes: int = _bounded(10_000_000, 1_000, 1_000_000_000, "bytes")
+    per_host: int = _bounded(2, 1, 100)
+    min_delay: float = _bounded(1.0, 0, 600, "seconds")
+    retries: int = _bounded(2, 0, 10)
     user_agent: str = ""
 
 
@@ -110,7 +119,7 @@ def parse_config(data: dict[str, Any], where: str = CONFIG_FILE) -> Config:
     _only(data, {"archive", "fetch", "schedule", "sources"}, where, "")
     archive = _table(data, "archive", where)
     _only(archive, {"title", "contact", "base_url"}, where, "archive.")
-    schedule = _dataclass(ScheduleConfig, _table(data, "schedule", where), where, "schedule.")
+    schedule = _schedule(_table(data, "schedule", where), where, "schedule.")
     sources_table = _table(data, "sources", where)
     sources = {name: _source(name, value, schedule, where) for name, value in sources_table.items()}
     return Config(
@@ -127,7 +136,8 @@ def _source(name: str, value: Any, schedule: ScheduleConfig, where: str) -> Sour
     key = f"sources.{name}"
     if not SOURCE_NAME.match(name):
         raise ConfigError(
-            f"{where}: {key}: expected a name of lower-case letters, digits, '-' or '_'"
+            f"{where}: sources.{shorten(name)}: expected a name of lower-case letters, digits,"
+            " '-' or '_'"
         )
     if not isinstance(value, dict):
         raise ConfigError(f"{where}: {key}: expected a table, got {_kind(value)}")
@@ -143,10 +153,38 @@ def _source(name: str, value: Any, schedule: ScheduleConfig, where: str) -> Sour
                 re.compile(pattern)
             except re.error as err:
                 raise ConfigError(
-                    f"{where}: {key}.{pattern_key}: {pattern!r} is not a valid regex ({err})"
+                    f"{where}: {key}.{pattern_key}: {shorten(repr(pattern))} is not a valid "
+                    f"regex ({err})"
                 ) from None
-    schedule_cfg = _dataclass(ScheduleConfig, merged, where, f"{key}.schedule.")
+    _check_selectors(source.drop_selectors, where, f"{key}.drop_selectors")
+    schedule_cfg = _schedule(merged, where, f"{key}.schedule.")
     return SourceConfig(**{**source.__dict__, "schedule": schedule_cfg})
+
+
+def _check_selectors(selectors: tuple[str, ...], where: str, key: str) -> None:
+    """Refuse a CSS selector lxml cannot use, at load rather than in every extraction."""
+    if not selectors:
+        return
+    from cssselect import SelectorError
+    from lxml.cssselect import CSSSelector
+
+    for selector in selectors:
+        try:
+            CSSSelector(selector, translator="html")
+        except SelectorError as err:
+            raise ConfigError(
+                f"{where}: {key}: {shorten(repr(selector))} is not a valid CSS selector ({err})"
+            ) from None
+
+
+def _schedule(table: dict[str, Any], where: str, prefix: str) -> ScheduleConfig:
+    schedule: ScheduleConfig = _dataclass(ScheduleConfig, table, where, prefix)
+    if schedule.max_interval < schedule.min_interval:
+        raise ConfigError(
+            f"{where}: {prefix}max_interval: expected at least min_interval "
+            f"({_number(schedule.min_interval)}), got number {_number(schedule.max_interval)}"
+        )
+    return schedule
 
 
 def _dataclass(cls: type, table: dict[str, Any], where: str, prefix: str) -> Any:
@@ -157,7 +195,22 @@ def _dataclass(cls: type, table: dict[str, Any], where: str, prefix: str) -> Any
         if name not in table:
             continue
         values[name] = _coerce(table[name], spec.type, where, prefix + name)
+        if "range" in spec.metadata and values[name] is not None:
+            _check_range(values[name], spec.metadata["range"], where, prefix + name)
     return cls(**values)
+
+
+def _check_range(value: float, bounds: tuple[float, float, str], where: str, key: str) -> None:
+    low, high, unit = bounds
+    if not low <= value <= high:  # NaN is in no range
+        raise ConfigError(
+            f"{where}: {key}: expected a number from {_number(low)} to {_number(high)}"
+            f"{' ' + unit if unit else ''}, got number {_number(value)}"
+        )
+
+
+def _number(value: float) -> str:
+    return f"{int(value):,}" if float(value).is_integer() else f"{value:g}"
 
 
 def _coerce(value: Any, type_name: Any, where: str, key: str) -> Any:
@@ -203,12 +256,14 @@ def _only(table: dict[str, Any], allowed: set[str], where: str, prefix: str) -> 
     for key in table:
         if key not in allowed:
             expected = ", ".join(sorted(allowed))
-            raise ConfigError(f"{where}: {prefix}{key}: unknown key (expected one of: {expected})")
+            raise ConfigError(
+                f"{where}: {prefix}{shorten(key)}: unknown key (expected one of: {expected})"
+            )
 
 
 def _kind(value: Any) -> str:
     if isinstance(value, str):
-        return f"string {value!r}"
+        return f"string {shorten(repr(value))}"
     if isinstance(value, bool):
         return f"boolean {str(value).lower()}"
     if isinstance(value, int | float):

@@ -6,6 +6,23 @@ Each message is one line naming the URL, file or option involved and what is wro
 from __future__ import annotations
 
 
+def shorten(value: str, limit: int = 120) -> str:
+    """A value to echo in a message, cut in the middle when long: a 5,000-character URL
+    keeps its start and end, which tell which one it was."""
+    if len(value) <= limit:
+        return value
+    keep = limit - 1
+    return value[: keep - keep // 3] + "…" + value[len(value) - keep // 3 :]
+
+
+class Interrupted(KeyboardInterrupt):
+    """The run was stopped by a signal (Ctrl-C, SIGTERM); what was captured is stored."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
 class ArchiverError(Exception):
     """Base of every error archiver reports to its users."""
 
@@ -16,6 +33,10 @@ class ConfigError(ArchiverError):
 
 class NotAnArchive(ArchiverError):
     """The folder is not an archiver archive."""
+
+
+class StateError(ArchiverError):
+    """The state store (.archiver/state.db) cannot be opened or written."""
 
 
 class ArchiveLocked(ArchiverError):
@@ -34,7 +55,7 @@ class ArticleError(ArchiverError):
     """One article failed; the others go on. Carries the URL it concerns."""
 
     def __init__(self, url: str, reason: str) -> None:
-        super().__init__(f"{url}: {reason}")
+        super().__init__(f"{shorten(url)}: {reason}")
         self.url = url
         self.reason = reason
 

@@ -1,11 +1,22 @@
 """What a parent shares with the worker processes it forks (sync's extraction workers, the
-site's render workers)."""
+site's render workers), how those workers end with it, and how a run stops on a signal."""
 
 from __future__ import annotations
 
+import asyncio
 import gc
+import os
+import signal
+import sys
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from types import FrameType
+
+from .errors import Interrupted
+
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
 
 @contextmanager
@@ -34,3 +45,92 @@ def collection_paused() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
+
+
+def worker_started(parent: int) -> None:
+    """The initializer of a forked worker. Signals are for the parent, which stops the run
+    in order while workers finish their page; a worker ends when the parent does, however
+    it ended (`kill -9` included), instead of living on as an orphan."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    if not _die_with_parent():
+        threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+    if os.getppid() != parent:  # the parent was gone before the line above took effect
+        os._exit(1)
+
+
+def _die_with_parent() -> bool:
+    """Ask Linux to kill this process when its parent ends; False where it cannot."""
+    if not sys.platform.startswith("linux"):
+        return False
+    import ctypes  # here: only workers need it
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        return int(libc.prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+def _watch_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    os._exit(1)
+
+
+class _Stopping:
+    """Where SIGTERM lands while `terminate_stops` is in force."""
+
+    def __init__(self) -> None:
+        self.signum: int | None = None
+        self.task: asyncio.Task[object] | None = None
+        self.pid = 0  # the process that installed the handler
+
+
+_stopping = _Stopping()
+
+
+@contextmanager
+def terminate_stops() -> Iterator[None]:
+    """SIGTERM (from `timeout`, systemd, a container stop) stops the run as Ctrl-C does:
+    inside a session it cancels the session's task, which stores what was captured; outside
+    one it raises Interrupted where the program is, as Ctrl-C raises KeyboardInterrupt."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers belong to the main thread
+        return
+    previous = signal.signal(signal.SIGTERM, _on_terminate)
+    _stopping.pid = os.getpid()
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+@contextmanager
+def signals_cancel(task: asyncio.Task[object] | None) -> Iterator[None]:
+    """Within the block, SIGTERM cancels this task (a session's main task) at its next
+    await, as asyncio does on Ctrl-C; `stop_signal()` then tells the run why it ended."""
+    _stopping.signum, _stopping.task = None, task
+    try:
+        yield
+    finally:
+        _stopping.task = None
+
+
+def stop_signal() -> int | None:
+    """The signal that cancelled the last session, if one did."""
+    return _stopping.signum
+
+
+def _on_terminate(signum: int, frame: FrameType | None) -> None:
+    if os.getpid() != _stopping.pid:  # a forked child that kept the handler: end as before
+        signal.signal(signum, signal.SIG_DFL)
+        os.kill(os.getpid(), signum)
+        return
+    task, first = _stopping.task, _stopping.signum is None
+    _stopping.signum = signum
+    if first and task is not None and not task.done():
+        task.cancel()
+        task.get_loop().call_soon_threadsafe(lambda: None)  # wake a loop waiting in select()
+        return
+    raise Interrupted(signum)

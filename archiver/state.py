@@ -6,17 +6,23 @@ source of truth for content: when the store is missing it is rebuilt from histor
 
 from __future__ import annotations
 
+import logging
+import os
 import sqlite3
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, fields, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from .clock import isoformat, parse_iso
+from .errors import StateError
+
+log = logging.getLogger(__name__)
 
 STATE_DIR = ".archiver"
 STATE_FILE = "state.db"
 SCHEMA_VERSION = 2
+_DAMAGED = {"SQLITE_NOTADB", "SQLITE_CORRUPT"}  # what a store SQLite cannot read fails with
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS articles (
@@ -153,19 +159,60 @@ def _from_row(row: sqlite3.Row) -> ArticleState:
 
 
 class StateStore:
-    """Per-article state. Writes are batched in one transaction per `commit()`."""
+    """Per-article state. Writes are batched in one transaction per `commit()`.
 
-    def __init__(self, path: Path) -> None:
+    A store SQLite cannot read (random bytes, a truncated file) is set aside as
+    `state.db.corrupt-<time>` and a new one is made: `created` is then true, and the
+    archive rebuilds it from git as it does a missing one."""
+
+    def __init__(self, path: Path, now: datetime | None = None) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self.created = not path.exists()
-        self._db = sqlite3.connect(path, isolation_level="DEFERRED")
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(_SCHEMA)
+        self.set_aside: Path | None = None  # where a damaged store was moved
+        try:
+            self._open()
+        except sqlite3.DatabaseError as err:
+            if _read_only(path):  # an archive on a read-only mount can still be read
+                self._open_read_only()
+                return
+            if getattr(err, "sqlite_errorname", "") not in _DAMAGED:
+                raise StateError(f"{path}: cannot be opened ({err})") from None
+            self.set_aside = _set_aside(path, now or datetime.now(UTC))
+            log.warning(
+                "%s: damaged (%s); kept as %s, rebuilding it from git",
+                path,
+                err,
+                self.set_aside.name,
+            )
+            self._open()
+
+    def _open(self) -> None:
+        # An empty file opens as an empty store: rebuild it as a missing one.
+        self.created = not self.path.exists() or self.path.stat().st_size == 0
+        self._db = sqlite3.connect(self.path, isolation_level="DEFERRED")
+        try:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.executescript(_SCHEMA)
+            self._db.execute("SELECT count(*) FROM meta").fetchone()  # fails on a cut-off file
+        except sqlite3.Error:
+            self._db.close()
+            raise
         if self.created:
             self.set_meta("schema", str(SCHEMA_VERSION))
             self._db.commit()
+
+    def _open_read_only(self) -> None:
+        """The store as it is, for reading: `immutable` needs no -shm file, which a read-only
+        folder cannot hold (a write-ahead log a killed run left is not read)."""
+        self.created = False
+        uri = f"{self.path.resolve().as_uri()}?immutable=1"
+        self._db = sqlite3.connect(uri, uri=True, isolation_level="DEFERRED")
+        try:
+            self._db.execute("SELECT count(*) FROM meta").fetchone()
+        except sqlite3.Error as err:
+            self._db.close()
+            raise StateError(f"{self.path}: cannot be read ({err})") from None
 
     def close(self) -> None:
         self._db.commit()
@@ -360,3 +407,24 @@ class StateStore:
             (source, limit),
         )
         return [parse_iso(row[0]) for row in rows]
+
+
+def _set_aside(path: Path, now: datetime) -> Path:
+    """Move a damaged store and its write-ahead log out of the way, keeping them."""
+    stamp = f"{now:%Y%m%dT%H%M%SZ}"
+    target = path.with_name(f"{path.name}.corrupt-{stamp}")
+    n = 1
+    while target.exists():
+        n += 1
+        target = path.with_name(f"{path.name}.corrupt-{stamp}-{n}")
+    path.rename(target)
+    wal = path.with_name(path.name + "-wal")
+    if wal.exists():
+        wal.rename(target.with_name(target.name + "-wal"))
+    path.with_name(path.name + "-shm").unlink(missing_ok=True)
+    return target
+
+
+def _read_only(path: Path) -> bool:
+    """An existing store in a folder no one may write to (a read-only mount, say)."""
+    return path.is_file() and path.stat().st_size > 0 and not os.access(path.parent, os.W_OK)

@@ -30,10 +30,10 @@ from .capture import (
     source_for,
 )
 from .discover import Discovery, discover
-from .errors import ArticleError
+from .errors import ArticleError, Interrupted
 from .fetch import Fetcher, open_fetcher, user_agent
 from .health import record_sources
-from .processes import objects_frozen
+from .processes import objects_frozen, signals_cancel, stop_signal, terminate_stops
 from .robots import Robots
 from .store import CommitStream
 from .urls import canonical_url
@@ -123,12 +123,17 @@ def plan(archive: Archive, found: dict[str, list[str]], check_all: bool = False)
 
 
 def _run(archive: Archive, job: Job, jobs: int, proxy: str | None = None) -> RunReport:
-    with objects_frozen():
+    with terminate_stops(), objects_frozen():
         executor = make_executor(jobs)
         if executor is not None:
             executor.submit(int).result()  # fork the workers now, before any thread starts
         try:
             return asyncio.run(_session(archive, job, executor, proxy))
+        except asyncio.CancelledError:
+            signum = stop_signal()
+            if signum is None:
+                raise
+            raise Interrupted(signum) from None  # the session stored what it had captured
         finally:
             if executor is not None:
                 executor.shutdown(cancel_futures=True)
@@ -140,8 +145,9 @@ async def _session(
     agent = archive.config.fetch.user_agent or user_agent(archive.config.contact)
     stored = StoredTexts(archive)  # read by the checks for the workers, and by the writer
     try:
-        async with open_fetcher(archive.config.fetch, agent, proxy) as fetcher:
-            return await job(Checker(archive, fetcher, Robots(fetcher), executor, stored))
+        with signals_cancel(asyncio.current_task()):
+            async with open_fetcher(archive.config.fetch, agent, proxy) as fetcher:
+                return await job(Checker(archive, fetcher, Robots(fetcher), executor, stored))
     finally:
         stored.close()
 
