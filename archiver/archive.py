@@ -12,11 +12,11 @@ from pathlib import Path
 
 import git
 
-from .clock import Clock, SystemClock
-from .config import CONFIG_FILE, DEFAULT_CONFIG, Config, load_config
-from .errors import ArchiveLocked, ArchiverError, NotAnArchive, shorten
-from .state import STATE_DIR, STATE_FILE, StateStore
-from .store import COMMITTER, recover
+from archiver.clock import Clock, SystemClock
+from archiver.config import CONFIG_FILE, DEFAULT_CONFIG, Config, load_config
+from archiver.errors import ArchiveLocked, ArchiverError, NotAnArchive, shorten
+from archiver.store.commits import COMMITTER, recover
+from archiver.store.state import STATE_DIR, STATE_FILE, StateStore
 
 GITIGNORE = f"{STATE_DIR}/\n"
 LOCK_FILE = "archiver.lock"
@@ -58,7 +58,7 @@ class Archive:
         if self._state is None:
             self._state = StateStore(self.state_path, self.clock.now())
             if self._state.created:
-                from .rebuild import rebuild_state
+                from archiver.store.replay import rebuild_state
 
                 rebuild_state(self)
         return self._state
@@ -86,7 +86,7 @@ class Archive:
         """Hold the archive's lock: two runs never write one archive at once."""
         with _locked(Path(self.repo.git_dir) / LOCK_FILE, self.root):
             recover(self.repo)
-            from .rebuild import catch_up
+            from archiver.store.replay import catch_up
 
             catch_up(self)  # what a killed run published but could not record
             yield

@@ -10,12 +10,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path, PurePosixPath
 
-from .archive import Archive
-from .document import parse_document
-from .errors import ArchiverError, UnknownArticle
-from .history import BlobReader, Version, article_versions, pick_version, read_blob
-from .state import ArticleState
-from .urls import canonical_url
+from archiver.archive import Archive
+from archiver.errors import ArchiverError, UnknownArticle
+from archiver.store.document import parse_document
+from archiver.store.history import BlobReader, Version, article_versions, pick_version, read_blob
+from archiver.store.state import ArticleState
+from archiver.urls import canonical_url
 
 SHOWN_CANDIDATES = 3  # of an ambiguous name, in its error line
 

@@ -32,18 +32,18 @@ try:  # typer 0.26 and later carry their own copy of click
 except ImportError:  # pragma: no cover
     from click.exceptions import ClickException  # type: ignore[no-redef]
 
-from . import __version__, articles, health, preview
-from . import sync as sync_api
-from .archive import Archive, describe_os_error, init_archive
-from .capture import Outcome, Progress, Result, RunReport, source_for
-from .config import CONFIG_FILE, FetchConfig, add_source
-from .document import Document
-from .errors import ArchiverError, ArticleError, ConfigError, shorten
-from .extract import decode_html, extract_page
-from .fetch import open_fetcher, user_agent
-from .processes import terminate_stops
-from .state import STATE_DIR, ArticleState, Held
-from .urls import canonical_url
+from archiver import __version__, articles, health, preview
+from archiver import sync as sync_api
+from archiver.archive import Archive, describe_os_error, init_archive
+from archiver.capture.core import Outcome, Progress, Result, RunReport, source_for
+from archiver.config import CONFIG_FILE, FetchConfig, add_source
+from archiver.errors import ArchiverError, ArticleError, ConfigError, shorten
+from archiver.extract.page import decode_html, extract_page
+from archiver.fetch.client import open_fetcher, user_agent
+from archiver.processes import terminate_stops
+from archiver.store.document import Document
+from archiver.store.state import STATE_DIR, ArticleState, Held
+from archiver.urls import canonical_url
 
 
 class ExitStatus(IntEnum):
@@ -370,8 +370,8 @@ def source_add(
 
     Each new feed, sitemap or page is tried once (robots.txt permitting): what it lists is
     shown, and one that cannot be read is a warning, not a failure."""
-    from .config import commit_config, source_after_add
-    from .probe import probe_source
+    from archiver.config import commit_config, source_after_add
+    from archiver.discover.probe import probe_source
 
     lists = {"feeds": feed or [], "sitemaps": sitemap or [], "pages": page or []}
     patterns = {"include": include or [], "exclude": exclude or []}
@@ -404,7 +404,7 @@ def source_remove(
 
     No new articles are discovered for it. Its articles stay in the archive with their
     history, and those still tracked are re-checked on their schedule until quiet."""
-    from .config import commit_config, remove_source
+    from archiver.config import commit_config, remove_source
 
     with _errors(), _open(archive) as opened, opened.writing():
         remove_source(opened.root, name)
@@ -451,7 +451,7 @@ def build(
     archive: ArchiveOption = Path("."),
 ) -> None:
     """Build the static site from the archive's history (incrementally, after the first)."""
-    from .site import build_site
+    from archiver.site.build import build_site
 
     with _errors(), _open(archive) as opened:
         report = build_site(opened, out_dir, full=full, search=search, force=force)
@@ -481,8 +481,8 @@ def demo(
     ] = Path("demo"),
 ) -> None:
     """Replay the embedded sample sites on loopback into an archive, and build its site."""
-    from .demo import run_demo
-    from .site import build_site
+    from archiver.demo import run_demo
+    from archiver.site.build import build_site
 
     def step(when: datetime, report: RunReport) -> None:
         changes = report.count(Outcome.NEW) + report.count(Outcome.CHANGED)
@@ -514,7 +514,7 @@ def serve(
     port: Annotated[int, typer.Option(help="Port on 127.0.0.1.", min=1, max=65535)] = 8000,
 ) -> None:
     """Preview the built site on http://127.0.0.1:PORT/."""
-    from .site import serve as serve_site
+    from archiver.site.build import serve as serve_site
 
     if not (directory / "index.html").is_file():
         raise _fail(f"{directory}: no built site here (run `archiver build --out {directory}`)")

@@ -16,8 +16,8 @@ from typing import Any
 
 import tomlkit
 
-from .errors import ConfigError, shorten
-from .urls import SOURCE_NAME
+from archiver.errors import ConfigError, shorten
+from archiver.urls import SOURCE_NAME
 
 CONFIG_FILE = "archiver.toml"
 
@@ -323,7 +323,7 @@ def remove_source(root: Path, name: str) -> SourceConfig:
 def commit_config(root: Path, message: str, when: datetime) -> bool:
     """Commit archiver.toml as it is on disk, and nothing else (other staged changes stay
     staged); False when it already matches HEAD. The caller holds the archive's lock."""
-    from .store import COMMITTER
+    from archiver.store.commits import COMMITTER
 
     def git(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
         return subprocess.run(

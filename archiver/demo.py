@@ -22,12 +22,12 @@ from importlib import resources
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from .archive import Archive, init_archive
-from .capture import RunReport
-from .clock import FixedClock, parse_iso
-from .config import CONFIG_FILE
-from .errors import ArchiverError
-from .store import COMMITTER
+from archiver.archive import Archive, init_archive
+from archiver.capture.core import RunReport
+from archiver.clock import FixedClock, parse_iso
+from archiver.config import CONFIG_FILE
+from archiver.errors import ArchiverError
+from archiver.store.commits import COMMITTER
 
 MARKER = ".archiver/demo"  # inside the git-ignored state folder
 GONE = ".gone"
@@ -158,7 +158,7 @@ Step = Callable[[datetime, RunReport], None]
 
 def run_demo(folder: Path, sample: Path | None = None, step: Step | None = None) -> Archive:
     """Replay the sample's captures into a fresh archive at folder/archive; returns it."""
-    from .sync import sync
+    from archiver.sync import sync
 
     sample = sample or sample_folder()
     if not (sample / "captures").is_dir():

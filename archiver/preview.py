@@ -10,13 +10,13 @@ from __future__ import annotations
 import asyncio
 from dataclasses import replace
 
-from .archive import Archive
-from .capture import Checker, Target, extraction_job, source_for
-from .document import Document
-from .errors import ArticleError
-from .fetch import open_fetcher, user_agent
-from .robots import Robots
-from .urls import canonical_url
+from archiver.archive import Archive
+from archiver.capture.core import Checker, Target, extraction_job, source_for
+from archiver.errors import ArticleError
+from archiver.fetch.client import open_fetcher, user_agent
+from archiver.fetch.robots import Robots
+from archiver.store.document import Document
+from archiver.urls import canonical_url
 
 
 def source_of(archive: Archive, url: str, source: str | None = None) -> str:

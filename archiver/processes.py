@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
 
-from .errors import Interrupted
+from archiver.errors import Interrupted
 
 PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from .config import ScheduleConfig
+from archiver.config import ScheduleConfig
 
 # The interval is this fraction of the time since the last change.
 QUIET_FRACTION = 0.25

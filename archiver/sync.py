@@ -14,8 +14,8 @@ from collections.abc import Awaitable, Callable, Iterable
 from concurrent.futures import Executor
 from datetime import datetime
 
-from .archive import Archive
-from .capture import (
+from archiver.archive import Archive
+from archiver.capture.core import (
     Checker,
     Outcome,
     Progress,
@@ -29,14 +29,14 @@ from .capture import (
     make_executor,
     source_for,
 )
-from .discover import Discovery, discover
-from .errors import ArticleError, Interrupted
-from .fetch import Fetcher, open_fetcher, user_agent
-from .health import record_sources
-from .processes import objects_frozen, signals_cancel, stop_signal, terminate_stops
-from .robots import Robots
-from .store import CommitStream
-from .urls import canonical_url
+from archiver.discover.core import Discovery, discover
+from archiver.errors import ArticleError, Interrupted
+from archiver.fetch.client import Fetcher, open_fetcher, user_agent
+from archiver.fetch.robots import Robots
+from archiver.health import record_sources
+from archiver.processes import objects_frozen, signals_cancel, stop_signal, terminate_stops
+from archiver.store.commits import CommitStream
+from archiver.urls import canonical_url
 
 Job = Callable[[Checker], Awaitable[RunReport]]
 

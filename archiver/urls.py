@@ -9,10 +9,9 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from datetime import datetime
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
 
-from .errors import InvalidURL
+from archiver.errors import InvalidURL
 
 MAX_URL_LENGTH = 2048
 SLUG_MAX = 60
@@ -81,13 +80,3 @@ def slug(url: str) -> str:
     text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
     text = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
     return text[:SLUG_MAX].rstrip("-") or "article"
-
-
-def article_path(source: str, first_seen: datetime, url: str) -> str:
-    """The archive path of an article: articles/<source>/<yyyy>/<mm>/<dd>/<slug>-<id>.md.
-
-    A folder per day keeps folders small (a few hundred files): every commit rewrites the
-    tree of its article's folder, so folder size sets the cost of storing a change."""
-    if not SOURCE_NAME.match(source):
-        raise InvalidURL(url, f"source name {source!r} is not a valid name")
-    return f"articles/{source}/{first_seen:%Y/%m/%d}/{slug(url)}-{article_id(url)}.md"

@@ -24,11 +24,13 @@ from pathlib import Path
 
 from archiver.archive import init_archive
 from archiver.clock import FixedClock, isoformat
-from archiver.compare import CHANGE_TRAILER, Version, change_trailers
-from archiver.document import Document
-from archiver.normalize import NORMALIZER_VERSION
-from archiver.store import COMMITTER, Change, source_identity, subject_line
-from archiver.urls import article_path, canonical_url
+from archiver.diff.compare import Version
+from archiver.extract.normalize import NORMALIZER_VERSION
+from archiver.store.commits import COMMITTER, Change, source_identity, subject_line
+from archiver.store.document import Document
+from archiver.store.format import CHANGE as CHANGE_TRAILER
+from archiver.store.format import article_path, change_trailers
+from archiver.urls import canonical_url
 
 # Fixed, so that a seed gives the same commits (and ids) on any day.
 START = datetime(2025, 1, 6, tzinfo=UTC)
@@ -561,7 +563,7 @@ def schedule(counts: Sequence[int], weeks: float, rng: random.Random) -> list[tu
 class FastImport:
     """Commits piped to `git fast-import`, on top of the branch's current commit.
 
-    The same stream format as archiver.store.CommitStream, without its checkpoints and
+    The same stream format as archiver.store.commits.CommitStream, without its checkpoints and
     per-path working-tree sync: an archive being generated has no reader to keep in step.
     """
 
@@ -713,7 +715,7 @@ def generate(
     progress: bool = False,
 ) -> Summary:
     """Create the archive at `out` (which must not hold one) and return what it took."""
-    from archiver.extract import EXTRACTOR  # imports trafilatura: only when generating
+    from archiver.extract.page import EXTRACTOR  # imports trafilatura: only when generating
 
     plan = random.Random(f"plan:{seed}")
     counts = version_counts(articles, versions, plan)

@@ -7,7 +7,7 @@ history with git.
                                     [--search] [--archive PATH] [--tmp DIR]
 
 The archive is benchmarks.generate's (or `--archive`'s, which then gains the new commits).
-Builds are `archiver.site.build_site` into a fresh folder: first without search (rendering
+Builds are `archiver.site.build.build_site` into a fresh folder: first without search (rendering
 alone), then, with `--search`, the same two builds with pagefind into another folder.
 The baselines read every object once (`git cat-file --batch-all-objects --batch`) and the
 whole history once (`git log --raw`): what no build of this history can avoid, so the
@@ -37,10 +37,10 @@ from pathlib import Path
 import git
 
 from archiver.archive import Archive
-from archiver.compare import change_trailers
-from archiver.document import parse_document
-from archiver.site import BuildReport, build_site
-from archiver.store import Change, CommitStream, subject_line
+from archiver.site.build import BuildReport, build_site
+from archiver.store.commits import Change, CommitStream, subject_line
+from archiver.store.document import parse_document
+from archiver.store.format import change_trailers
 
 from .generate import (
     Article,

@@ -34,11 +34,11 @@ from pathlib import Path
 
 import git
 
-from archiver import store
 from archiver.archive import init_archive
 from archiver.clock import FixedClock
-from archiver.extract import EXTRACTOR
-from archiver.store import COMMITTER, Change, CommitStream, source_identity, subject_line
+from archiver.extract.page import EXTRACTOR
+from archiver.store import commits as store
+from archiver.store.commits import COMMITTER, Change, CommitStream, source_identity, subject_line
 
 from .generate import (
     START,

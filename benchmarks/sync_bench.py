@@ -55,13 +55,14 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-from archiver import capture, fetch
 from archiver.archive import Archive, init_archive
-from archiver.capture import IN_FLIGHT, RunReport
+from archiver.capture import core as capture
+from archiver.capture.core import IN_FLIGHT, RunReport
 from archiver.clock import FixedClock
 from archiver.config import FetchConfig, add_source
 from archiver.errors import ArticleError
-from archiver.extract import Page, decode_html, extract_page
+from archiver.extract.page import Page, decode_html, extract_page
+from archiver.fetch import client as fetch
 from archiver.sync import sync
 from tests.conftest import CORPUS, configure
 from tests.corpus import html_pages
@@ -523,17 +524,24 @@ BUCKETS: tuple[tuple[str, frozenset[str]], ...] = (
     ),
     (
         "archiver: fetch, robots, discovery (feed)",
-        frozenset({"archiver.fetch", "archiver.robots", "archiver.discover", "feedparser"}),
+        frozenset(
+            {
+                "archiver.fetch.client",
+                "archiver.fetch.robots",
+                "archiver.discover.core",
+                "feedparser",
+            }
+        ),
     ),
     (
         "archiver: plan, check, write in order (and compare, when the writer does)",
         frozenset(
             {
                 "archiver.sync",
-                "archiver.capture",
-                "archiver.compare",
+                "archiver.capture.core",
+                "archiver.diff.compare",
                 "archiver.schedule",
-                "archiver.document",
+                "archiver.store.document",
                 "archiver.urls",
                 "archiver.clock",
                 "archiver.config",
@@ -542,11 +550,18 @@ BUCKETS: tuple[tuple[str, frozenset[str]], ...] = (
             }
         ),
     ),
-    ("state store (sqlite3)", frozenset({"archiver.state", "sqlite3"})),
+    ("state store (sqlite3)", frozenset({"archiver.store.state", "sqlite3"})),
     (
         "git (fast-import stream and its pipes, working tree, GitPython)",
         frozenset(
-            {"archiver.store", "archiver.history", "git", "subprocess", "_posixsubprocess", "_io"}
+            {
+                "archiver.store.commits",
+                "archiver.store.history",
+                "git",
+                "subprocess",
+                "_posixsubprocess",
+                "_io",
+            }
         ),
     ),
     (
@@ -559,7 +574,7 @@ _BUILTIN = re.compile(r"<(?:built-in method |method '\w+' of '|function )(?:([\w
 
 
 def _module(file: str, name: str) -> str:
-    """A profiled function's module: 'httpx', 'archiver.capture', 'sqlite3', 'select.epoll'."""
+    """A profiled function's module: 'httpx', 'archiver.capture.core', 'sqlite3', 'select.epoll'."""
     if file == "~":  # a built-in: "<method 'execute' of 'sqlite3.Connection' objects>"
         if "select.epoll" in name:
             return "select.epoll"

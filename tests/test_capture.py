@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from archiver import capture
 from archiver.archive import Archive, init_archive
-from archiver.capture import Outcome
+from archiver.capture import core as capture
+from archiver.capture.core import Outcome
 from archiver.cli import ExitStatus, app
 from archiver.clock import FixedClock
-from archiver.history import iter_commits, parse_trailers
+from archiver.store.history import iter_commits, parse_trailers
 from archiver.sync import add, sync
 
 from .conftest import START, configure, git

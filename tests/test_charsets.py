@@ -9,8 +9,8 @@ from datetime import timedelta
 import pytest
 
 from archiver.archive import Archive
-from archiver.capture import Outcome
-from archiver.history import iter_commits
+from archiver.capture.core import Outcome
+from archiver.store.history import iter_commits
 from archiver.sync import add, sync
 
 from .newsserver import NewsServer, article_html

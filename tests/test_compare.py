@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from archiver.compare import (
+from archiver.diff.compare import (
     ALWAYS_DIFFABLE,
     EDIT_THRESHOLD,
     MAX_WORD_REPEAT_PRODUCT,
@@ -23,6 +23,7 @@ from archiver.compare import (
     split_sentences,
     word_diff,
 )
+from archiver.store.format import read_stats, stats_trailers
 
 OLD = [
     "A group of MPs is calling for a stronger message.",
@@ -247,7 +248,7 @@ def test_describe_identical_is_empty():
     stats = describe(version(ARTICLE), version(list(ARTICLE)))
     assert stats == ChangeStats()
     assert stats.is_empty
-    assert stats.to_trailers()["Archiver-Changed-Fields"] == "none"
+    assert stats_trailers(stats)["Archiver-Changed-Fields"] == "none"
 
 
 def test_describe_qualifier_is_one_edit():
@@ -293,7 +294,7 @@ def test_describe_metadata_changes():
     stats = describe(old, retitled)
     assert stats.title_changed and not stats.byline_changed and not stats.date_changed
     assert not stats.body_changed and not stats.is_empty
-    assert stats.to_trailers()["Archiver-Changed-Fields"] == "title"
+    assert stats_trailers(stats)["Archiver-Changed-Fields"] == "title"
     stats = describe(old, version(ARTICLE, byline="By B Writer", date="2024-01-02"))
     assert stats.changed_fields == ["byline", "date"]
 
@@ -307,7 +308,7 @@ def test_describe_paragraph_resplit_is_body_change_without_sentence_changes():
 
 def test_trailers_round_trip():
     stats = ChangeStats(3, 1, 4, 1, True, False, True, 592, 65, True)
-    trailers = stats.to_trailers()
+    trailers = stats_trailers(stats)
     assert trailers == {
         "Archiver-Sentences-Added": "3",
         "Archiver-Sentences-Removed": "1",
@@ -317,18 +318,18 @@ def test_trailers_round_trip():
         "Archiver-Chars-Removed": "65",
         "Archiver-Changed-Fields": "title,date,body",
     }
-    assert ChangeStats.from_trailers(trailers) == stats
-    assert ChangeStats.from_trailers(ChangeStats().to_trailers()) == ChangeStats()
+    assert read_stats(trailers) == stats
+    assert read_stats(stats_trailers(ChangeStats())) == ChangeStats()
     real = describe(version(ARTICLE), version([*ARTICLE[1:], ARTICLE[0]], title="New"))
-    assert ChangeStats.from_trailers(real.to_trailers()) == real
+    assert read_stats(stats_trailers(real)) == real
 
 
 def test_from_trailers_rejects_bad_values():
     with pytest.raises(ValueError):
-        ChangeStats.from_trailers({"Archiver-Sentences-Added": "many"})
+        read_stats({"Archiver-Sentences-Added": "many"})
     with pytest.raises(ValueError):
-        ChangeStats.from_trailers({"Archiver-Changed-Fields": "title,colour"})
-    assert ChangeStats.from_trailers({"archiver-sentences-added": " 2 "}).sentences_added == 2
+        read_stats({"Archiver-Changed-Fields": "title,colour"})
+    assert read_stats({"archiver-sentences-added": " 2 "}).sentences_added == 2
 
 
 # --- is_minor -------------------------------------------------------------------------

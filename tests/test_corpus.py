@@ -13,10 +13,10 @@ import trafilatura
 from lxml import html as lxml_html
 
 from archiver.archive import Archive
-from archiver.capture import Outcome
-from archiver.extract import decode_html, extract_page
-from archiver.history import iter_commits
-from archiver.normalize import normalize_body
+from archiver.capture.core import Outcome
+from archiver.extract.normalize import normalize_body
+from archiver.extract.page import decode_html, extract_page
+from archiver.store.history import iter_commits
 from archiver.sync import add, sync
 
 from .corpus import WPP, asserted_paragraphs, bag_f1, found, ground_truth, html_pages
@@ -59,7 +59,7 @@ _DIGEST_SCRIPT = """
 import hashlib, sys
 from pathlib import Path
 from archiver.errors import ArchiverError
-from archiver.extract import decode_html, extract_page
+from archiver.extract.page import decode_html, extract_page
 for name in sys.argv[1:]:
     raw = Path(name).read_bytes()
     try:

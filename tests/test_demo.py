@@ -16,9 +16,9 @@ import pytest
 
 from archiver.archive import Archive
 from archiver.clock import parse_iso
-from archiver.compare import ChangeStats
 from archiver.demo import Replay, replay_proxy, run_demo, sample_folder
-from archiver.history import CommitRecord, iter_commits
+from archiver.store.format import read_stats
+from archiver.store.history import CommitRecord, iter_commits
 
 from .conftest import git
 
@@ -75,7 +75,7 @@ EDITS = {
 def test_each_edit_is_one_described_version(demo: Archive, kind: str):
     case = _sample_cases().CASES[kind]
     commit = _at(demo, case.url, case.after)
-    stats = ChangeStats.from_trailers(commit.trailers)
+    stats = read_stats(commit.trailers)
     assert EDITS[kind](stats, commit.trailers), (kind, commit.trailers)
     if kind != "minor_fix":
         assert commit.trailers["Archiver-Change"] == "edit"

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from archiver.config import FetchConfig, SourceConfig
-from archiver.discover import (
+from archiver.discover.core import (
     MAX_CHILD_SITEMAPS,
     MAX_SITEMAP_BYTES,
     Candidate,
@@ -21,7 +21,7 @@ from archiver.discover import (
     section_links,
 )
 from archiver.errors import HTTPStatusError
-from archiver.fetch import open_fetcher, user_agent
+from archiver.fetch.client import open_fetcher, user_agent
 
 from .newsserver import (
     NewsServer,

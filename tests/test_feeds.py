@@ -13,8 +13,8 @@ import pytest
 
 from archiver.archive import Archive, init_archive
 from archiver.clock import FixedClock
-from archiver.document import Document
-from archiver.feeds import FEED_LENGTH
+from archiver.site.atom import FEED_LENGTH
+from archiver.store.document import Document
 from archiver.sync import sync
 
 from .conftest import START, configure

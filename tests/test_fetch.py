@@ -15,7 +15,7 @@ import pytest
 
 from archiver.config import FetchConfig
 from archiver.errors import FetchError
-from archiver.fetch import Fetcher, Response, open_fetcher, user_agent
+from archiver.fetch.client import Fetcher, Response, open_fetcher, user_agent
 
 from .newsserver import NewsServer, article_html, make_route
 from .pages import HARBOUR

@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 
 from archiver.archive import Archive
-from archiver.capture import Outcome
-from archiver.compare import ChangeStats, Version, align, describe
-from archiver.history import CommitRecord, iter_commits
+from archiver.capture.core import Outcome
+from archiver.diff.compare import Version, align, describe
+from archiver.store.format import read_stats
+from archiver.store.history import CommitRecord, iter_commits
 from archiver.sync import add, sync
 
 from .conftest import SEED
@@ -59,7 +60,7 @@ def test_minor_changes_and_reverts_are_marked(archive: Archive, server: NewsServ
     assert changes == ["new", "minor", "edit", "edit"]
     assert "Archiver-Revert-Of" not in commits[2].trailers
     assert commits[3].trailers["Archiver-Revert-Of"] == "2"
-    assert ChangeStats.from_trailers(commits[2].trailers).title_changed
+    assert read_stats(commits[2].trailers).title_changed
 
 
 def test_edits_are_described_in_trailers(archive: Archive, server: NewsServer):
@@ -68,7 +69,7 @@ def test_edits_are_described_in_trailers(archive: Archive, server: NewsServer):
         article_html("Old bridge to close", BRIDGE_EDITED),
     ]
     _capture(archive, server, "/news/bridge", pages)
-    stats = ChangeStats.from_trailers(_last_commit(archive, server.url("/news/bridge")).trailers)
+    stats = read_stats(_last_commit(archive, server.url("/news/bridge")).trailers)
     # "The council voted" → "The town council voted narrowly": one edited sentence; one quote added.
     assert (stats.sentences_edited, stats.sentences_added, stats.sentences_removed) == (1, 1, 0)
     assert not stats.title_changed and stats.chars_added > 40
@@ -132,9 +133,7 @@ def test_version_groups_gate(archive: Archive, server: NewsServer, corpus: Path)
                 counts["real_edits_stored"] += outcome is Outcome.CHANGED
             if name in HEADLINE_CHANGES and outcome is Outcome.CHANGED:
                 trailers = _last_commit(archive, server.url(path)).trailers
-                counts["headline_changes_marked"] += ChangeStats.from_trailers(
-                    trailers
-                ).title_changed
+                counts["headline_changes_marked"] += read_stats(trailers).title_changed
             if name == "deadline-boeing":
                 minor = (
                     outcome is Outcome.CHANGED

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from archiver.archive import Archive
-from archiver.history import iter_commits
+from archiver.store.history import iter_commits
 from archiver.sync import add
 
 from .conftest import git

@@ -9,10 +9,11 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from archiver.boilerplate import clean_byline_name
-from archiver.document import Document, parse_document, simple_front_matter
-from archiver.normalize import normalize_body, normalize_text, paragraphs
-from archiver.urls import article_path, canonical_url
+from archiver.extract.boilerplate import clean_byline_name
+from archiver.extract.normalize import normalize_body, normalize_text, paragraphs
+from archiver.store.document import Document, parse_document, simple_front_matter
+from archiver.store.format import article_path
+from archiver.urls import canonical_url
 
 markdownish = st.text(
     alphabet=st.sampled_from(

@@ -9,10 +9,10 @@ import pytest
 from typer.testing import CliRunner
 
 from archiver.archive import Archive
-from archiver.capture import Outcome
+from archiver.capture.core import Outcome
 from archiver.cli import app
-from archiver.history import iter_commits
-from archiver.site import build_site
+from archiver.site.build import build_site
+from archiver.store.history import iter_commits
 from archiver.sync import add, reformat, sync
 
 from .conftest import git

@@ -9,8 +9,8 @@ from typing import TypeVar
 from urllib.parse import urlsplit
 
 from archiver.config import FetchConfig
-from archiver.fetch import open_fetcher, user_agent
-from archiver.robots import MAX_ROBOTS_BYTES, Robots, Verdict, product_token
+from archiver.fetch.client import open_fetcher, user_agent
+from archiver.fetch.robots import MAX_ROBOTS_BYTES, Robots, Verdict, product_token
 
 from .newsserver import NewsServer
 

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 from archiver.archive import Archive
-from archiver.history import iter_commits
+from archiver.store.history import iter_commits
 from archiver.sync import add
 
 from .conftest import git

@@ -23,13 +23,13 @@ from types import ModuleType
 import feedparser
 import pytest
 
-from archiver.compare import Version, is_minor
 from archiver.config import parse_config
-from archiver.discover import feed_candidates, read_sitemap
-from archiver.document import Document
-from archiver.extract import decode_html, extract_page
-from archiver.fetch import Response
-from archiver.normalize import paragraphs
+from archiver.diff.compare import Version, is_minor
+from archiver.discover.core import feed_candidates, read_sitemap
+from archiver.extract.normalize import paragraphs
+from archiver.extract.page import decode_html, extract_page
+from archiver.fetch.client import Response
+from archiver.store.document import Document
 
 from .conftest import SEED
 

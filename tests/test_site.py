@@ -22,16 +22,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from archiver import sitehtml
 from archiver.archive import Archive
 from archiver.clock import FixedClock
-from archiver.compare import Version, is_minor
-from archiver.document import Document
-from archiver.history import BlobReader
-from archiver.site import BuildError, Writer, serve
-from archiver.sitemodel import Captured, load_document, output_dir, read_history, version_facts
-from archiver.sitepages import Block, blocks
-from archiver.sitestate import READ_IN_PARALLEL_FROM, ArticleRow, BuildState, VersionRow
+from archiver.diff.compare import Version, is_minor
+from archiver.site import html as sitehtml
+from archiver.site.build import BuildError, Writer, serve
+from archiver.site.buildstate import READ_IN_PARALLEL_FROM, ArticleRow, BuildState, VersionRow
+from archiver.site.model import Captured, load_document, output_dir, read_history, version_facts
+from archiver.site.views import Block, blocks
+from archiver.store.document import Document
+from archiver.store.history import BlobReader
 
 from .newsserver import NewsServer
 from .sitetools import axe_violations, broken_links, launch_browser, serve_folder, vnu_errors

@@ -15,10 +15,10 @@ from pathlib import Path
 
 from archiver.archive import Archive
 from archiver.clock import FixedClock, isoformat
-from archiver.document import Document
-from archiver.history import iter_commits
-from archiver.site import BuildReport, build_site
-from archiver.store import Change, CommitStream, subject_line
+from archiver.site.build import BuildReport, build_site
+from archiver.store.commits import Change, CommitStream, subject_line
+from archiver.store.document import Document
+from archiver.store.history import iter_commits
 from archiver.sync import add, sync
 
 from .newsserver import NewsServer, article_html

@@ -10,8 +10,8 @@ import pytest
 
 from archiver.archive import Archive
 from archiver.clock import FixedClock
-from archiver.document import Document
-from archiver.siteindexes import IndexRenderer
+from archiver.site.indexes import IndexRenderer
+from archiver.store.document import Document
 from archiver.sync import add, sync
 
 from .conftest import git

@@ -22,8 +22,8 @@ from typer.testing import CliRunner
 from archiver.archive import Archive
 from archiver.cli import app
 from archiver.clock import FixedClock
-from archiver.document import Document
-from archiver.sitestate import BuildPlace
+from archiver.site.buildstate import BuildPlace
+from archiver.store.document import Document
 from archiver.sync import sync
 
 from .conftest import git

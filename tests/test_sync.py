@@ -18,12 +18,12 @@ import pytest
 from typer.testing import CliRunner
 
 from archiver.archive import Archive
-from archiver.capture import Outcome, Progress, Result
+from archiver.capture.core import Outcome, Progress, Result
 from archiver.cli import ExitStatus, app
 from archiver.clock import FixedClock
 from archiver.config import add_source
 from archiver.health import source_health
-from archiver.history import iter_commits
+from archiver.store.history import iter_commits
 from archiver.sync import sync
 
 from .conftest import configure, git

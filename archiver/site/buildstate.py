@@ -25,9 +25,10 @@ from operator import attrgetter
 from pathlib import Path
 from typing import NamedTuple
 
-from .compare import ChangeStats
-from .errors import ArchiverError
-from .sitemodel import VersionFacts, shard_of
+from archiver.diff.compare import ChangeStats
+from archiver.errors import ArchiverError
+from archiver.site.model import VersionFacts, shard_of
+from archiver.store import format as trailer
 
 STATE_FILE = "build.db"
 FORMAT = "3"
@@ -147,12 +148,12 @@ class VersionRow:
     headline: bool
 
     def facts(self) -> VersionFacts:
-        stats = ChangeStats.from_trailers(json.loads(self.stats)) if self.stats else None
+        stats = trailer.read_stats(json.loads(self.stats)) if self.stats else None
         return VersionFacts(self.number, self.title, self.key, stats, self.minor, self.revert_of)
 
 
 def stats_json(stats: ChangeStats | None) -> str | None:
-    return json.dumps(stats.to_trailers(), sort_keys=True) if stats else None
+    return json.dumps(trailer.stats_trailers(stats), sort_keys=True) if stats else None
 
 
 _ARTICLE_COLUMNS = ",".join(f.name for f in fields(ArticleRow))

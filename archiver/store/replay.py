@@ -10,12 +10,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from .history import CommitRecord, head_commit, is_ancestor, iter_commits
-from .schedule import next_check
-from .state import ArticleState
+from archiver.schedule import next_check
+from archiver.store import format as trailer
+from archiver.store.history import CommitRecord, head_commit, is_ancestor, iter_commits
+from archiver.store.state import ArticleState
 
 if TYPE_CHECKING:
-    from .archive import Archive
+    from archiver.archive import Archive
 
 HEAD_KEY = "head"  # the commit the state store has recorded everything up to
 
@@ -58,20 +59,20 @@ def _apply(article: ArticleState | None, commit: CommitRecord) -> ArticleState:
     assert change is not None and commit.url is not None
     article = article or ArticleState(
         url=commit.url,
-        source=commit.trailers.get("Archiver-Source", ""),
+        source=commit.trailers.get(trailer.SOURCE, ""),
         path=change.path,
         first_seen=commit.when,
     )
-    event = commit.trailers.get("Archiver-Event", "")
+    event = commit.trailers.get(trailer.EVENT, "")
     blobs = article.blobs
     if change.new_blob and event == "reformat":
         blobs = (*blobs[:-1], change.new_blob)
     elif change.new_blob and change.new_blob not in blobs[-1:]:
         blobs = (*blobs, change.new_blob)
-    signals = commit.trailers.get("Archiver-Signals", "")
+    signals = commit.trailers.get(trailer.SIGNALS, "")
     return article.update(
         blobs=blobs,
-        rules=commit.trailers.get("Archiver-Rules", article.rules),
+        rules=commit.trailers.get(trailer.RULES, article.rules),
         path=change.path,
         last_checked=commit.when,
         last_changed=commit.when,

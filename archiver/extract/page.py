@@ -18,10 +18,15 @@ from lxml import etree
 from lxml.html import HtmlElement
 from trafilatura.xml import xmltotxt
 
-from .boilerplate import clean_blocks, clean_byline_name, drop_elements
-from .document import Document
-from .errors import ExtractionError
-from .normalize import NORMALIZER_VERSION, normalize_body, normalize_text, paragraphs
+from archiver.errors import ExtractionError
+from archiver.extract.boilerplate import clean_blocks, clean_byline_name, drop_elements
+from archiver.extract.normalize import (
+    NORMALIZER_VERSION,
+    normalize_body,
+    normalize_text,
+    paragraphs,
+)
+from archiver.store.document import Document
 
 EXTRACTOR = f"trafilatura {trafilatura.__version__}"
 MIN_BODY_CHARS = 200

@@ -35,24 +35,31 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from urllib.parse import urljoin, urlsplit
 
-from .archive import Archive
-from .boilerplate import rules_fingerprint
-from .clock import isoformat
-from .compare import describe, is_minor
-from .config import SourceConfig
-from .document import Document, parse_document
-from .errors import ArticleError, Disallowed, ExtractionError, FetchError, HTTPStatusError
-from .extract import EXTRACTOR, Page, decode_html, extract_page, rerender, selector_drops
-from .fetch import Fetcher, Hop, Response
-from .history import BlobReader, head_commit
-from .normalize import NORMALIZER_VERSION
-from .processes import worker_started
-from .rebuild import HEAD_KEY
-from .robots import VERDICT_TTL, Robots
-from .schedule import next_check
-from .state import ArticleState, Held
-from .store import Change, CommitStream, blob_id, subject_line
-from .urls import article_path, canonical_url
+from archiver.archive import Archive
+from archiver.clock import isoformat
+from archiver.config import SourceConfig
+from archiver.errors import ArticleError, Disallowed, ExtractionError, FetchError, HTTPStatusError
+from archiver.extract.boilerplate import rules_fingerprint
+from archiver.extract.normalize import NORMALIZER_VERSION
+from archiver.extract.page import (
+    EXTRACTOR,
+    Page,
+    decode_html,
+    extract_page,
+    rerender,
+    selector_drops,
+)
+from archiver.fetch.client import Fetcher, Hop, Response
+from archiver.fetch.robots import VERDICT_TTL, Robots
+from archiver.processes import worker_started
+from archiver.schedule import next_check
+from archiver.store import format as trailer
+from archiver.store.commits import Change, CommitStream, blob_id, subject_line
+from archiver.store.document import Document, parse_document
+from archiver.store.history import BlobReader, head_commit
+from archiver.store.replay import HEAD_KEY
+from archiver.store.state import ArticleState, Held
+from archiver.urls import canonical_url
 
 log = logging.getLogger(__name__)
 
@@ -227,9 +234,7 @@ def compare(stored: Document, document: Document, stored_blob: str) -> Compariso
     if stored.same_reading(document):
         return Comparison(stored_blob, same_reading=True)
     old, new = stored.version(), document.version()
-    change = {"Archiver-Change": "minor" if is_minor(old, new) else "edit"}
-    change.update(describe(old, new).to_trailers())
-    return Comparison(stored_blob, same_reading=False, change=change)
+    return Comparison(stored_blob, same_reading=False, change=trailer.change_trailers(old, new))
 
 
 def fingerprint(source: SourceConfig) -> str:
@@ -373,7 +378,7 @@ def _redirect_trailer(url: str, response: Response) -> dict[str, str]:
         final = canonical_url(response.final_url)
     except ArticleError:
         final = response.final_url
-    return {} if final == url else {"Archiver-Redirect": response.final_url}
+    return {} if final == url else {trailer.REDIRECT: response.final_url}
 
 
 def _declared_canonical(url: str, page: Page) -> str:
@@ -477,7 +482,7 @@ class Writer:
         base = state or ArticleState(
             url=checked.url,
             source=target.source,
-            path=article_path(target.source, now, checked.url),
+            path=trailer.article_path(target.source, now, checked.url),
             first_seen=now,
         )
         base = base.update(
@@ -514,10 +519,10 @@ class Writer:
         else:
             version = base.versions + 1
             trailers.update(_change_trailers(comparison, blob, base.blobs))
-        trailers["Archiver-Version"] = str(version)
-        trailers["Archiver-Rules"] = rules
+        trailers[trailer.VERSION] = str(version)
+        trailers[trailer.RULES] = rules
         if returned:
-            trailers["Archiver-Event"] = "returned"
+            trailers[trailer.EVENT] = "returned"
         self.stream.commit(
             Change(
                 source=target.source,
@@ -602,7 +607,7 @@ class Writer:
         """A reformat commit of the current version's text in a new form, and its state."""
         text = page.document.render()
         trailers = _trailers(base.url, base.source, base.versions, response, now, page)
-        trailers.update({"Archiver-Event": "reformat", "Archiver-Rules": rules})
+        trailers.update({trailer.EVENT: "reformat", trailer.RULES: rules})
         self.stream.commit(
             Change(
                 source=base.source,
@@ -648,13 +653,13 @@ class Writer:
                 source=state.source,
                 subject=subject_line(state.source, f"removed: {title}"),
                 trailers={
-                    "Archiver-URL": state.url,
-                    "Archiver-Source": state.source,
-                    "Archiver-Version": str(state.versions),
-                    "Archiver-Status": str(status),
-                    "Archiver-Fetched": isoformat(now),
-                    "Archiver-Event": "removed",
-                    "Archiver-Gone-Since": isoformat(gone_since),
+                    trailer.URL: state.url,
+                    trailer.SOURCE: state.source,
+                    trailer.VERSION: str(state.versions),
+                    trailer.STATUS: str(status),
+                    trailer.FETCHED: isoformat(now),
+                    trailer.EVENT: "removed",
+                    trailer.GONE_SINCE: isoformat(gone_since),
                     **(_redirect_trailer(state.url, checked.response) if checked.response else {}),
                 },
                 when=now,
@@ -801,10 +806,10 @@ def _change_trailers(
     the comparison), and whether it brings back an earlier version's text (an A/B headline
     flipping back)."""
     if comparison is None:
-        return {"Archiver-Change": "new"}
+        return {trailer.CHANGE: "new"}
     trailers = dict(comparison.change)
     if blob in blobs[:-1]:
-        trailers["Archiver-Revert-Of"] = str(blobs.index(blob) + 1)
+        trailers[trailer.REVERT_OF] = str(blobs.index(blob) + 1)
     return trailers
 
 
@@ -812,17 +817,17 @@ def _trailers(
     url: str, source: str, version: int, response: Response, now: datetime, page: Page
 ) -> dict[str, str]:
     trailers = {
-        "Archiver-URL": url,
-        "Archiver-Source": source,
-        "Archiver-Version": str(version),
-        "Archiver-Status": str(response.status),
-        "Archiver-Fetched": isoformat(now),
-        "Archiver-Extractor": page.document.extractor,
+        trailer.URL: url,
+        trailer.SOURCE: source,
+        trailer.VERSION: str(version),
+        trailer.STATUS: str(response.status),
+        trailer.FETCHED: isoformat(now),
+        trailer.EXTRACTOR: page.document.extractor,
     }
     if page.updated:
-        trailers["Archiver-Page-Updated"] = page.updated
+        trailers[trailer.PAGE_UPDATED] = page.updated
     if page.signals:
-        trailers["Archiver-Signals"] = ",".join(sorted(page.signals))
+        trailers[trailer.SIGNALS] = ",".join(sorted(page.signals))
     trailers.update(_redirect_trailer(url, response))
     return trailers
 

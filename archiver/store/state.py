@@ -14,8 +14,8 @@ from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from .clock import isoformat, parse_iso
-from .errors import StateError
+from archiver.clock import isoformat, parse_iso
+from archiver.errors import StateError
 
 log = logging.getLogger(__name__)
 

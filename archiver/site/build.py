@@ -31,11 +31,10 @@ from functools import partial
 from pathlib import Path
 from typing import ClassVar
 
-from . import __version__
-from .archive import Archive
-from .history import head_commit, is_ancestor
-from .processes import objects_frozen
-from .sitearticles import (
+from archiver import __version__
+from archiver.archive import Archive
+from archiver.processes import objects_frozen
+from archiver.site.articles import (
     ArticleJob,
     ArticleRenderer,
     ArticleResult,
@@ -43,18 +42,7 @@ from .sitearticles import (
     SiteConfig,
     article_files,
 )
-from .siteindexes import Dirty, IndexRenderer, chunks
-from .sitemodel import (
-    ArticleLog,
-    History,
-    Prior,
-    VersionRef,
-    read_history,
-    shard_of,
-    source_of,
-)
-from .sitepages import ASSETS, PAGE_SIZE, asset_bytes, environment, templates_fingerprint
-from .sitestate import (
+from archiver.site.buildstate import (
     ArticleRow,
     BuildError,
     BuildPlace,
@@ -64,6 +52,18 @@ from .sitestate import (
     output_stamp,
     read_only,
 )
+from archiver.site.indexes import Dirty, IndexRenderer, chunks
+from archiver.site.model import (
+    ArticleLog,
+    History,
+    Prior,
+    VersionRef,
+    read_history,
+    shard_of,
+    source_of,
+)
+from archiver.site.views import ASSETS, PAGE_SIZE, asset_bytes, environment, templates_fingerprint
+from archiver.store.history import head_commit, is_ancestor
 
 Progress = Callable[[str], None]
 

@@ -14,8 +14,8 @@ from typing import Any, Protocol, overload
 
 from markupsafe import Markup
 
-from . import sitehtml
-from .feeds import (
+from archiver.site import html as sitehtml
+from archiver.site.atom import (
     FEED_LENGTH,
     Feed,
     change_entry,
@@ -29,8 +29,8 @@ from .feeds import (
     updated,
     xml_id,
 )
-from .history import BlobReader
-from .sitemodel import (
+from archiver.site.buildstate import ArticleRow, VersionRow, stats_json
+from archiver.site.model import (
     Captured,
     VersionFacts,
     VersionRef,
@@ -39,7 +39,7 @@ from .sitemodel import (
     summary,
     version_facts,
 )
-from .sitepages import (
+from archiver.site.views import (
     VersionData,
     blocks,
     diff_rows,
@@ -49,7 +49,7 @@ from .sitepages import (
     versions_payload,
     web_link,
 )
-from .sitestate import ArticleRow, VersionRow, stats_json
+from archiver.store.history import BlobReader
 
 ARTICLE_DEPTH = 6
 # Where version.html puts its next_change.html include: article text is escaped, so this

@@ -11,11 +11,11 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, replace
 
-from .archive import Archive
-from .config import SourceConfig
-from .discover import discover
-from .fetch import Fetcher, open_fetcher, user_agent
-from .robots import Robots
+from archiver.archive import Archive
+from archiver.config import SourceConfig
+from archiver.discover.core import discover
+from archiver.fetch.client import Fetcher, open_fetcher, user_agent
+from archiver.fetch.robots import Robots
 
 UNITS = {"feed": "items", "sitemap": "URLs", "page": "article links"}
 

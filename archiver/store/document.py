@@ -8,8 +8,8 @@ from functools import lru_cache
 
 import yaml
 
-from .compare import Version, paragraphs
-from .errors import ArchiverError
+from archiver.diff.compare import Version, paragraphs
+from archiver.errors import ArchiverError
 
 _FRONT = "---\n"
 

@@ -25,8 +25,8 @@ from urllib.parse import urlsplit
 
 from protego import Protego
 
-from .errors import FetchError, HTTPStatusError
-from .fetch import Fetcher
+from archiver.errors import FetchError, HTTPStatusError
+from archiver.fetch.client import Fetcher
 
 MAX_ROBOTS_BYTES = 500 * 1024  # Google ignores what follows the first 500 KiB
 # robots.txt comes as text/plain, text/html or with no type at all: any type is read.

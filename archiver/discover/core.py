@@ -56,11 +56,11 @@ import feedparser
 import lxml.html
 from lxml import etree
 
-from .config import SourceConfig
-from .errors import ArticleError, InvalidURL
-from .extract import decode_html
-from .fetch import HTML_TYPES, Fetcher, Response
-from .urls import canonical_url
+from archiver.config import SourceConfig
+from archiver.errors import ArticleError, InvalidURL
+from archiver.extract.page import decode_html
+from archiver.fetch.client import HTML_TYPES, Fetcher, Response
+from archiver.urls import canonical_url
 
 FEED_TYPES = (
     "application/rss+xml",

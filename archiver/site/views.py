@@ -20,9 +20,9 @@ from urllib.parse import urlsplit
 
 import jinja2
 
-from .compare import Row, Span, align, word_diff
-from .document import Document
-from .sitemodel import Captured, as_version, date_line
+from archiver.diff.compare import Row, Span, align, word_diff
+from archiver.site.model import Captured, as_version, date_line
+from archiver.store.document import Document
 
 PAGE_SIZE = 50
 ASSETS = ("site.css", "site.js")
@@ -47,7 +47,13 @@ def environment() -> jinja2.Environment:
         lstrip_blocks=True,
         auto_reload=False,
     )
-    from .sitehtml import article_rows, change_rows, timeline, version_options, when  # in Python
+    from archiver.site.html import (
+        article_rows,
+        change_rows,
+        timeline,
+        version_options,
+        when,
+    )  # in Python
 
     env.globals.update(
         plural=plural,
@@ -71,19 +77,24 @@ def asset_bytes(name: str) -> bytes:
     return resources.files("archiver.templates").joinpath(name).read_bytes()
 
 
-# The modules whose code decides what a page says, besides the templates.
-_PAGE_CODE = (
-    "compare",
-    "document",
-    "feeds",
-    "site",
-    "sitearticles",
-    "sitehtml",
-    "siteindexes",
-    "sitemodel",
-    "sitepages",
-    "sitestate",
-)
+# The code that decides what a page says, besides the templates: every module of the site
+# and of the diff engine, and the stored document's reader, so a new module needs no list.
+_PAGE_PACKAGES = ("archiver.site", "archiver.diff")
+_PAGE_MODULES = (("archiver.store", "document.py"),)
+
+
+def _page_code() -> list[tuple[str, bytes]]:
+    found = [
+        (f"{package}.{entry.name}", entry.read_bytes())
+        for package in _PAGE_PACKAGES
+        for entry in resources.files(package).iterdir()
+        if entry.name.endswith(".py")
+    ]
+    found += [
+        (f"{package}.{name}", resources.files(package).joinpath(name).read_bytes())
+        for package, name in _PAGE_MODULES
+    ]
+    return sorted(found)
 
 
 def templates_fingerprint() -> str:
@@ -94,9 +105,8 @@ def templates_fingerprint() -> str:
     for entry in sorted(folder.iterdir(), key=lambda e: e.name):
         if entry.is_file() and entry.name.endswith((".html", ".xml", ".css", ".js")):
             digest.update(entry.name.encode() + b"\0" + entry.read_bytes())
-    package = resources.files("archiver")
-    for name in _PAGE_CODE:
-        digest.update(name.encode() + b"\0" + package.joinpath(f"{name}.py").read_bytes())
+    for name, code in _page_code():
+        digest.update(name.encode() + b"\0" + code)
     return digest.hexdigest()[:16]
 
 

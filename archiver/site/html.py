@@ -12,8 +12,9 @@ from collections.abc import Iterable, Sequence
 
 from markupsafe import Markup
 
-from .compare import Span
-from .sitepages import (
+from archiver.diff.compare import Span
+from archiver.site.buildstate import VersionRow
+from archiver.site.views import (
     ArticleItem,
     Block,
     Cell,
@@ -23,7 +24,6 @@ from .sitepages import (
     iso_time,
     plural,
 )
-from .sitestate import VersionRow
 
 
 def _escape_text(text: str) -> str:

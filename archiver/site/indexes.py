@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any
 
-from .feeds import (
+from archiver.site.articles import SiteConfig
+from archiver.site.atom import (
     FEED_LENGTH,
     Feed,
     change_entry,
@@ -22,10 +23,9 @@ from .feeds import (
     render_feed,
     updated,
 )
-from .sitearticles import SiteConfig
-from .sitemodel import output_dir
-from .sitepages import PAGE_SIZE, ArticleItem, ChangeItem, Pager, render
-from .sitestate import BuildState, Listed, VersionRow
+from archiver.site.buildstate import BuildState, Listed, VersionRow
+from archiver.site.model import output_dir
+from archiver.site.views import PAGE_SIZE, ArticleItem, ChangeItem, Pager, render
 
 MOST_CHANGED = 100
 HOME_CHANGES = 10

@@ -141,43 +141,18 @@ class ChangeStats:
         return [name for name, flag in zip(_FIELDS, flags, strict=True) if flag]
 
     def _counts_any(self) -> bool:
-        return any(getattr(self, attr) for attr in _COUNT_TRAILERS.values())
-
-    def to_trailers(self) -> dict[str, str]:
-        """Git-trailer style keys and values."""
-        trailers = {key: str(getattr(self, attr)) for key, attr in _COUNT_TRAILERS.items()}
-        trailers[_FIELDS_TRAILER] = ",".join(self.changed_fields) or "none"
-        return trailers
-
-    @classmethod
-    def from_trailers(cls, trailers: dict[str, str]) -> ChangeStats:
-        """The inverse of to_trailers. Keys match case-insensitively (as in git); missing
-        counts read as 0. Raises ValueError on a malformed value."""
-        lowered = {key.lower(): value.strip() for key, value in trailers.items()}
-        counts: dict[str, int] = {}
-        for key, attr in _COUNT_TRAILERS.items():
-            value = int(lowered.get(key.lower(), "0"))
-            if value < 0:
-                raise ValueError(f"{key}: negative count {value}")
-            counts[attr] = value
-        raw = lowered.get(_FIELDS_TRAILER.lower(), "none")
-        names = set() if raw == "none" else {n.strip() for n in raw.split(",") if n.strip()}
-        if unknown := names - set(_FIELDS):
-            raise ValueError(f"{_FIELDS_TRAILER}: unknown field(s) {sorted(unknown)}")
-        flags = {f"{name}_changed": name in names for name in _FIELDS}
-        return cls(**counts, **flags)
+        return any(getattr(self, attr) for attr in _COUNTS)
 
 
 _FIELDS = ("title", "byline", "date", "body")
-_FIELDS_TRAILER = "Archiver-Changed-Fields"
-_COUNT_TRAILERS = {
-    "Archiver-Sentences-Added": "sentences_added",
-    "Archiver-Sentences-Removed": "sentences_removed",
-    "Archiver-Sentences-Edited": "sentences_edited",
-    "Archiver-Sentences-Moved": "sentences_moved",
-    "Archiver-Chars-Added": "chars_added",
-    "Archiver-Chars-Removed": "chars_removed",
-}
+_COUNTS = (
+    "sentences_added",
+    "sentences_removed",
+    "sentences_edited",
+    "sentences_moved",
+    "chars_added",
+    "chars_removed",
+)
 
 
 # --- text helpers -----------------------------------------------------------------------
@@ -840,29 +815,3 @@ def word_diff(old: str, new: str) -> list[Span]:
     if old == new or (diffable(old) and diffable(new)):
         return _word_diff(old, new)
     return [s for s in (Span("delete", old), Span("insert", new)) if s.text]
-
-
-# --- 6. a change as commit trailers -------------------------------------------------------
-
-CHANGE_TRAILER = "Archiver-Change"
-
-
-def change_trailers(old: Version, new: Version) -> dict[str, str]:
-    """How a version differs from the one before it, as a commit records it: minor or an
-    edit, and NewsEdits-style counts (read back by read_change)."""
-    trailers = {CHANGE_TRAILER: "minor" if is_minor(old, new) else "edit"}
-    trailers.update(describe(old, new).to_trailers())
-    return trailers
-
-
-def read_change(trailers: dict[str, str]) -> tuple[ChangeStats, bool] | None:
-    """The change a commit's trailers record, as (counts, minor); None when they record
-    none or cannot be read, and the change must then be computed from the texts."""
-    kind = trailers.get(CHANGE_TRAILER)
-    if kind not in ("minor", "edit") or _FIELDS_TRAILER not in trailers:
-        return None
-    try:
-        stats = ChangeStats.from_trailers(trailers)
-    except ValueError:
-        return None
-    return stats, kind == "minor" or stats.is_empty

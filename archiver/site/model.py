@@ -15,17 +15,12 @@ from typing import Protocol
 
 import git
 
-from .compare import ChangeStats, Version, describe, is_minor, read_change
-from .document import Document, parse_document
-from .errors import ArchiverError
-from .history import CommitRecord, FileChange, iter_commits
-from .processes import collection_paused
-
-# The only archive paths the site turns into pages; anything else in articles/ is refused.
-ARTICLE_PATH = re.compile(
-    r"articles/(?P<source>[a-z0-9][a-z0-9_-]{0,39})/(?P<year>[0-9]{4})/(?P<month>0[1-9]|1[0-2])"
-    r"/(?P<day>0[1-9]|[12][0-9]|3[01])/(?P<name>[a-z0-9][a-z0-9-]{0,100})\.md"
-)
+from archiver.diff.compare import ChangeStats, Version, describe, is_minor
+from archiver.errors import ArchiverError
+from archiver.processes import collection_paused
+from archiver.store import format as trailer
+from archiver.store.document import Document, parse_document
+from archiver.store.history import CommitRecord, FileChange, iter_commits
 
 # Past these sizes a text is compared as one opaque unit: difflib's matcher turns cubic on
 # long or repetitive texts, and a hostile page must not stall a build.
@@ -37,7 +32,7 @@ Warn = Callable[[str], None]
 def output_dir(path: str) -> str | None:
     """`articles/<source>/<yyyy>/<mm>/<dd>/<slug>-<id>.md` → the folder of its pages, or
     None."""
-    match = ARTICLE_PATH.fullmatch(path)
+    match = trailer.ARTICLE_PATH.fullmatch(path)
     if match is None:
         return None
     return path[: -len(".md")]
@@ -133,14 +128,14 @@ def _read_history(
     for commit in commits:
         seq += 1
         when = int(commit.when.timestamp())
-        event = commit.trailers.get("Archiver-Event")
+        event = commit.trailers.get(trailer.EVENT)
         if event == "reformat":
             # The same version in a new extractor's form: not a version, not an edit.
             continue
         removal = event == "removed"
-        updated = printable(commit.trailers.get("Archiver-Page-Updated", ""))
+        updated = printable(commit.trailers.get(trailer.PAGE_UPDATED, ""))
         # Trailers describe a commit's one article; a commit of several says nothing each.
-        recorded = read_change(commit.trailers) if len(commit.changes) == 1 else None
+        recorded = trailer.read_change(commit.trailers) if len(commit.changes) == 1 else None
         for change in commit.changes:
             if not change.path.startswith("articles/"):
                 continue

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 
 from markupsafe import escape
 
-from .sitehtml import inline_rows
-from .sitepages import DiffRow, changed_only, iso_time, render
-from .sitestate import VersionRow
+from archiver.site.buildstate import VersionRow
+from archiver.site.html import inline_rows
+from archiver.site.views import DiffRow, changed_only, iso_time, render
 
 FEED_LENGTH = 50
 

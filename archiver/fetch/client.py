@@ -26,9 +26,9 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from . import __version__
-from .config import FetchConfig
-from .errors import FetchError, HTTPStatusError, NotHTML
+from archiver import __version__
+from archiver.config import FetchConfig
+from archiver.errors import FetchError, HTTPStatusError, NotHTML
 
 if TYPE_CHECKING:
     import aiohttp

@@ -15,7 +15,8 @@ from datetime import UTC, datetime
 
 import git
 
-from .errors import UnknownVersion
+from archiver.errors import UnknownVersion
+from archiver.store import format as trailer
 
 _RECORD = "\x1e"
 _FIELD = "\x1f"
@@ -40,11 +41,11 @@ class CommitRecord:
 
     @property
     def url(self) -> str | None:
-        return self.trailers.get("Archiver-URL")
+        return self.trailers.get(trailer.URL)
 
     @property
     def version(self) -> int | None:
-        value = self.trailers.get("Archiver-Version", "")
+        value = self.trailers.get(trailer.VERSION, "")
         return int(value) if value.isdigit() else None
 
     def article_change(self) -> FileChange | None:
@@ -155,7 +156,7 @@ def article_versions(repo: git.Repo, path: str) -> list[Version]:
     for commit in iter_commits(repo, paths=(path,)):
         change = next((c for c in commit.changes if c.path == path), None)
         number = commit.version
-        if change is None or number is None or commit.trailers.get("Archiver-Event") == "reformat":
+        if change is None or number is None or commit.trailers.get(trailer.EVENT) == "reformat":
             continue  # a reformat is the same version in a new extractor's form
         versions.append(Version(number, commit.sha, commit.when, change.new_blob, commit.trailers))
     return versions

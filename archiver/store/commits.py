@@ -19,11 +19,12 @@ from pathlib import Path
 
 import git
 
-from .errors import ArchiverError
-from .history import BlobReader, head_commit
+from archiver.errors import ArchiverError
+from archiver.store.format import COMMITTER, SUBJECT_MAX, source_identity, subject_line
+from archiver.store.history import BlobReader, head_commit
 
-COMMITTER = ("archiver", "archiver@archiver.invalid")
-SUBJECT_MAX = 72
+__all__ = ["COMMITTER", "SUBJECT_MAX", "Change", "CommitStream", "source_identity", "subject_line"]
+
 JOURNAL = "archiver/worktree-pending"
 
 
@@ -51,19 +52,6 @@ def blob_id(text: str) -> str:
     """The id git gives a file with this text, without asking git."""
     data = text.encode("utf-8")
     return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
-
-
-def subject_line(source: str, title: str) -> str:
-    """`bbc: Red Wall Labour MPs want tougher message…`, at most SUBJECT_MAX characters."""
-    subject = f"{source}: {title or 'untitled'}"
-    if len(subject) > SUBJECT_MAX:
-        subject = subject[: SUBJECT_MAX - 1].rstrip() + "…"
-    return subject
-
-
-def source_identity(source: str) -> tuple[str, str]:
-    """Commits are authored by the source whose page changed."""
-    return source, f"{source}@sources.archiver.invalid"
 
 
 class CommitStream:

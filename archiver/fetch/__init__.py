@@ -1,0 +1,1 @@
+"""fetch: see docs/architecture.md."""

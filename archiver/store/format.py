@@ -1,0 +1,173 @@
+"""The archive format, in one place: article paths, commit messages and their trailers.
+
+docs/archive-format.md describes exactly this module; tests/test_docs.py checks that every
+key here is documented there. Anything written into or read from a commit message goes
+through these names, so the format can be read, searched and changed in one file.
+
+A commit message is a subject line (`<source>: <headline>`), an optional body, a blank line
+and `Key: value` trailers, one per line, which `git log --format=%(trailers)` reads.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import datetime
+
+from archiver.diff.compare import ChangeStats, Version, describe, is_minor
+from archiver.errors import InvalidURL
+from archiver.urls import SOURCE_NAME, article_id, slug
+
+# --- article paths ----------------------------------------------------------------------------
+
+ARTICLES_DIR = "articles"
+# articles/<source>/<yyyy>/<mm>/<dd>/<slug>-<id>.md; anything else under articles/ is refused
+# by the readers (the site turns only these into pages).
+ARTICLE_PATH = re.compile(
+    r"articles/(?P<source>[a-z0-9][a-z0-9_-]{0,39})/(?P<year>[0-9]{4})/(?P<month>0[1-9]|1[0-2])"
+    r"/(?P<day>0[1-9]|[12][0-9]|3[01])/(?P<name>[a-z0-9][a-z0-9-]{0,100})\.md"
+)
+ARTICLE_SUFFIX = ".md"
+
+
+def article_file(source: str, first_seen: datetime, name: str) -> str:
+    """The path of the article `name` (`<slug>-<id>`) first seen at `first_seen`. A folder
+    per day keeps folders small: every commit rewrites its article folder's tree."""
+    return f"{ARTICLES_DIR}/{source}/{first_seen:%Y/%m/%d}/{name}{ARTICLE_SUFFIX}"
+
+
+def article_path(source: str, first_seen: datetime, url: str) -> str:
+    """The archive path of an article: articles/<source>/<yyyy>/<mm>/<dd>/<slug>-<id>.md."""
+    if not SOURCE_NAME.match(source):
+        raise InvalidURL(url, f"source name {source!r} is not a valid name")
+    return article_file(source, first_seen, f"{slug(url)}-{article_id(url)}")
+
+
+def is_article_file(path: str) -> bool:
+    return path.startswith(ARTICLES_DIR + "/") and path.endswith(ARTICLE_SUFFIX)
+
+
+# --- commit messages ----------------------------------------------------------------------
+
+COMMITTER = ("archiver", "archiver@archiver.invalid")
+SUBJECT_MAX = 72
+
+
+def subject_line(source: str, title: str) -> str:
+    """`bbc: Red Wall Labour MPs want tougher message…`, at most SUBJECT_MAX characters."""
+    subject = f"{source}: {title or 'untitled'}"
+    if len(subject) > SUBJECT_MAX:
+        subject = subject[: SUBJECT_MAX - 1].rstrip() + "…"
+    return subject
+
+
+def source_identity(source: str) -> tuple[str, str]:
+    """Commits are authored by the source whose page changed."""
+    return source, f"{source}@sources.archiver.invalid"
+
+
+# --- trailers: every commit ---------------------------------------------------------------
+
+URL = "Archiver-URL"
+SOURCE = "Archiver-Source"
+VERSION = "Archiver-Version"
+STATUS = "Archiver-Status"
+FETCHED = "Archiver-Fetched"
+# --- versions
+EXTRACTOR = "Archiver-Extractor"
+PAGE_UPDATED = "Archiver-Page-Updated"
+SIGNALS = "Archiver-Signals"
+CHANGE = "Archiver-Change"
+REVERT_OF = "Archiver-Revert-Of"
+RULES = "Archiver-Rules"
+REDIRECT = "Archiver-Redirect"
+# --- removals, returns, reformats
+EVENT = "Archiver-Event"
+GONE_SINCE = "Archiver-Gone-Since"
+# --- edits: NewsEdits-style counts
+SENTENCES_ADDED = "Archiver-Sentences-Added"
+SENTENCES_REMOVED = "Archiver-Sentences-Removed"
+SENTENCES_EDITED = "Archiver-Sentences-Edited"
+SENTENCES_MOVED = "Archiver-Sentences-Moved"
+CHARS_ADDED = "Archiver-Chars-Added"
+CHARS_REMOVED = "Archiver-Chars-Removed"
+CHANGED_FIELDS = "Archiver-Changed-Fields"
+
+# Values of CHANGE and EVENT.
+CHANGE_NEW, CHANGE_EDIT, CHANGE_MINOR = "new", "edit", "minor"
+EVENT_REMOVED, EVENT_RETURNED, EVENT_REFORMAT = "removed", "returned", "reformat"
+
+_COUNTS = {
+    SENTENCES_ADDED: "sentences_added",
+    SENTENCES_REMOVED: "sentences_removed",
+    SENTENCES_EDITED: "sentences_edited",
+    SENTENCES_MOVED: "sentences_moved",
+    CHARS_ADDED: "chars_added",
+    CHARS_REMOVED: "chars_removed",
+}
+_FIELDS = ("title", "byline", "date", "body")
+
+TRAILERS = (
+    URL,
+    SOURCE,
+    VERSION,
+    STATUS,
+    FETCHED,
+    EXTRACTOR,
+    PAGE_UPDATED,
+    SIGNALS,
+    CHANGE,
+    REVERT_OF,
+    RULES,
+    REDIRECT,
+    EVENT,
+    GONE_SINCE,
+    *_COUNTS,
+    CHANGED_FIELDS,
+)
+
+
+def stats_trailers(stats: ChangeStats) -> dict[str, str]:
+    """A change's counts and changed fields as trailers (read back by read_stats)."""
+    trailers = {key: str(getattr(stats, attr)) for key, attr in _COUNTS.items()}
+    trailers[CHANGED_FIELDS] = ",".join(stats.changed_fields) or "none"
+    return trailers
+
+
+def read_stats(trailers: Mapping[str, str]) -> ChangeStats:
+    """The inverse of stats_trailers. Keys match case-insensitively (as in git); missing
+    counts read as 0. Raises ValueError on a malformed value."""
+    lowered = {key.lower(): value.strip() for key, value in trailers.items()}
+    counts: dict[str, int] = {}
+    for key, attr in _COUNTS.items():
+        value = int(lowered.get(key.lower(), "0"))
+        if value < 0:
+            raise ValueError(f"{key}: negative count {value}")
+        counts[attr] = value
+    raw = lowered.get(CHANGED_FIELDS.lower(), "none")
+    names = set() if raw == "none" else {n.strip() for n in raw.split(",") if n.strip()}
+    if unknown := names - set(_FIELDS):
+        raise ValueError(f"{CHANGED_FIELDS}: unknown field(s) {sorted(unknown)}")
+    flags = {f"{name}_changed": name in names for name in _FIELDS}
+    return ChangeStats(**counts, **flags)
+
+
+def change_trailers(old: Version, new: Version) -> dict[str, str]:
+    """How a version differs from the one before it, as a commit records it: minor or an
+    edit, and NewsEdits-style counts (read back by read_change)."""
+    trailers = {CHANGE: CHANGE_MINOR if is_minor(old, new) else CHANGE_EDIT}
+    trailers.update(stats_trailers(describe(old, new)))
+    return trailers
+
+
+def read_change(trailers: Mapping[str, str]) -> tuple[ChangeStats, bool] | None:
+    """The change a commit's trailers record, as (counts, minor); None when they record
+    none or cannot be read, and the change must then be computed from the texts."""
+    kind = trailers.get(CHANGE)
+    if kind not in (CHANGE_MINOR, CHANGE_EDIT) or CHANGED_FIELDS not in trailers:
+        return None
+    try:
+        stats = read_stats(trailers)
+    except ValueError:
+        return None
+    return stats, kind == CHANGE_MINOR or stats.is_empty
