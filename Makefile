@@ -35,6 +35,9 @@ format: $(STAMP)
 	$(BIN)/ruff format archiver tests benchmarks
 	$(BIN)/ruff check --fix archiver tests benchmarks
 
+golden: $(STAMP)  ## rewrite tests/golden/ from the demo's site, on purpose (review the diff)
+	$(BIN)/python -m tests.golden
+
 bench: $(STAMP)  ## speed and memory figures for docs/performance.md
 	$(BIN)/python -m benchmarks.store_bench
 
