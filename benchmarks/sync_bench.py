@@ -539,7 +539,11 @@ BUCKETS: tuple[tuple[str, frozenset[str]], ...] = (
             {
                 "archiver.sync",
                 "archiver.capture.core",
-                "archiver.diff.compare",
+                "archiver.diff",
+                "archiver.diff.align",
+                "archiver.diff.stats",
+                "archiver.diff.text",
+                "archiver.diff.words",
                 "archiver.schedule",
                 "archiver.store.document",
                 "archiver.urls",

@@ -24,9 +24,8 @@ import feedparser
 import pytest
 
 from archiver.config import parse_config
-from archiver.diff.compare import Version, is_minor
+from archiver.diff import Version, is_minor, paragraphs
 from archiver.discover.core import feed_candidates, read_sitemap
-from archiver.extract.normalize import paragraphs
 from archiver.extract.page import decode_html, extract_page
 from archiver.fetch.client import Response
 from archiver.store.document import Document

@@ -18,14 +18,10 @@ from lxml import etree
 from lxml.html import HtmlElement
 from trafilatura.xml import xmltotxt
 
+from archiver.diff import paragraphs
 from archiver.errors import ExtractionError
 from archiver.extract.boilerplate import clean_blocks, clean_byline_name, drop_elements
-from archiver.extract.normalize import (
-    NORMALIZER_VERSION,
-    normalize_body,
-    normalize_text,
-    paragraphs,
-)
+from archiver.extract.normalize import NORMALIZER_VERSION, normalize_body, normalize_text
 from archiver.store.document import Document
 
 EXTRACTOR = f"trafilatura {trafilatura.__version__}"
