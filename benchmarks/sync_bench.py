@@ -61,8 +61,9 @@ from archiver.capture.core import IN_FLIGHT, RunReport
 from archiver.clock import FixedClock
 from archiver.config import FetchConfig, add_source
 from archiver.errors import ArticleError
-from archiver.extract.page import Page, decode_html, extract_page
+from archiver.extract.page import Page, extract_page
 from archiver.fetch import client as fetch
+from archiver.fetch.charset import decode_html
 from archiver.sync import sync
 from tests.conftest import CORPUS, configure
 from tests.corpus import html_pages
@@ -528,6 +529,7 @@ BUCKETS: tuple[tuple[str, frozenset[str]], ...] = (
             {
                 "archiver.fetch.client",
                 "archiver.fetch.robots",
+                "archiver.fetch.charset",
                 "archiver.discover.core",
                 "feedparser",
             }

@@ -26,7 +26,8 @@ import pytest
 from archiver.config import parse_config
 from archiver.diff import Version, is_minor, paragraphs
 from archiver.discover.core import feed_candidates, read_sitemap
-from archiver.extract.page import decode_html, extract_page
+from archiver.extract.page import extract_page
+from archiver.fetch.charset import decode_html
 from archiver.fetch.client import Response
 from archiver.store.document import Document
 

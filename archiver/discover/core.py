@@ -58,7 +58,7 @@ from lxml import etree
 
 from archiver.config import SourceConfig
 from archiver.errors import ArticleError, InvalidURL
-from archiver.extract.page import decode_html
+from archiver.fetch.charset import decode_html
 from archiver.fetch.client import HTML_TYPES, Fetcher, Response
 from archiver.urls import canonical_url
 
