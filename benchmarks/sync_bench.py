@@ -530,7 +530,11 @@ BUCKETS: tuple[tuple[str, frozenset[str]], ...] = (
                 "archiver.fetch.client",
                 "archiver.fetch.robots",
                 "archiver.fetch.charset",
-                "archiver.discover.core",
+                "archiver.discover",
+                "archiver.discover.base",
+                "archiver.discover.feeds",
+                "archiver.discover.sitemaps",
+                "archiver.discover.pages",
                 "feedparser",
             }
         ),

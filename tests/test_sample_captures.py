@@ -25,7 +25,8 @@ import pytest
 
 from archiver.config import parse_config
 from archiver.diff import Version, is_minor, paragraphs
-from archiver.discover.core import feed_candidates, read_sitemap
+from archiver.discover.feeds import feed_candidates
+from archiver.discover.sitemaps import read_sitemap
 from archiver.extract.page import extract_page
 from archiver.fetch.charset import decode_html
 from archiver.fetch.client import Response
