@@ -38,7 +38,8 @@ from archiver.archive import Archive, describe_os_error, init_archive
 from archiver.capture.core import Outcome, Progress, Result, RunReport, source_for
 from archiver.config import CONFIG_FILE, FetchConfig, add_source
 from archiver.errors import ArchiverError, ArticleError, ConfigError, shorten
-from archiver.extract.page import decode_html, extract_page
+from archiver.extract.page import extract_page
+from archiver.fetch.charset import decode_html
 from archiver.fetch.client import open_fetcher, user_agent
 from archiver.processes import terminate_stops
 from archiver.store.document import Document

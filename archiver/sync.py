@@ -29,7 +29,7 @@ from archiver.capture.core import (
     make_executor,
     source_for,
 )
-from archiver.discover.core import Discovery, discover
+from archiver.discover import Discovery, discover
 from archiver.errors import ArticleError, Interrupted
 from archiver.fetch.client import Fetcher, open_fetcher, user_agent
 from archiver.fetch.robots import Robots

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from archiver.archive import init_archive
 from archiver.clock import FixedClock, isoformat
-from archiver.diff.compare import Version
+from archiver.diff import Version
 from archiver.extract.normalize import NORMALIZER_VERSION
 from archiver.store.commits import COMMITTER, Change, source_identity, subject_line
 from archiver.store.document import Document

@@ -61,8 +61,9 @@ from archiver.capture.core import IN_FLIGHT, RunReport
 from archiver.clock import FixedClock
 from archiver.config import FetchConfig, add_source
 from archiver.errors import ArticleError
-from archiver.extract.page import Page, decode_html, extract_page
+from archiver.extract.page import Page, extract_page
 from archiver.fetch import client as fetch
+from archiver.fetch.charset import decode_html
 from archiver.sync import sync
 from tests.conftest import CORPUS, configure
 from tests.corpus import html_pages
@@ -528,7 +529,12 @@ BUCKETS: tuple[tuple[str, frozenset[str]], ...] = (
             {
                 "archiver.fetch.client",
                 "archiver.fetch.robots",
-                "archiver.discover.core",
+                "archiver.fetch.charset",
+                "archiver.discover",
+                "archiver.discover.base",
+                "archiver.discover.feeds",
+                "archiver.discover.sitemaps",
+                "archiver.discover.pages",
                 "feedparser",
             }
         ),
@@ -539,7 +545,11 @@ BUCKETS: tuple[tuple[str, frozenset[str]], ...] = (
             {
                 "archiver.sync",
                 "archiver.capture.core",
-                "archiver.diff.compare",
+                "archiver.diff",
+                "archiver.diff.align",
+                "archiver.diff.stats",
+                "archiver.diff.text",
+                "archiver.diff.words",
                 "archiver.schedule",
                 "archiver.store.document",
                 "archiver.urls",

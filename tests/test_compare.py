@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from archiver.diff.compare import (
+from archiver.diff import (
     ALWAYS_DIFFABLE,
     EDIT_THRESHOLD,
     MAX_WORD_REPEAT_PRODUCT,

@@ -15,7 +15,8 @@ from lxml import html as lxml_html
 from archiver.archive import Archive
 from archiver.capture.core import Outcome
 from archiver.extract.normalize import normalize_body
-from archiver.extract.page import decode_html, extract_page
+from archiver.extract.page import extract_page
+from archiver.fetch.charset import decode_html
 from archiver.store.history import iter_commits
 from archiver.sync import add, sync
 
@@ -59,7 +60,8 @@ _DIGEST_SCRIPT = """
 import hashlib, sys
 from pathlib import Path
 from archiver.errors import ArchiverError
-from archiver.extract.page import decode_html, extract_page
+from archiver.extract.page import extract_page
+from archiver.fetch.charset import decode_html
 for name in sys.argv[1:]:
     raw = Path(name).read_bytes()
     try:

@@ -11,15 +11,10 @@ from pathlib import Path
 import pytest
 
 from archiver.config import FetchConfig, SourceConfig
-from archiver.discover.core import (
-    MAX_CHILD_SITEMAPS,
-    MAX_SITEMAP_BYTES,
-    Candidate,
-    Discovery,
-    discover,
-    looks_like_article,
-    section_links,
-)
+from archiver.discover import METHODS, Candidate, Discovery, Method, discover
+from archiver.discover.base import Reader, _Found
+from archiver.discover.pages import looks_like_article, section_links
+from archiver.discover.sitemaps import MAX_CHILD_SITEMAPS, MAX_SITEMAP_BYTES
 from archiver.errors import HTTPStatusError
 from archiver.fetch.client import open_fetcher, user_agent
 
@@ -447,3 +442,25 @@ def test_feed_body_naming_a_local_file_is_not_opened(server: NewsServer, tmp_pat
     found = run(feeds=(server.url("/rss.xml"),))
     assert found.urls == []
     assert [e.url for e in found.errors] == [server.url("/rss.xml")]
+
+
+async def _read_url_list(reader: Reader, url: str) -> _Found:
+    """A discovery method of the test's own: a text file of article URLs, one a line."""
+    response = await reader.get(url, ("text/plain",))
+    return _Found([Candidate(line, url) for line in response.body.decode().split()])
+
+
+def test_each_source_field_is_read_by_the_method_registered_for_it(
+    server: NewsServer, monkeypatch: pytest.MonkeyPatch
+):
+    listing = server.url("/urls.txt")
+    server.set(
+        "/urls.txt", f"{server.url('/b/two')}\n{server.url('/a/one')}\n", content_type="text/plain"
+    )
+    monkeypatch.setitem(METHODS, "sitemaps", Method(_read_url_list, kind="list", unit="URLs"))
+    found = run(sitemaps=(listing,))
+    assert found.errors == []
+    assert [(c.url, c.found_in) for c in found.urls] == [
+        (server.url("/a/one"), listing),
+        (server.url("/b/two"), listing),
+    ]

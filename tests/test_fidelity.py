@@ -11,7 +11,7 @@ import pytest
 
 from archiver.archive import Archive
 from archiver.capture.core import Outcome
-from archiver.diff.compare import Version, align, describe
+from archiver.diff import Version, align, describe
 from archiver.store.format import read_stats
 from archiver.store.history import CommitRecord, iter_commits
 from archiver.sync import add, sync

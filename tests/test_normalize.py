@@ -9,8 +9,9 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from archiver.diff import paragraphs
 from archiver.extract.boilerplate import clean_byline_name
-from archiver.extract.normalize import normalize_body, normalize_text, paragraphs
+from archiver.extract.normalize import normalize_body, normalize_text
 from archiver.store.document import Document, parse_document, simple_front_matter
 from archiver.store.format import article_path
 from archiver.urls import canonical_url

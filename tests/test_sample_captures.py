@@ -24,10 +24,11 @@ import feedparser
 import pytest
 
 from archiver.config import parse_config
-from archiver.diff.compare import Version, is_minor
-from archiver.discover.core import feed_candidates, read_sitemap
-from archiver.extract.normalize import paragraphs
-from archiver.extract.page import decode_html, extract_page
+from archiver.diff import Version, is_minor, paragraphs
+from archiver.discover.feeds import feed_candidates
+from archiver.discover.sitemaps import read_sitemap
+from archiver.extract.page import extract_page
+from archiver.fetch.charset import decode_html
 from archiver.fetch.client import Response
 from archiver.store.document import Document
 

@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 
 from archiver.archive import Archive
 from archiver.clock import FixedClock
-from archiver.diff.compare import Version, is_minor
+from archiver.diff import Version, is_minor
 from archiver.site import html as sitehtml
 from archiver.site.build import BuildError, Writer, serve
 from archiver.site.buildstate import READ_IN_PARALLEL_FROM, ArticleRow, BuildState, VersionRow

@@ -44,11 +44,11 @@ from archiver.extract.normalize import NORMALIZER_VERSION
 from archiver.extract.page import (
     EXTRACTOR,
     Page,
-    decode_html,
     extract_page,
     rerender,
     selector_drops,
 )
+from archiver.fetch.charset import decode_html
 from archiver.fetch.client import Fetcher, Hop, Response
 from archiver.fetch.robots import VERDICT_TTL, Robots
 from archiver.processes import worker_started

@@ -1,1 +1,37 @@
-"""diff: see docs/architecture.md."""
+"""diff: two versions of an article → side-by-side rows, word spans, change statistics.
+
+Standard library only, and nothing of the rest of the archive: words.py (word diffs and the
+guards against costly input), align.py (matching, moves, rows), stats.py (what changed, and
+whether it is minor), text.py (the one `paragraphs`, and the keys items are matched on).
+"""
+
+from archiver.diff.align import EDIT_THRESHOLD, MOVE_THRESHOLD, Row, align
+from archiver.diff.stats import ChangeStats, Version, describe, is_minor, split_sentences
+from archiver.diff.text import paragraphs
+from archiver.diff.words import (
+    ALWAYS_DIFFABLE,
+    MAX_DIFF_CHARS,
+    MAX_WORD_REPEAT_PRODUCT,
+    Span,
+    diffable,
+    word_diff,
+)
+
+__all__ = [
+    "ALWAYS_DIFFABLE",
+    "EDIT_THRESHOLD",
+    "MAX_DIFF_CHARS",
+    "MAX_WORD_REPEAT_PRODUCT",
+    "MOVE_THRESHOLD",
+    "ChangeStats",
+    "Row",
+    "Span",
+    "Version",
+    "align",
+    "describe",
+    "diffable",
+    "is_minor",
+    "paragraphs",
+    "split_sentences",
+    "word_diff",
+]

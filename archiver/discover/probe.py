@@ -2,7 +2,7 @@
 each lists today, or why it lists nothing, so a mistyped URL or a page given as a feed
 shows at setup rather than as a sync that quietly finds nothing.
 
-Each URL is read the way a sync reads it (discover.py's parsers, the archive's fetch
+Each URL is read the way a sync reads it (the discovery methods' parsers, the archive's fetch
 settings and user agent), after robots.txt of its host is asked, as for any fetch.
 """
 
@@ -13,11 +13,12 @@ from dataclasses import dataclass, replace
 
 from archiver.archive import Archive
 from archiver.config import SourceConfig
-from archiver.discover.core import discover
+from archiver.discover import METHODS, discover
 from archiver.fetch.client import Fetcher, open_fetcher, user_agent
 from archiver.fetch.robots import Robots
 
-UNITS = {"feed": "items", "sitemap": "URLs", "page": "article links"}
+# "feed": "items", …: one unit per discovery method, named by its kind.
+UNITS = {method.kind: method.unit for method in METHODS.values()}
 
 
 @dataclass(frozen=True)
@@ -25,7 +26,7 @@ class Probe:
     """What one feed, sitemap or page listed, or why it could not be read."""
 
     url: str
-    kind: str  # feed, sitemap or page
+    kind: str  # a discovery method's kind: feed, sitemap or page
     articles: int = 0  # article URLs the source would take (after include/exclude)
     filtered: int = 0  # URLs include/exclude left out
     problem: str = ""  # why it gave nothing usable; empty when it did
@@ -71,7 +72,7 @@ async def _probe(
     verdict = await robots.allowed(url, source.user_agent or agent)
     if not verdict.allowed:
         return Probe(url, kind, problem=verdict.reason)
-    lists = {"feeds": (), "sitemaps": (), "pages": ()} | {kind + "s": (url,)}
+    lists = {name: (url,) if m.kind == kind else () for name, m in METHODS.items()}
     found = await discover(replace(source, **lists), fetcher)  # type: ignore[arg-type]
     if found.errors:
         return Probe(url, kind, problem=found.errors[0].reason)

@@ -84,8 +84,3 @@ def normalize_body(markdown: str) -> str:
     blocks = (_normalize_block(lines) for lines in _split_blocks(markdown))
     kept = [b for b in blocks if b]
     return "\n\n".join(kept) + "\n" if kept else ""
-
-
-def paragraphs(body: str) -> list[str]:
-    """The blocks of a normalized body."""
-    return [block.strip() for block in body.split("\n\n") if block.strip()]

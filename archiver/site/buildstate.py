@@ -25,7 +25,7 @@ from operator import attrgetter
 from pathlib import Path
 from typing import NamedTuple
 
-from archiver.diff.compare import ChangeStats
+from archiver.diff import ChangeStats
 from archiver.errors import ArchiverError
 from archiver.site.model import VersionFacts, shard_of
 from archiver.store import format as trailer

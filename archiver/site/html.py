@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 
 from markupsafe import Markup
 
-from archiver.diff.compare import Span
+from archiver.diff import Span
 from archiver.site.buildstate import VersionRow
 from archiver.site.views import (
     ArticleItem,

@@ -15,7 +15,7 @@ from typing import Protocol
 
 import git
 
-from archiver.diff.compare import ChangeStats, Version, describe, is_minor
+from archiver.diff import ChangeStats, Version, describe, is_minor
 from archiver.errors import ArchiverError
 from archiver.processes import collection_paused
 from archiver.store import format as trailer

@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 import jinja2
 
-from archiver.diff.compare import Row, Span, align, word_diff
+from archiver.diff import Row, Span, align, word_diff
 from archiver.site.model import Captured, as_version, date_line
 from archiver.store.document import Document
 

@@ -8,7 +8,7 @@ from functools import lru_cache
 
 import yaml
 
-from archiver.diff.compare import Version, paragraphs
+from archiver.diff import Version, paragraphs
 from archiver.errors import ArchiverError
 
 _FRONT = "---\n"

@@ -14,7 +14,7 @@ import re
 from collections.abc import Mapping
 from datetime import datetime
 
-from archiver.diff.compare import ChangeStats, Version, describe, is_minor
+from archiver.diff import ChangeStats, Version, describe, is_minor
 from archiver.errors import InvalidURL
 from archiver.urls import SOURCE_NAME, article_id, slug
 

@@ -1,0 +1,361 @@
+"""Matching two lists of items, and the side-by-side rows of two versions' paragraphs.
+
+Pure standard library and deterministic. The same matcher serves paragraphs (for the
+side-by-side view) and sentences (for the change statistics, in stats.py):
+
+1. an in-order backbone of identical items (normalized keys) from SequenceMatcher;
+2. identical items left over on both sides are out of order against that backbone: moves;
+3. inside each gap between backbone anchors, similar items are paired in order: edits;
+4. items still unpaired that are similar to each other across gaps: edited moves.
+
+Everything else is added or removed. Similarity is the word-level SequenceMatcher ratio,
+reached only through cheap upper bounds (length, then multiset overlap) so long articles
+never pay for a full ratio() on every pair.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from difflib import SequenceMatcher
+from itertools import pairwise
+from typing import NamedTuple
+
+from archiver.diff.text import _WORD, _key
+from archiver.diff.words import Span, _common_ends, _guard, word_diff
+
+# Word-level similarity at which two items count as one edited item rather than a deletion
+# plus an unrelated insertion. A qualifier or a clause added to a sentence stays well above
+# it; two different sentences on the same subject rarely reach it.
+EDIT_THRESHOLD = 0.5
+# A pairing across the backbone claims the item travelled, a stronger statement than an edit
+# in place, so it needs more evidence.
+MOVE_THRESHOLD = 0.6
+
+# Above this many candidate pairs, candidates come from an index of rarer words instead.
+_ENUMERATE_LIMIT = 10_000
+
+
+class Row(NamedTuple):
+    """One row of the side-by-side view.
+
+    kind:
+      "same"       identical paragraph in both columns;
+      "changed"    edited in place (old_text beside new_text);
+      "removed"    old column only, against a blank;
+      "added"      new column only, against a blank;
+      "moved"      the paragraph at its NEW position, with both indices: `moved_from` is its
+                   old index, and old_text may differ from new_text (an edited move);
+      "moved-away" a marker at the OLD position of a moved paragraph: old_index and old_text
+                   are set, new_index is None and `moved_to` is its new index, so a viewer
+                   can say "moved down to paragraph {moved_to + 1}".
+    Indices are 0-based. Along the rows, old indices increase over every row except
+    "moved" ones, and new indices increase over every row that has one.
+    """
+
+    kind: str
+    old_index: int | None
+    new_index: int | None
+    old_text: str = ""
+    new_text: str = ""
+    moved_from: int | None = None
+    moved_to: int | None = None
+    similarity: float = 1.0
+
+    @property
+    def spans(self) -> list[Span]:
+        """The word diff between the columns: all insert for "added", all delete for
+        "removed", and all equal for "moved-away" (its text lives on elsewhere)."""
+        if self.kind == "moved-away":
+            return [Span("equal", self.old_text)] if self.old_text else []
+        return word_diff(self.old_text, self.new_text)
+
+
+# --- matching ---------------------------------------------------------------------------
+
+
+class _Item:
+    """A paragraph or sentence, with what the matcher needs computed on first use."""
+
+    __slots__ = ("_bag", "_words", "key", "text")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.key = _key(text)
+        self._words: tuple[str, ...] | None = None
+        self._bag: frozenset[tuple[str, int]] | None = None
+
+    @property
+    def words(self) -> tuple[str, ...]:
+        if self._words is None:
+            self._words = tuple(_WORD.findall(self.key))
+        return self._words
+
+    @property
+    def bag(self) -> frozenset[tuple[str, int]]:
+        """The words as a multiset: the n-th repeat of a word is its own element, so a set
+        intersection counts shared words exactly."""
+        if self._bag is None:
+            seen: dict[str, int] = {}
+            for word in self.words:
+                seen[word] = seen.get(word, 0) + 1
+            self._bag = frozenset((w, n) for w, count in seen.items() for n in range(count))
+        return self._bag
+
+
+@dataclass
+class _Matching:
+    """Pairs between old items (i) and new items (j), with their word similarity."""
+
+    chain: list[tuple[int, int, float]] = field(default_factory=list)  # in order, both sides
+    moves: dict[int, tuple[int, float]] = field(default_factory=dict)  # new j -> (old i, sim)
+
+
+def _match(old: Sequence[str], new: Sequence[str]) -> _Matching:
+    """Pairs of old and new items: the runs of identical items both lists start and end
+    with pair up as they stand, as in any diff; the items between are matched below."""
+    head, tail = _common_ends([_key(t) for t in old], [_key(t) for t in new])
+    middle = _match_middle(old[head : len(old) - tail], new[head : len(new) - tail])
+    result = _Matching(
+        chain=[
+            *((k, k, 1.0) for k in range(head)),
+            *((i + head, j + head, sim) for i, j, sim in middle.chain),
+            *((len(old) - tail + k, len(new) - tail + k, 1.0) for k in range(tail)),
+        ],
+        moves={j + head: (i + head, sim) for j, (i, sim) in middle.moves.items()},
+    )
+    _mark_displaced(result, len(old), len(new))
+    return result
+
+
+def _match_middle(old: Sequence[str], new: Sequence[str]) -> _Matching:
+    a, b = [_Item(t) for t in old], [_Item(t) for t in new]
+    matcher = SequenceMatcher(None, [x.key for x in a], [y.key for y in b], autojunk=False)
+    anchors = [
+        (block.a + k, block.b + k)
+        for block in matcher.get_matching_blocks()
+        for k in range(block.size)
+    ]
+    old_free = set(range(len(a))) - {i for i, _ in anchors}
+    new_free = set(range(len(b))) - {j for _, j in anchors}
+    result = _Matching(chain=[(i, j, 1.0) for i, j in anchors])
+
+    # Identical but unanchored: the backbone recursion leaves no identical pair inside one
+    # gap, so these sit in different gaps and travelled.
+    for i, j in _identical_pairs(a, b, old_free, new_free):
+        result.moves[j] = (i, 1.0)
+        old_free.discard(i)
+        new_free.discard(j)
+
+    bounds = [(-1, -1), *anchors, (len(a), len(b))]
+    for (i0, j0), (i1, j1) in pairwise(bounds):
+        olds = [i for i in range(i0 + 1, i1) if i in old_free]
+        news = [j for j in range(j0 + 1, j1) if j in new_free]
+        if not olds or not news:
+            continue
+        for sim, i, j in _best_chain(_similar_pairs(a, b, olds, news, EDIT_THRESHOLD)):
+            result.chain.append((i, j, sim))
+            old_free.discard(i)
+            new_free.discard(j)
+
+    candidates = _similar_pairs(a, b, sorted(old_free), sorted(new_free), MOVE_THRESHOLD)
+    for sim, i, j in sorted(candidates, key=lambda c: (-c[0], c[1], c[2])):
+        if i in old_free and j in new_free:
+            result.moves[j] = (i, sim)
+            old_free.discard(i)
+            new_free.discard(j)
+
+    result.chain.sort()
+    return result
+
+
+# An in-order pair still reads as moved when it lands in another part of the article: far
+# from where the article's other pairs shifted, and at a clearly different relative place
+# (the seed's paragraph that travels from the middle to the closing section).
+DISPLACED_MIN = 5  # items
+DISPLACED_SHARE = 0.2  # of the article
+
+
+def _mark_displaced(result: _Matching, n_old: int, n_new: int) -> None:
+    if len(result.chain) < 3 or not n_old or not n_new:
+        return
+    shifts = sorted(j - i for i, j, _ in result.chain)
+    middle = len(shifts) // 2
+    median = (shifts[middle] + shifts[~middle]) / 2
+    far = max(DISPLACED_MIN, DISPLACED_SHARE * max(n_old, n_new))
+    kept = []
+    for i, j, sim in result.chain:
+        travelled = abs(j / n_new - i / n_old) >= DISPLACED_SHARE
+        if abs(j - i - median) >= far and travelled:
+            result.moves[j] = (i, sim)
+        else:
+            kept.append((i, j, sim))
+    result.chain = kept
+
+
+def _identical_pairs(
+    a: list[_Item], b: list[_Item], olds: Iterable[int], news: Iterable[int]
+) -> list[tuple[int, int]]:
+    waiting: dict[str, list[int]] = {}
+    for i in sorted(olds):
+        waiting.setdefault(a[i].key, []).append(i)
+    pairs = []
+    for j in sorted(news):
+        if queue := waiting.get(b[j].key):
+            pairs.append((queue.pop(0), j))
+    return pairs
+
+
+def _similar_pairs(
+    a: list[_Item], b: list[_Item], olds: list[int], news: list[int], threshold: float
+) -> list[tuple[float, int, int]]:
+    """(similarity, i, j) for every pair at or above threshold. Each pair must first pass
+    two upper bounds of the ratio (lengths, then shared words) before the real ratio."""
+    found: list[tuple[float, int, int]] = []
+    candidates = _candidates(a, b, olds, news)
+    for j in news:
+        y = b[j]
+        if not y.words:
+            continue
+        matcher: SequenceMatcher[str] | None = None
+        for i in candidates(j):
+            x = a[i]
+            total = len(x.words) + len(y.words)
+            if 2 * min(len(x.words), len(y.words)) < threshold * total:
+                continue
+            if 2 * len(x.bag & y.bag) < threshold * total:
+                continue
+            if matcher is None:
+                matcher = SequenceMatcher(None, autojunk=False)
+                matcher.set_seq2(y.words)  # the costly side, indexed once per new item
+            matcher.set_seq1(x.words)
+            if (ratio := matcher.ratio()) >= threshold:
+                found.append((ratio, i, j))
+    return found
+
+
+def _candidates(
+    a: list[_Item], b: list[_Item], olds: list[int], news: list[int]
+) -> Callable[[int], list[int]]:
+    """A function giving, for a new item, the old items worth comparing with it."""
+    if len(olds) * len(news) <= _ENUMERATE_LIMIT:
+        return lambda j: olds
+    # Too many pairs: only those sharing a word that is not everywhere. Similar texts
+    # share their distinctive words; sharing only "the" and "of" never makes a match.
+    postings: dict[str, list[int]] = {}
+    for i in olds:
+        for word in set(a[i].words):
+            postings.setdefault(word, []).append(i)
+    cap = max(16, len(olds) // 20)
+
+    def lookup(j: int) -> list[int]:
+        hits: set[int] = set()
+        for word in set(b[j].words):
+            posting = postings.get(word, ())
+            if len(posting) <= cap:
+                hits.update(posting)
+        return sorted(hits)
+
+    return lookup
+
+
+def _best_chain(pairs: list[tuple[float, int, int]]) -> list[tuple[float, int, int]]:
+    """The set of pairs, increasing in both i and j, with the greatest total similarity:
+    a weighted longest increasing subsequence, O(n log n) with a prefix-maximum tree."""
+    if not pairs:
+        return []
+    order = sorted(pairs, key=lambda p: (p[1], -p[2]))  # same i never chains with itself
+    ranks = {j: r + 1 for r, j in enumerate(sorted({p[2] for p in order}))}
+    size = len(ranks)
+    tree: list[tuple[float, int]] = [(0.0, -1)] * (size + 1)  # (best total, ending pair)
+    back = [-1] * len(order)
+    best: tuple[float, int] = (0.0, -1)
+    for n, (sim, _i, j) in enumerate(order):
+        prior: tuple[float, int] = (0.0, -1)
+        r = ranks[j] - 1
+        while r > 0:  # best chain ending strictly left of j
+            prior = max(prior, tree[r], key=lambda t: t[0])
+            r -= r & -r
+        total = (prior[0] + sim, n)
+        back[n] = prior[1]
+        best = max(best, total, key=lambda t: t[0])
+        r = ranks[j]
+        while r <= size:
+            if total[0] > tree[r][0]:
+                tree[r] = total
+            r += r & -r
+    chain = []
+    n = best[1]
+    while n >= 0:
+        chain.append(order[n])
+        n = back[n]
+    return chain[::-1]
+
+
+# --- alignment --------------------------------------------------------------------------
+
+
+def _align(old: list[str], new: list[str]) -> list[Row]:
+    """Rows of a two-column view of two paragraph lists, in reading order (see Row).
+
+    In-place pairs (same, changed) keep both columns in order; between two of them come
+    the old-only rows (removed, moved-away) in old order, then the new-only rows (added,
+    moved) in new order. A moved paragraph appears at its new position as "moved" and at
+    its old position as "moved-away".
+    """
+    matching = _match(old, new)
+    moved_to = {i: j for j, (i, _) in matching.moves.items()}
+    rows: list[Row] = []
+    prev_i = prev_j = -1
+    for i, j, sim in [*matching.chain, (len(old), len(new), 0.0)]:
+        for k in range(prev_i + 1, i):
+            rows.append(_old_only_row(k, old[k], moved_to.get(k)))
+        for k in range(prev_j + 1, j):
+            rows.append(_new_only_row(k, new[k], old, matching.moves.get(k)))
+        if i < len(old):
+            kind = "same" if old[i] == new[j] else "changed"
+            rows.append(Row(kind, i, j, old[i], new[j], similarity=sim))
+        prev_i, prev_j = i, j
+    return rows
+
+
+def _old_only_row(i: int, text: str, moved_to: int | None) -> Row:
+    if moved_to is None:
+        return Row("removed", i, None, old_text=text, similarity=0.0)
+    return Row("moved-away", i, None, old_text=text, moved_to=moved_to)
+
+
+def _new_only_row(j: int, text: str, old: list[str], move: tuple[int, float] | None) -> Row:
+    if move is None:
+        return Row("added", None, j, new_text=text, similarity=0.0)
+    i, sim = move
+    return Row("moved", i, j, old[i], text, moved_from=i, similarity=sim)
+
+
+def align(old: list[str], new: list[str]) -> list[Row]:
+    """Rows of a two-column view (see _align); costly paragraphs compare as opaque units.
+    Those both versions start or end with pair up as they stand (see _match): only the
+    paragraphs between need checking."""
+    head, tail = _common_ends(old, new)
+    old_originals: dict[str, str] = {}
+    new_originals: dict[str, str] = {}
+    aligned = _align(
+        _guarded_between(old, head, tail, old_originals),
+        _guarded_between(new, head, tail, new_originals),
+    )
+    if not old_originals and not new_originals:
+        return aligned
+    return [
+        row._replace(
+            old_text=old_originals.get(row.old_text, row.old_text),
+            new_text=new_originals.get(row.new_text, row.new_text),
+        )
+        for row in aligned
+    ]
+
+
+def _guarded_between(
+    texts: list[str], head: int, tail: int, originals: dict[str, str]
+) -> list[str]:
+    stop = len(texts) - tail
+    return [*texts[:head], *(_guard(t, originals) for t in texts[head:stop]), *texts[stop:]]

@@ -1,0 +1,271 @@
+"""What changed between two versions: sentence counts and characters (describe), and
+whether the change is minor (is_minor)."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+from archiver.diff.align import _match
+from archiver.diff.text import _collapse
+from archiver.diff.words import _changed_chars, _guard
+
+# --- data model -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Version:
+    """One version of an article. `body` holds one markdown block per paragraph."""
+
+    title: str
+    body: list[str]
+    byline: str = ""
+    date: str = ""
+
+
+@dataclass(frozen=True)
+class ChangeStats:
+    """What changed between two versions, counted in sentences and characters.
+
+    A sentence paired across the backbone counts once, as moved, even when also edited.
+    Fields are compared with whitespace collapsed, so re-spacing alone is no change.
+    """
+
+    sentences_added: int = 0
+    sentences_removed: int = 0
+    sentences_edited: int = 0
+    sentences_moved: int = 0
+    title_changed: bool = False
+    byline_changed: bool = False
+    date_changed: bool = False
+    chars_added: int = 0
+    chars_removed: int = 0
+    # Paragraphs can be re-split without any sentence changing: that is still a body change.
+    body_changed: bool = False
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.changed_fields or self._counts_any())
+
+    @property
+    def changed_fields(self) -> list[str]:
+        flags = (self.title_changed, self.byline_changed, self.date_changed, self.body_changed)
+        return [name for name, flag in zip(_FIELDS, flags, strict=True) if flag]
+
+    def _counts_any(self) -> bool:
+        return any(getattr(self, attr) for attr in _COUNTS)
+
+
+_FIELDS = ("title", "byline", "date", "body")
+_COUNTS = (
+    "sentences_added",
+    "sentences_removed",
+    "sentences_edited",
+    "sentences_moved",
+    "chars_added",
+    "chars_removed",
+)
+
+
+# --- sentence splitting -----------------------------------------------------------------
+
+_BOUNDARY = re.compile(r"[.?!]+[\"'”’»)\]]*\s+")
+_OPENERS = frozenset("\"'“‘«([")
+_ABBREVIATIONS = frozenset(
+    {
+        "mr", "mrs", "ms", "mx", "dr", "st", "prof", "sr", "jr", "rev", "fr", "gen", "col",
+        "lt", "sgt", "capt", "cmdr", "adm", "gov", "sen", "rep", "hon", "mt", "ft", "no",
+        "nos", "vs", "fig", "approx", "dept", "est", "inc", "ltd", "corp", "co", "bros",
+    }
+)  # fmt: skip
+# A lone letter or dotted initials before the final dot: "J.", "U.S.", "e.g.".
+_INITIALS = re.compile(r"(?:[^\W\d_]\.)*[^\W\d_]")
+
+
+def split_sentences(text: str) -> list[str]:
+    """Split on . ? ! followed by whitespace and an uppercase letter or an opening quote.
+
+    Titles and other common abbreviations ("Mr.", "Dr.", "St.") and initials ("J.", "U.S.")
+    do not end a sentence; decimals never do since no space follows their dot. The price:
+    a sentence ending on a single letter ("Plan B.") runs on into the next one.
+    """
+    found: list[str] = []
+    start = 0
+    for match in _BOUNDARY.finditer(text):
+        following = text[match.end() : match.end() + 1]
+        if not following or not (following.isupper() or following in _OPENERS):
+            continue
+        if match.group().startswith(".") and _is_abbreviation(text, match.start()):
+            continue
+        found.append(text[start : match.end()].strip())
+        start = match.end()
+    if tail := text[start:].strip():
+        found.append(tail)
+    return found
+
+
+def _is_abbreviation(text: str, dot: int) -> bool:
+    """Whether the word just before the dot at `dot` is an abbreviation or initials."""
+    word = text[:dot].rsplit(None, 1)[-1] if text[:dot].strip() else ""
+    word = word.lstrip("\"'“‘«([")
+    return word.casefold() in _ABBREVIATIONS or bool(_INITIALS.fullmatch(word))
+
+
+# --- change statistics ------------------------------------------------------------------
+
+
+def _describe(old: Version, new: Version) -> ChangeStats:
+    """Count sentence changes between two versions, in the manner of the NewsEdits corpus:
+    unchanged, edited (similar enough to be one sentence rewritten), moved (out of order
+    against the backbone, whether edited or not), added and removed. Characters added and
+    removed come from word diffs of edited and moved sentences plus whole added and
+    removed sentences, so moving or re-splitting text adds no characters."""
+    old_sentences, old_owner = _sentences_with_paragraph(old.body)
+    new_sentences, new_owner = _sentences_with_paragraph(new.body)
+    matching = _match(old_sentences, new_sentences)
+    # A sentence that travelled with its paragraph moved, even where the sentences around
+    # it were rewritten too much to show it at the sentence level.
+    paragraph_moves = {(i, j) for j, (i, _) in _match(old.body, new.body).moves.items()}
+    for i, j, sim in list(matching.chain):
+        if (old_owner[i], new_owner[j]) in paragraph_moves:
+            matching.chain.remove((i, j, sim))
+            matching.moves[j] = (i, sim)
+
+    edited = chars_added = chars_removed = 0
+    pairs = [(i, j) for i, j, _ in matching.chain]
+    pairs += [(i, j) for j, (i, _) in matching.moves.items()]
+    for i, j in pairs:
+        if old_sentences[i] != new_sentences[j]:
+            added, removed = _changed_chars(old_sentences[i], new_sentences[j])
+            chars_added += added
+            chars_removed += removed
+            edited += j not in matching.moves
+    matched_old = {i for i, _ in pairs}
+    matched_new = {j for _, j in pairs}
+    removed_sentences = [s for i, s in enumerate(old_sentences) if i not in matched_old]
+    added_sentences = [s for j, s in enumerate(new_sentences) if j not in matched_new]
+
+    return ChangeStats(
+        sentences_added=len(added_sentences),
+        sentences_removed=len(removed_sentences),
+        sentences_edited=edited,
+        sentences_moved=len(matching.moves),
+        title_changed=_collapse(old.title) != _collapse(new.title),
+        byline_changed=_collapse(old.byline) != _collapse(new.byline),
+        date_changed=_collapse(old.date) != _collapse(new.date),
+        chars_added=chars_added + sum(map(len, added_sentences)),
+        chars_removed=chars_removed + sum(map(len, removed_sentences)),
+        body_changed=[_collapse(p) for p in old.body] != [_collapse(p) for p in new.body],
+    )
+
+
+def _sentences_with_paragraph(body: Sequence[str]) -> tuple[list[str], list[int]]:
+    """The body's sentences, and for each the index of its paragraph."""
+    sentences: list[str] = []
+    owners: list[int] = []
+    for index, paragraph in enumerate(body):
+        for sentence in split_sentences(paragraph):
+            sentences.append(sentence)
+            owners.append(index)
+    return sentences, owners
+
+
+# --- minor changes ----------------------------------------------------------------------
+
+# Quote-like characters Unicode files as symbols rather than punctuation.
+_QUOTE_SYMBOLS = dict.fromkeys(map(ord, "`´"), None)
+
+
+class _Ignored(dict[int, int | None]):
+    """The translation table of the minor-change filter: whitespace and punctuation map
+    to None (dropped), everything else to itself. Filled in as characters are met, so it
+    costs nothing to start and str.translate finds each known character in C."""
+
+    def __missing__(self, point: int) -> int | None:
+        char = chr(point)
+        value = None if char.isspace() or unicodedata.category(char).startswith("P") else point
+        self[point] = value
+        return value
+
+
+_IGNORED = _Ignored()
+
+
+def _minor_key(text: str) -> str:
+    """Letters, digits and symbols only, casefolded: punctuation (quotes and dashes of
+    any style) and whitespace are removed entirely."""
+    folded = unicodedata.normalize("NFKC", text.translate(_QUOTE_SYMBOLS)).casefold()
+    return folded.translate(_IGNORED)
+
+
+def is_minor(old: Version, new: Version) -> bool:
+    """Whether two differing versions differ only in whitespace, punctuation, quote or dash
+    style, or letter case, or in a byline that only gained or lost names. Whitespace is
+    removed entirely, so joining or splitting words ("e-mail" → "email") counts as minor
+    too. Identical versions are no change: False."""
+    if (old.title, list(old.body), old.byline, old.date) == (
+        new.title,
+        list(new.body),
+        new.byline,
+        new.date,
+    ):
+        return False
+    return (
+        all(
+            _minor_key(a) == _minor_key(b)
+            for a, b in ((old.title, new.title), (old.date, new.date))
+        )
+        and (
+            _minor_key(old.byline) == _minor_key(new.byline)
+            or _bylines_nested(old.byline, new.byline)
+        )
+        and "".join(map(_minor_key, old.body)) == "".join(map(_minor_key, new.body))
+    )
+
+
+def _bylines_nested(old: str, new: str) -> bool:
+    """Whether one byline's names are all in the other: a co-author added or dropped with
+    the text unchanged is not an edit."""
+    old_names, new_names = _byline_names(old), _byline_names(new)
+    return old_names <= new_names or new_names <= old_names
+
+
+def _byline_names(byline: str) -> frozenset[str]:
+    names = (_minor_key(name) for name in byline.split(","))
+    return frozenset(name for name in names if name)
+
+
+# --- describe, with costly texts as whole units -----------------------------------------
+
+
+def _guarded(version: Version) -> tuple[Version, dict[str, str]]:
+    """The version with every text too costly to compare replaced by its stand-in."""
+    originals: dict[str, str] = {}
+    guarded = Version(
+        title=_guard(version.title, originals),
+        body=[_guard(p, originals) for p in version.body],
+        byline=_guard(version.byline, originals),
+        date=_guard(version.date, originals),
+    )
+    return guarded, originals
+
+
+def describe(old: Version, new: Version) -> ChangeStats:
+    """Count sentence changes between two versions (see _describe); texts too costly to
+    compare word by word count as whole units, at their real length."""
+    safe_old, old_originals = _guarded(old)
+    safe_new, new_originals = _guarded(new)
+    stats = _describe(safe_old, safe_new)
+    if not old_originals and not new_originals:
+        return stats
+    old_body, new_body = Counter(safe_old.body), Counter(safe_new.body)
+    added = sum(len(new_originals[p]) - len(p) for p in (new_body - old_body) if p in new_originals)
+    removed = sum(
+        len(old_originals[p]) - len(p) for p in (old_body - new_body) if p in old_originals
+    )
+    return replace(
+        stats, chars_added=stats.chars_added + added, chars_removed=stats.chars_removed + removed
+    )
