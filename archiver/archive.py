@@ -10,12 +10,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import git
-
 from archiver.clock import Clock, SystemClock
 from archiver.config import CONFIG_FILE, DEFAULT_CONFIG, Config, load_config
 from archiver.errors import ArchiveLocked, ArchiverError, NotAnArchive, shorten
-from archiver.store.commits import COMMITTER, recover
+from archiver.store.commits import recover
+from archiver.store.repository import Repo, commit_files, init_repository, open_repository
 from archiver.store.state import STATE_DIR, STATE_FILE, StateStore
 
 GITIGNORE = f"{STATE_DIR}/\n"
@@ -27,7 +26,7 @@ log = logging.getLogger(__name__)
 class Archive:
     """An opened archive. Reading needs no lock; `writing()` holds it for a run."""
 
-    def __init__(self, root: Path, repo: git.Repo, config: Config, clock: Clock) -> None:
+    def __init__(self, root: Path, repo: Repo, config: Config, clock: Clock) -> None:
         self.root = root
         self.repo = repo
         self.config = config
@@ -39,12 +38,7 @@ class Archive:
         root = Path(root).resolve()
         if not (root / CONFIG_FILE).is_file():
             raise NotAnArchive(f"{root}: not an archive (no {CONFIG_FILE}; run `archiver init`)")
-        try:
-            repo = git.Repo(root)
-        except (git.InvalidGitRepositoryError, git.NoSuchPathError):
-            raise NotAnArchive(f"{root}: not an archive (not a git repository)") from None
-        if Path(repo.working_tree_dir or "").resolve() != root:
-            raise NotAnArchive(f"{root}: not an archive (it is inside another git repository)")
+        repo = open_repository(root)
         return cls(root, repo, load_config(root), clock or SystemClock())
 
     @property
@@ -160,21 +154,12 @@ def init_archive(root: Path, clock: Clock | None = None) -> Archive:
     if (root / CONFIG_FILE).exists():
         raise ArchiverError(f"{root}: already an archive ({CONFIG_FILE} exists)")
     root.mkdir(parents=True, exist_ok=True)
-    try:
-        repo = git.Repo(root)
-        if Path(repo.working_tree_dir or "").resolve() != root:
-            raise git.InvalidGitRepositoryError(root)
-    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
-        repo = git.Repo.init(root, initial_branch="main")
+    repo = init_repository(root)
     (root / CONFIG_FILE).write_text(DEFAULT_CONFIG, encoding="utf-8")
     ignore = root / ".gitignore"
     existing = ignore.read_text(encoding="utf-8") if ignore.exists() else ""
     if GITIGNORE.strip() not in existing.splitlines():
         ignore.write_text(existing + GITIGNORE, encoding="utf-8")
-    repo.index.add([CONFIG_FILE, ".gitignore"])
     clock = clock or SystemClock()
-    actor, when = git.Actor(*COMMITTER), f"{int(clock.now().timestamp())} +0000"
-    repo.index.commit(
-        "Create archive", author=actor, committer=actor, author_date=when, commit_date=when
-    )
+    commit_files(root, [CONFIG_FILE, ".gitignore"], "Create archive", clock.now())
     return Archive(root, repo, load_config(root), clock)

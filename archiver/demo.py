@@ -27,7 +27,7 @@ from archiver.capture.core import RunReport
 from archiver.clock import FixedClock, parse_iso
 from archiver.config import CONFIG_FILE
 from archiver.errors import ArchiverError
-from archiver.store.commits import COMMITTER
+from archiver.store.repository import commit_files
 
 MARKER = ".archiver/demo"  # inside the git-ignored state folder
 GONE = ".gone"
@@ -193,15 +193,4 @@ def _fresh(root: Path) -> Path:
 
 
 def _commit_config(archive: Archive) -> None:
-    import git
-
-    archive.repo.index.add([CONFIG_FILE])
-    actor = git.Actor(*COMMITTER)
-    when = f"{int(archive.clock.now().timestamp())} +0000"
-    archive.repo.index.commit(
-        "Configure the demo's sources",
-        author=actor,
-        committer=actor,
-        author_date=when,
-        commit_date=when,
-    )
+    commit_files(archive.root, [CONFIG_FILE], "Configure the demo's sources", archive.clock.now())
