@@ -14,6 +14,7 @@ from archiver.clock import Clock, SystemClock
 from archiver.config import CONFIG_FILE, DEFAULT_CONFIG, Config, load_config
 from archiver.errors import ArchiveLocked, ArchiverError, NotAnArchive, shorten
 from archiver.store.commits import recover
+from archiver.store.replay import catch_up, rebuild_state
 from archiver.store.repository import Repo, commit_files, init_repository, open_repository
 from archiver.store.state import STATE_DIR, STATE_FILE, StateStore
 
@@ -52,15 +53,7 @@ class Archive:
         if self._state is None:
             self._state = StateStore(self.state_path, self.clock.now())
             if self._state.created:
-                from archiver.store.replay import rebuild_state
-
-                rebuild_state(self)
-        return self._state
-
-    def state_store(self) -> StateStore:
-        """The state store as it is, without rebuilding it (for the rebuild itself)."""
-        if self._state is None:
-            self._state = StateStore(self.state_path, self.clock.now())
+                rebuild_state(self.repo, self._state, self.config, self.clock)
         return self._state
 
     def close(self) -> None:
@@ -80,9 +73,8 @@ class Archive:
         """Hold the archive's lock: two runs never write one archive at once."""
         with _locked(Path(self.repo.git_dir) / LOCK_FILE, self.root):
             recover(self.repo)
-            from archiver.store.replay import catch_up
-
-            catch_up(self)  # what a killed run published but could not record
+            # What a killed run published but could not record.
+            catch_up(self.repo, self.state, self.config, self.clock)
             yield
 
 
