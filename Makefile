@@ -39,4 +39,4 @@ bench: $(STAMP)  ## speed and memory figures for docs/performance.md
 	$(BIN)/python -m benchmarks.store_bench
 
 clean:
-	rm -rf $(VENV) demo site .pytest_cache .ruff_cache .tools test-artifacts
+	rm -rf $(VENV) demo site .pytest_cache .ruff_cache .mypy_cache .tools test-artifacts

@@ -265,7 +265,8 @@ def _kind(value: Any) -> str:
         return f"boolean {str(value).lower()}"
     if isinstance(value, int | float):
         return f"number {value}"
-    return {list: "a list", dict: "a table"}.get(type(value), type(value).__name__)
+    kinds: dict[type, str] = {list: "a list", dict: "a table"}
+    return kinds.get(type(value), type(value).__name__)
 
 
 def add_source(root: Path, name: str, **values: list[str]) -> SourceConfig:

@@ -95,7 +95,7 @@ def _handler(replay: Replay) -> type[BaseHTTPRequestHandler]:
 
         def do_GET(self) -> None:
             url = urlsplit(self.path)  # a proxy is asked for absolute URLs
-            host = url.hostname or self.headers.get("Host", "")
+            host = url.hostname or self.headers.get("Host") or ""
             file = replay.lookup(host, url.path or "/")
             if file is None:
                 self._send(404, b"Not found", "text/plain", {})
@@ -146,8 +146,7 @@ def replay_proxy(replay: Replay) -> Iterator[str]:
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        host, port = server.server_address[:2]
-        yield f"http://{host}:{port}"
+        yield f"http://127.0.0.1:{server.server_port}"
     finally:
         server.shutdown()
         server.server_close()
