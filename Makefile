@@ -18,9 +18,10 @@ demo: $(STAMP)  ## set up, then run the main job on the embedded sample
 test-tools: $(STAMP)  ## the real tools the site tests drive: chromium, Playwright, LinkChecker, vnu, axe-core
 	bash .ci/install-test-tools $(VENV)
 
-test: $(STAMP) test-tools  ## set up, then run lint, the tests and the wheel check
+test: $(STAMP) test-tools  ## set up, then run lint (ruff, mypy), the tests and the wheel check
 	$(BIN)/ruff check archiver tests benchmarks
 	$(BIN)/ruff format --check archiver tests benchmarks
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -n 2 -q
 	bash .ci/wheel-check $(PYTHON)
 
@@ -30,6 +31,7 @@ wheel-check:  ## build a wheel, install it in a fresh venv in a temp folder, run
 lint: $(STAMP)
 	$(BIN)/ruff check archiver tests benchmarks
 	$(BIN)/ruff format --check archiver tests benchmarks
+	$(BIN)/mypy
 
 format: $(STAMP)
 	$(BIN)/ruff format archiver tests benchmarks
@@ -42,4 +44,4 @@ bench: $(STAMP)  ## speed and memory figures for docs/performance.md
 	$(BIN)/python -m benchmarks.store_bench
 
 clean:
-	rm -rf $(VENV) demo site .pytest_cache .ruff_cache .tools test-artifacts
+	rm -rf $(VENV) demo site .pytest_cache .ruff_cache .mypy_cache .tools test-artifacts

@@ -10,12 +10,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import git
-
 from archiver.clock import Clock, SystemClock
 from archiver.config import CONFIG_FILE, DEFAULT_CONFIG, Config, load_config
 from archiver.errors import ArchiveLocked, ArchiverError, NotAnArchive, shorten
-from archiver.store.commits import COMMITTER, recover
+from archiver.store.commits import recover
+from archiver.store.replay import catch_up, rebuild_state
+from archiver.store.repository import Repo, commit_files, init_repository, open_repository
 from archiver.store.state import STATE_DIR, STATE_FILE, StateStore
 
 GITIGNORE = f"{STATE_DIR}/\n"
@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 class Archive:
     """An opened archive. Reading needs no lock; `writing()` holds it for a run."""
 
-    def __init__(self, root: Path, repo: git.Repo, config: Config, clock: Clock) -> None:
+    def __init__(self, root: Path, repo: Repo, config: Config, clock: Clock) -> None:
         self.root = root
         self.repo = repo
         self.config = config
@@ -39,12 +39,7 @@ class Archive:
         root = Path(root).resolve()
         if not (root / CONFIG_FILE).is_file():
             raise NotAnArchive(f"{root}: not an archive (no {CONFIG_FILE}; run `archiver init`)")
-        try:
-            repo = git.Repo(root)
-        except (git.InvalidGitRepositoryError, git.NoSuchPathError):
-            raise NotAnArchive(f"{root}: not an archive (not a git repository)") from None
-        if Path(repo.working_tree_dir or "").resolve() != root:
-            raise NotAnArchive(f"{root}: not an archive (it is inside another git repository)")
+        repo = open_repository(root)
         return cls(root, repo, load_config(root), clock or SystemClock())
 
     @property
@@ -58,15 +53,7 @@ class Archive:
         if self._state is None:
             self._state = StateStore(self.state_path, self.clock.now())
             if self._state.created:
-                from archiver.store.replay import rebuild_state
-
-                rebuild_state(self)
-        return self._state
-
-    def state_store(self) -> StateStore:
-        """The state store as it is, without rebuilding it (for the rebuild itself)."""
-        if self._state is None:
-            self._state = StateStore(self.state_path, self.clock.now())
+                rebuild_state(self.repo, self._state, self.config, self.clock)
         return self._state
 
     def close(self) -> None:
@@ -86,9 +73,8 @@ class Archive:
         """Hold the archive's lock: two runs never write one archive at once."""
         with _locked(Path(self.repo.git_dir) / LOCK_FILE, self.root):
             recover(self.repo)
-            from archiver.store.replay import catch_up
-
-            catch_up(self)  # what a killed run published but could not record
+            # What a killed run published but could not record.
+            catch_up(self.repo, self.state, self.config, self.clock)
             yield
 
 
@@ -160,21 +146,12 @@ def init_archive(root: Path, clock: Clock | None = None) -> Archive:
     if (root / CONFIG_FILE).exists():
         raise ArchiverError(f"{root}: already an archive ({CONFIG_FILE} exists)")
     root.mkdir(parents=True, exist_ok=True)
-    try:
-        repo = git.Repo(root)
-        if Path(repo.working_tree_dir or "").resolve() != root:
-            raise git.InvalidGitRepositoryError(root)
-    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
-        repo = git.Repo.init(root, initial_branch="main")
+    repo = init_repository(root)
     (root / CONFIG_FILE).write_text(DEFAULT_CONFIG, encoding="utf-8")
     ignore = root / ".gitignore"
     existing = ignore.read_text(encoding="utf-8") if ignore.exists() else ""
     if GITIGNORE.strip() not in existing.splitlines():
         ignore.write_text(existing + GITIGNORE, encoding="utf-8")
-    repo.index.add([CONFIG_FILE, ".gitignore"])
     clock = clock or SystemClock()
-    actor, when = git.Actor(*COMMITTER), f"{int(clock.now().timestamp())} +0000"
-    repo.index.commit(
-        "Create archive", author=actor, committer=actor, author_date=when, commit_date=when
-    )
+    commit_files(root, [CONFIG_FILE, ".gitignore"], "Create archive", clock.now())
     return Archive(root, repo, load_config(root), clock)

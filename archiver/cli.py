@@ -371,8 +371,9 @@ def source_add(
 
     Each new feed, sitemap or page is tried once (robots.txt permitting): what it lists is
     shown, and one that cannot be read is a warning, not a failure."""
-    from archiver.config import commit_config, source_after_add
+    from archiver.config import source_after_add
     from archiver.discover.probe import probe_source
+    from archiver.store.repository import commit_config
 
     lists = {"feeds": feed or [], "sitemaps": sitemap or [], "pages": page or []}
     patterns = {"include": include or [], "exclude": exclude or []}
@@ -405,7 +406,8 @@ def source_remove(
 
     No new articles are discovered for it. Its articles stay in the archive with their
     history, and those still tracked are re-checked on their schedule until quiet."""
-    from archiver.config import commit_config, remove_source
+    from archiver.config import remove_source
+    from archiver.store.repository import commit_config
 
     with _errors(), _open(archive) as opened, opened.writing():
         remove_source(opened.root, name)

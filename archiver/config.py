@@ -5,12 +5,9 @@ Every setting has a default; an error names the key and says what was expected.
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
 import tomllib
 from dataclasses import dataclass, field, fields
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -268,7 +265,8 @@ def _kind(value: Any) -> str:
         return f"boolean {str(value).lower()}"
     if isinstance(value, int | float):
         return f"number {value}"
-    return {list: "a list", dict: "a table"}.get(type(value), type(value).__name__)
+    kinds: dict[type, str] = {list: "a list", dict: "a table"}
+    return kinds.get(type(value), type(value).__name__)
 
 
 def add_source(root: Path, name: str, **values: list[str]) -> SourceConfig:
@@ -318,31 +316,3 @@ def remove_source(root: Path, name: str) -> SourceConfig:
     parse_config(tomllib.loads(tomlkit.dumps(document)), str(path))
     path.write_text(tomlkit.dumps(document), encoding="utf-8")
     return before.sources[name]
-
-
-def commit_config(root: Path, message: str, when: datetime) -> bool:
-    """Commit archiver.toml as it is on disk, and nothing else (other staged changes stay
-    staged); False when it already matches HEAD. The caller holds the archive's lock."""
-    from archiver.store.commits import COMMITTER
-
-    def git(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            ["git", *args], cwd=root, capture_output=True, text=True, env=env, check=False
-        )
-
-    if git("diff", "--quiet", "HEAD", "--", CONFIG_FILE).returncode == 0:
-        return False
-    stamp = f"{int(when.timestamp())} +0000"
-    name, email = COMMITTER
-    identity = {"GIT_AUTHOR_NAME": name, "GIT_AUTHOR_EMAIL": email, "GIT_AUTHOR_DATE": stamp}
-    identity |= {"GIT_COMMITTER_NAME": name, "GIT_COMMITTER_EMAIL": email}
-    identity["GIT_COMMITTER_DATE"] = stamp
-    done = git(
-        *("-c", "commit.gpgsign=false", "commit", "--quiet", "--no-verify", "--only"),
-        *("-m", message, "--", CONFIG_FILE),
-        env={**os.environ, **identity},
-    )
-    if done.returncode != 0:
-        reason = (done.stderr.strip().splitlines() or ["git commit failed"])[-1]
-        raise ConfigError(f"{root / CONFIG_FILE}: saved but not committed ({reason})")
-    return True

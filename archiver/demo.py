@@ -27,7 +27,7 @@ from archiver.capture.core import RunReport
 from archiver.clock import FixedClock, parse_iso
 from archiver.config import CONFIG_FILE
 from archiver.errors import ArchiverError
-from archiver.store.commits import COMMITTER
+from archiver.store.repository import commit_files
 
 MARKER = ".archiver/demo"  # inside the git-ignored state folder
 GONE = ".gone"
@@ -95,7 +95,7 @@ def _handler(replay: Replay) -> type[BaseHTTPRequestHandler]:
 
         def do_GET(self) -> None:
             url = urlsplit(self.path)  # a proxy is asked for absolute URLs
-            host = url.hostname or self.headers.get("Host", "")
+            host = url.hostname or self.headers.get("Host") or ""
             file = replay.lookup(host, url.path or "/")
             if file is None:
                 self._send(404, b"Not found", "text/plain", {})
@@ -146,8 +146,7 @@ def replay_proxy(replay: Replay) -> Iterator[str]:
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        host, port = server.server_address[:2]
-        yield f"http://{host}:{port}"
+        yield f"http://127.0.0.1:{server.server_port}"
     finally:
         server.shutdown()
         server.server_close()
@@ -193,15 +192,4 @@ def _fresh(root: Path) -> Path:
 
 
 def _commit_config(archive: Archive) -> None:
-    import git
-
-    archive.repo.index.add([CONFIG_FILE])
-    actor = git.Actor(*COMMITTER)
-    when = f"{int(archive.clock.now().timestamp())} +0000"
-    archive.repo.index.commit(
-        "Configure the demo's sources",
-        author=actor,
-        committer=actor,
-        author_date=when,
-        commit_date=when,
-    )
+    commit_files(archive.root, [CONFIG_FILE], "Configure the demo's sources", archive.clock.now())

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 from archiver.diff import ChangeStats, Version, describe, is_minor
 from archiver.errors import InvalidURL
@@ -149,7 +150,8 @@ def read_stats(trailers: Mapping[str, str]) -> ChangeStats:
     if unknown := names - set(_FIELDS):
         raise ValueError(f"{CHANGED_FIELDS}: unknown field(s) {sorted(unknown)}")
     flags = {f"{name}_changed": name in names for name in _FIELDS}
-    return ChangeStats(**counts, **flags)
+    values: dict[str, Any] = {**counts, **flags}
+    return ChangeStats(**values)
 
 
 def change_trailers(old: Version, new: Version) -> dict[str, str]:

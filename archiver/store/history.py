@@ -12,6 +12,7 @@ import subprocess
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import IO
 
 import git
 
@@ -87,14 +88,16 @@ def iter_commits(
     if paths:
         args += ["--", *paths]
     process = repo.git.execute(args, as_process=True, stdout_as_string=False)
+    proc = process.proc  # held through `process`, which kills git if dropped early
+    assert proc is not None and proc.stdout is not None
     try:
-        yield from _parse_stream(_chunks(process.stdout))
+        yield from _parse_stream(_chunks(proc.stdout))
     finally:
-        process.proc.stdout.close()
-        process.proc.wait()
+        proc.stdout.close()
+        proc.wait()
 
 
-def _chunks(stream) -> Iterator[str]:  # type: ignore[no-untyped-def]
+def _chunks(stream: IO[bytes]) -> Iterator[str]:
     import codecs
 
     decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
@@ -172,13 +175,13 @@ class BlobReader:
     # while we wait for answers.
     BATCH = 256
 
-    def __init__(self, git_dir: str) -> None:
+    def __init__(self, git_dir: str | os.PathLike[str]) -> None:
         self._process = subprocess.Popen(
             ["git", *BOUNDED_PACK_MAPS, "cat-file", "--batch"],
             cwd=git_dir,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
-            env={**os.environ, "GIT_DIR": git_dir},
+            env={**os.environ, "GIT_DIR": os.fspath(git_dir)},
             start_new_session=True,
         )
 

@@ -8,45 +8,45 @@ run never stores a change twice.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
+import git
+
+from archiver.clock import Clock
+from archiver.config import Config
 from archiver.schedule import next_check
 from archiver.store import format as trailer
 from archiver.store.history import CommitRecord, head_commit, is_ancestor, iter_commits
-from archiver.store.state import ArticleState
-
-if TYPE_CHECKING:
-    from archiver.archive import Archive
+from archiver.store.state import ArticleState, StateStore
 
 HEAD_KEY = "head"  # the commit the state store has recorded everything up to
 
 
-def rebuild_state(archive: Archive) -> int:
+def rebuild_state(repo: git.Repo, state: StateStore, config: Config, clock: Clock) -> int:
     """Recreate every article's record from commit trailers; returns the article count."""
-    articles = _replay(archive, None, lambda url: None)
-    _save(archive, articles)
+    articles = _replay(repo, None, lambda url: None)
+    _save(repo, state, config, clock, articles)
     return len(articles)
 
 
-def catch_up(archive: Archive) -> int:
+def catch_up(repo: git.Repo, state: StateStore, config: Config, clock: Clock) -> int:
     """Record the commits published since the store last recorded one; returns how many
     articles they touched."""
-    state = archive.state
-    recorded, head = state.meta(HEAD_KEY), head_commit(archive.repo)
+    recorded, head = state.meta(HEAD_KEY), head_commit(repo)
     if recorded == head:
         return 0
-    if recorded is None or head is None or not is_ancestor(archive.repo, recorded, head):
-        return rebuild_state(archive)  # history was rewritten: start again from git
-    articles = _replay(archive, recorded, state.get)
-    _save(archive, articles)
+    if recorded is None or head is None or not is_ancestor(repo, recorded, head):
+        # History was rewritten: start again from git.
+        return rebuild_state(repo, state, config, clock)
+    articles = _replay(repo, recorded, state.get)
+    _save(repo, state, config, clock, articles)
     return len(articles)
 
 
 def _replay(
-    archive: Archive, since: str | None, known: Callable[[str], ArticleState | None]
+    repo: git.Repo, since: str | None, known: Callable[[str], ArticleState | None]
 ) -> dict[str, ArticleState]:
     articles: dict[str, ArticleState] = {}
-    for commit in iter_commits(archive.repo, since=since):
+    for commit in iter_commits(repo, since=since):
         url = commit.url
         if url is None or commit.article_change() is None:
             continue
@@ -85,16 +85,21 @@ def _apply(article: ArticleState | None, commit: CommitRecord) -> ArticleState:
     )
 
 
-def _save(archive: Archive, articles: dict[str, ArticleState]) -> None:
-    now = archive.clock.now()
-    state = archive.state_store()
+def _save(
+    repo: git.Repo,
+    state: StateStore,
+    config: Config,
+    clock: Clock,
+    articles: dict[str, ArticleState],
+) -> None:
+    now = clock.now()
     state.put_many(
         a.update(
             next_check=next_check(
-                now, a.last_changed or a.first_seen, archive.config.source(a.source).schedule
+                now, a.last_changed or a.first_seen, config.source(a.source).schedule
             )
         )
         for a in articles.values()
     )
-    state.set_meta(HEAD_KEY, head_commit(archive.repo) or "")
+    state.set_meta(HEAD_KEY, head_commit(repo) or "")
     state.commit()

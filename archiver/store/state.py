@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from archiver.clock import isoformat, parse_iso
 from archiver.errors import StateError
@@ -113,7 +114,7 @@ class ArticleState:
     blobs: tuple[str, ...] = ()  # the text of each version, oldest first (for reverts)
     rules: str = ""  # fingerprint of the extraction rules the stored text came from
 
-    def update(self, **changes: object) -> ArticleState:
+    def update(self, **changes: Any) -> ArticleState:
         return replace(self, **changes)
 
 
