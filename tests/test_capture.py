@@ -10,8 +10,8 @@ import pytest
 from typer.testing import CliRunner
 
 from archiver.archive import Archive, init_archive
-from archiver.capture import core as capture
-from archiver.capture.core import Outcome
+from archiver.capture import checker, decide, worker
+from archiver.capture.model import Outcome
 from archiver.cli import ExitStatus, app
 from archiver.clock import FixedClock
 from archiver.store.history import iter_commits, parse_trailers
@@ -92,13 +92,14 @@ def test_the_stored_version_is_compared_beside_extraction(
     archive: Archive, server: NewsServer, monkeypatch: pytest.MonkeyPatch
 ):
     calls: list[int] = []  # threads of this process that compared; workers' calls stay theirs
-    compare = capture.compare
+    compare = worker.compare
 
     def recorded(*args):  # type: ignore[no-untyped-def]
         calls.append(threading.get_ident())
         return compare(*args)
 
-    monkeypatch.setattr(capture, "compare", recorded)
+    monkeypatch.setattr(worker, "compare", recorded)
+    monkeypatch.setattr(decide, "compare", recorded)
     _bridge_edited_after(archive, server, hours=1)
     trailers = parse_trailers(git(archive.root, "log", "-1", "--format=%B"))
     assert trailers["Archiver-Version"] == "2"
@@ -106,7 +107,7 @@ def test_the_stored_version_is_compared_beside_extraction(
     assert threading.get_ident() not in calls  # not where pages are fetched and written
 
 
-_extraction_job = capture.extraction_job
+_extraction_job = worker.extraction_job
 
 
 def _without_stored_text(body, charset, url, source, *stored):  # type: ignore[no-untyped-def]
@@ -119,7 +120,7 @@ def test_the_writer_compares_when_no_stored_text_was_sent(
     _bridge_edited_after(archive, server, hours=1)
     sent = git(archive.root, "log", "-1", "--format=%B")
 
-    monkeypatch.setattr(capture, "extraction_job", _without_stored_text)
+    monkeypatch.setattr(checker, "extraction_job", _without_stored_text)
     other = configure(init_archive(tmp_path / "other", FixedClock(START)), min_delay=0)
     _bridge_edited_after(other, server, hours=1)
     assert git(other.root, "log", "-1", "--format=%B") == sent
