@@ -1,18 +1,23 @@
 """What each check means for the archive, decided in memory: no git, no state database,
 no server. Each case builds what was fetched and extracted and what is stored, and the
-decision is checked whole: its outcome, version, commit trailers and files, new state."""
+decision is checked whole: its outcome, version, commit trailers and files, new state.
+And the message a check hands the writer is plain data: the same after JSON."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from archiver import errors
 from archiver.capture.decide import Decision, Stored, decide, needs_text
 from archiver.capture.model import Checked, Failure, Fetched, Outcome, Target
-from archiver.capture.worker import Extracted, fingerprint
+from archiver.capture.worker import Comparison, Extracted, fingerprint
 from archiver.config import SourceConfig
 from archiver.extract.page import EXTRACTOR, Page
 from archiver.fetch.robots import VERDICT_TTL
@@ -372,3 +377,133 @@ def test_the_stored_text_is_read_only_when_the_decision_needs_it(
     checked: Checked, reformat: bool, needed: bool
 ):
     assert needs_text(checked, NOW, reformat) is needed
+
+
+# The message from the checks to the writer: plain data, the same after JSON ------------
+
+_text = st.text(max_size=30)
+_when = st.datetimes(
+    min_value=datetime(1990, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(UTC)
+)
+_seconds = st.floats(min_value=0, max_value=1e6, allow_nan=False, allow_infinity=False)
+_states = st.builds(
+    ArticleState,
+    url=_text,
+    source=_text,
+    path=_text,
+    first_seen=_when,
+    last_checked=st.none() | _when,
+    last_changed=st.none() | _when,
+    next_check=st.none() | _when,
+    versions=st.integers(0, 10_000),
+    blob=st.none() | _text,
+    etag=st.none() | _text,
+    last_modified=st.none() | _text,
+    last_status=st.none() | st.integers(100, 599),
+    failures=st.integers(0, 100),
+    last_error=st.none() | _text,
+    signals=st.frozensets(_text, max_size=3),
+    chars=st.integers(0, 10**7),
+    unchanged=st.integers(0, 10**6),
+    removed=st.booleans(),
+    gone_since=st.none() | _when,
+    blobs=st.lists(_text, max_size=4).map(tuple),
+    rules=_text,
+)
+_documents = st.builds(
+    Document,
+    url=_text,
+    source=_text,
+    title=_text,
+    body=st.text(max_size=200),
+    authors=st.lists(_text, max_size=3).map(tuple),
+    published=st.none() | _text,
+    language=st.none() | _text,
+    extractor=_text,
+    normalizer=st.integers(0, 9),
+)
+_extracted = st.builds(
+    Extracted,
+    page=st.builds(
+        Page,
+        document=_documents,
+        canonical=st.none() | _text,
+        signals=st.frozensets(_text, max_size=3),
+        updated=st.none() | _text,
+    ),
+    text=st.text(max_size=200),
+    comparison=st.none()
+    | st.builds(
+        Comparison,
+        blob=_text,
+        same_reading=st.booleans(),
+        change=st.dictionaries(_text, _text, max_size=4),
+    ),
+    dropped=st.lists(_text, max_size=3).map(tuple),
+)
+_checks = st.builds(
+    Checked,
+    target=st.builds(Target, url=_text, source=_text, state=st.none() | _states),
+    fetched=st.none()
+    | st.builds(
+        Fetched,
+        url=_text,
+        final_url=_text,
+        status=st.integers(100, 599),
+        headers=st.dictionaries(st.sampled_from(["etag", "last-modified"]), _text),
+        redirected=st.booleans(),
+    ),
+    extracted=st.none() | _extracted,
+    failure=st.none()
+    | st.builds(
+        Failure,
+        kind=st.sampled_from(["FetchError", "HTTPStatusError", "Disallowed", "ExtractionError"]),
+        url=_text,
+        reason=_text,
+        status=st.none() | st.integers(100, 599),
+    ),
+    url=_text,
+    fetch_seconds=_seconds,
+    extract_seconds=_seconds,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(_checks)
+def test_the_check_message_survives_json(checked: Checked):
+    text = checked.to_json()
+    assert Checked.from_json(text) == checked
+    assert json.loads(text) == checked.to_dict()  # plain JSON types: nothing lost or added
+    assert Checked.from_dict(json.loads(text)).to_json() == text
+
+
+@pytest.mark.parametrize("case", CASES.values(), ids=CASES.keys())
+def test_each_case_decides_the_same_after_json(case: Case):
+    """The writer may get the message from elsewhere: it decides the same."""
+    sent = Checked.from_json(case.checked.to_json())
+    assert sent == case.checked
+    assert decide(sent, case.stored, NOW, SOURCE, RULES, case.reformat) == decide(
+        case.checked, case.stored, NOW, SOURCE, RULES, case.reformat
+    )
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        errors.FetchError(URL, "cannot fetch: connection refused"),
+        errors.HTTPStatusError(URL, 503, "HTTP 503"),
+        errors.Disallowed(URL, "robots.txt disallows it"),
+        errors.NotHTML(URL, "not an HTML page (application/pdf)"),
+        errors.ExtractionError(URL, "too short"),
+    ],
+)
+def test_a_failure_is_its_error_as_data(error: errors.ArticleError):
+    failure = Failure.of(error)
+    back = failure.error()
+    assert (type(back), back.url, back.reason, str(back)) == (
+        type(error),
+        error.url,
+        error.reason,
+        str(error),
+    )
+    assert getattr(back, "status", None) == getattr(error, "status", None)

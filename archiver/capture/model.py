@@ -192,7 +192,7 @@ class Checked:
         return bool(fetched and fetched.redirected and is_home(fetched.final_url))
 
     def to_json(self) -> str:
-        return json.dumps(self.to_dict(), ensure_ascii=False, sort_keys=True)
+        return json.dumps(self.to_dict(), sort_keys=True)
 
     @classmethod
     def from_json(cls, text: str) -> Checked:
