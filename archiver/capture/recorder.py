@@ -49,9 +49,9 @@ class Recorder:
     def apply(self, checked: Checked) -> Result:
         now = self.archive.clock.now()
         source = self.archive.config.source(checked.target.source)
-        rules = self._rules.get(source.name) or self._rules.setdefault(
-            source.name, fingerprint(source)
-        )
+        rules = self._rules.get(source.name)
+        if rules is None:
+            rules = self._rules[source.name] = fingerprint(source)
         decision = decide(checked, self._stored(checked, now), now, source, rules, self.reformat)
         self._record(checked, decision)
         result = decision.result
