@@ -35,7 +35,8 @@ except ImportError:  # pragma: no cover
 from archiver import __version__, articles, health, preview
 from archiver import sync as sync_api
 from archiver.archive import Archive, describe_os_error, init_archive
-from archiver.capture.core import Outcome, Progress, Result, RunReport, source_for
+from archiver.capture.checker import source_for
+from archiver.capture.model import Observer, Outcome, Result, RunReport
 from archiver.config import CONFIG_FILE, FetchConfig, add_source
 from archiver.errors import ArchiverError, ArticleError, ConfigError, shorten
 from archiver.extract.page import extract_page
@@ -686,7 +687,7 @@ def _match_json(match: articles.Match) -> dict[str, object]:
     }
 
 
-class _Bar(Progress):
+class _Bar(Observer):
     def __init__(self, bar: RichProgress) -> None:
         self.bar = bar
         self.task = bar.add_task("checking", total=None, counts="")
@@ -701,7 +702,7 @@ class _Bar(Progress):
         self.bar.update(self.task, advance=1, counts=summary)
 
 
-def _with_progress(run: Callable[[Progress], RunReport]) -> RunReport:
+def _with_progress(run: Callable[[Observer], RunReport]) -> RunReport:
     columns = (
         TextColumn("[progress.description]{task.description}"),
         BarColumn(),

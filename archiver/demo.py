@@ -23,7 +23,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from archiver.archive import Archive, init_archive
-from archiver.capture.core import RunReport
+from archiver.capture.model import RunReport
 from archiver.clock import FixedClock, parse_iso
 from archiver.config import CONFIG_FILE
 from archiver.errors import ArchiverError

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from archiver.archive import Archive
-from archiver.capture.core import RunReport
+from archiver.capture.model import RunReport
 
 QUIET_RUNS = 3  # runs that checked articles, none extracted, before a source is flagged
 BROKEN_SHARE = 0.5  # share of a day's checks failing as broken pages before a warning

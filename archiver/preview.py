@@ -11,7 +11,9 @@ import asyncio
 from dataclasses import replace
 
 from archiver.archive import Archive
-from archiver.capture.core import Checker, Target, extraction_job, source_for
+from archiver.capture.checker import Checker, source_for
+from archiver.capture.model import Target
+from archiver.capture.worker import extraction_job
 from archiver.errors import ArticleError
 from archiver.fetch.client import open_fetcher, user_agent
 from archiver.fetch.robots import Robots
@@ -51,8 +53,8 @@ async def _check(archive: Archive, target: Target) -> Document:
     agent = archive.config.fetch.user_agent or user_agent(archive.config.contact)
     async with open_fetcher(archive.config.fetch, agent) as fetcher:
         checked = await Checker(archive, fetcher, Robots(fetcher)).check(target)
-    if checked.error is not None:
-        raise checked.error
+    if checked.failure is not None:
+        raise checked.failure.error()
     if checked.extracted is None:  # a redirect to the home page: a sync stores nothing
         raise ArticleError(target.url, "redirects to the home page, not to an article")
     return checked.extracted.page.document

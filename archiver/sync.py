@@ -15,20 +15,10 @@ from concurrent.futures import Executor
 from datetime import datetime
 
 from archiver.archive import Archive
-from archiver.capture.core import (
-    Checker,
-    Outcome,
-    Progress,
-    Result,
-    RunReport,
-    SourceRun,
-    StoredTexts,
-    Target,
-    Writer,
-    fingerprint,
-    make_executor,
-    source_for,
-)
+from archiver.capture.checker import Checker, StoredTexts, source_for
+from archiver.capture.model import Observer, Outcome, Result, RunReport, SourceRun, Target
+from archiver.capture.recorder import Recorder
+from archiver.capture.worker import fingerprint, make_executor
 from archiver.discover import Discovery, discover
 from archiver.errors import ArticleError, Interrupted
 from archiver.fetch.client import Fetcher, open_fetcher, user_agent
@@ -45,7 +35,7 @@ def add(
     archive: Archive,
     urls: Iterable[str],
     source: str | None = None,
-    progress: Progress | None = None,
+    progress: Observer | None = None,
 ) -> RunReport:
     """Track URLs and capture them now."""
     with archive.writing():
@@ -58,7 +48,7 @@ def add(
 def sync(
     archive: Archive,
     check_all: bool = False,
-    progress: Progress | None = None,
+    progress: Observer | None = None,
     discover_new: bool = True,
     proxy: str | None = None,
 ) -> RunReport:
@@ -80,7 +70,7 @@ def sync(
 
 def reformat(
     archive: Archive,
-    progress: Progress | None = None,
+    progress: Observer | None = None,
 ) -> RunReport:
     """Re-extract every article whose stored text came from another extractor, normalizer
     or rules, and record each new form as a reformat commit (not a version). Pages are
@@ -156,23 +146,24 @@ async def _check(
     checker: Checker,
     targets: list[Target],
     report: RunReport,
-    progress: Progress | None,
+    progress: Observer | None,
     reformat: bool = False,
 ) -> RunReport:
     archive = checker.archive
     if progress:
         progress.planned(len(targets))
     with CommitStream(archive.repo) as stream:
-        writer = Writer(archive, stream, checker.stored)
-        writer.reformat = reformat
+        observers = (progress,) if progress else ()
+        recorder = Recorder(archive, stream, checker.stored, observers)
+        recorder.reformat = reformat
         try:
             async for checked in checker.check_all(targets):  # in order: reproducible commits
-                result = writer.apply(checked)
+                result = recorder.apply(checked)
                 report.results.append(result)
                 if progress:
                     progress.checked(result)
         finally:
-            writer.close()
+            recorder.close()
     return report
 
 

@@ -665,7 +665,7 @@ NEW = {CHANGE_TRAILER: "new"}
 
 
 def trailers(article: Article, number: int, when: datetime) -> dict[str, str]:
-    """The trailers capture._trailers writes for a 200 response from a page that states
+    """The trailers capture.decide._trailers writes for a 200 response from a page that states
     its modification date (as the edit's day) and its headline in og:title."""
     return {
         "Archiver-URL": article.url,

@@ -56,8 +56,9 @@ from pathlib import Path
 from typing import Any
 
 from archiver.archive import Archive, init_archive
-from archiver.capture import core as capture
-from archiver.capture.core import IN_FLIGHT, RunReport
+from archiver.capture import checker, worker
+from archiver.capture.checker import IN_FLIGHT
+from archiver.capture.model import RunReport
 from archiver.clock import FixedClock
 from archiver.config import FetchConfig, add_source
 from archiver.errors import ArticleError
@@ -299,12 +300,12 @@ class SiteProcess:
 # Extraction as the runs do it, timed inside the workers ---------------------------------
 
 _timings: Path | None = None  # set before a run forks its workers, which inherit it
-_original_job = capture.extraction_job
+_original_job = worker.extraction_job
 _send_stored = True  # False: the workers are not sent stored texts, so the writer compares
 
 
-def _timed_job(*args: Any, **kwargs: Any) -> capture.Extracted:
-    """capture.extraction_job, recording when it ran and whether the URL's mark was found."""
+def _timed_job(*args: Any, **kwargs: Any) -> worker.Extracted:
+    """worker.extraction_job, recording when it ran and whether the URL's mark was found."""
     sys.setprofile(None)  # a worker forked during a profiled run inherits the profiler
     started = time.perf_counter()  # CLOCK_MONOTONIC: one timeline for every process
     marked = False
@@ -341,11 +342,11 @@ def timed_extraction() -> Iterator[Callable[[], Extractions]]:
     global _timings
     with tempfile.TemporaryDirectory() as folder:
         _timings = Path(folder)
-        capture.extraction_job = _timed_job
+        checker.extraction_job = _timed_job
         try:
             yield lambda: _collect(Path(folder))
         finally:
-            capture.extraction_job = _original_job
+            checker.extraction_job = _original_job
             _timings = None
 
 
@@ -544,7 +545,11 @@ BUCKETS: tuple[tuple[str, frozenset[str]], ...] = (
         frozenset(
             {
                 "archiver.sync",
-                "archiver.capture.core",
+                "archiver.capture.checker",
+                "archiver.capture.decide",
+                "archiver.capture.model",
+                "archiver.capture.recorder",
+                "archiver.capture.worker",
                 "archiver.diff",
                 "archiver.diff.align",
                 "archiver.diff.stats",
@@ -584,7 +589,7 @@ _BUILTIN = re.compile(r"<(?:built-in method |method '\w+' of '|function )(?:([\w
 
 
 def _module(file: str, name: str) -> str:
-    """A profiled function's module: 'httpx', 'archiver.capture.core', 'sqlite3', 'select.epoll'."""
+    """A profiled function's module: 'httpx', 'archiver.sync', 'sqlite3', 'select.epoll'."""
     if file == "~":  # a built-in: "<method 'execute' of 'sqlite3.Connection' objects>"
         if "select.epoll" in name:
             return "select.epoll"

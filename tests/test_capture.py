@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import threading
 from datetime import timedelta
 from pathlib import Path
@@ -10,8 +11,8 @@ import pytest
 from typer.testing import CliRunner
 
 from archiver.archive import Archive, init_archive
-from archiver.capture import core as capture
-from archiver.capture.core import Outcome
+from archiver.capture import checker, decide, recorder, worker
+from archiver.capture.model import Observer, Outcome, Published
 from archiver.cli import ExitStatus, app
 from archiver.clock import FixedClock
 from archiver.store.history import iter_commits, parse_trailers
@@ -92,13 +93,14 @@ def test_the_stored_version_is_compared_beside_extraction(
     archive: Archive, server: NewsServer, monkeypatch: pytest.MonkeyPatch
 ):
     calls: list[int] = []  # threads of this process that compared; workers' calls stay theirs
-    compare = capture.compare
+    compare = worker.compare
 
     def recorded(*args):  # type: ignore[no-untyped-def]
         calls.append(threading.get_ident())
         return compare(*args)
 
-    monkeypatch.setattr(capture, "compare", recorded)
+    monkeypatch.setattr(worker, "compare", recorded)
+    monkeypatch.setattr(decide, "compare", recorded)
     _bridge_edited_after(archive, server, hours=1)
     trailers = parse_trailers(git(archive.root, "log", "-1", "--format=%B"))
     assert trailers["Archiver-Version"] == "2"
@@ -106,7 +108,7 @@ def test_the_stored_version_is_compared_beside_extraction(
     assert threading.get_ident() not in calls  # not where pages are fetched and written
 
 
-_extraction_job = capture.extraction_job
+_extraction_job = worker.extraction_job
 
 
 def _without_stored_text(body, charset, url, source, *stored):  # type: ignore[no-untyped-def]
@@ -119,7 +121,7 @@ def test_the_writer_compares_when_no_stored_text_was_sent(
     _bridge_edited_after(archive, server, hours=1)
     sent = git(archive.root, "log", "-1", "--format=%B")
 
-    monkeypatch.setattr(capture, "extraction_job", _without_stored_text)
+    monkeypatch.setattr(checker, "extraction_job", _without_stored_text)
     other = configure(init_archive(tmp_path / "other", FixedClock(START)), min_delay=0)
     _bridge_edited_after(other, server, hours=1)
     assert git(other.root, "log", "-1", "--format=%B") == sent
@@ -275,3 +277,49 @@ def test_state_store_is_rebuilt_from_git(archive: Archive, server: NewsServer, c
     assert parse_trailers(git(reopened.root, "log", "-1", "--format=%B"))["Archiver-Version"] == "3"
     assert last.version == 3
     reopened.close()
+
+
+class Publications(Observer):
+    """Records what is published, checking at each call that git already has it on the
+    branch."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.calls: list[list[Published]] = []
+
+    def published(self, changes: list[Published]) -> None:
+        for change in changes:
+            subprocess.run(["git", "cat-file", "-e", change.commit], cwd=self.root, check=True)
+            ancestor = ["git", "merge-base", "--is-ancestor", change.commit, "HEAD"]
+            subprocess.run(ancestor, cwd=self.root, check=True)
+        self.calls.append(changes)
+
+
+def test_observers_are_told_of_commits_once_they_are_on_the_branch(
+    archive: Archive, server: NewsServer, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setattr(recorder, "STATE_BATCH", 2)  # a checkpoint every other article
+    titles = [f"Harbour quotas cut catch, day {n}" for n in range(5)]
+    for n, title in enumerate(titles):
+        server.set(f"/a{n}", article_html(title, HARBOUR))
+    heard = Publications(archive.root)
+    before = set(git(archive.root, "rev-list", "HEAD").split())
+    add(archive, [server.url(f"/a{n}") for n in range(5)], progress=heard)
+    clock.advance(timedelta(hours=2))
+    server.set("/a1", article_html(titles[1] + " by a third", HARBOUR))
+    server.set("/a3", article_html(titles[3] + " by a half", HARBOUR))
+    sync(archive, check_all=True, progress=heard)
+
+    assert len(heard.calls) > 2  # several checkpoints, each told once
+    told = [change for call in heard.calls for change in call]
+    new = set(git(archive.root, "rev-list", "HEAD").split()) - before
+    assert len(told) == 7 and {change.commit for change in told} == new
+    for change in told:
+        trailers = parse_trailers(git(archive.root, "log", "-1", "--format=%B", change.commit))
+        assert trailers["Archiver-URL"] == change.url
+        assert trailers["Archiver-Version"] == str(change.version)
+    assert [(c.url, c.outcome, c.version) for c in told[5:]] == [
+        (server.url("/a1"), Outcome.CHANGED, 2),
+        (server.url("/a3"), Outcome.CHANGED, 2),
+    ]
+    assert {c.outcome for c in told[:5]} == {Outcome.NEW}

@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 
 from archiver.archive import Archive
-from archiver.capture.core import Outcome
+from archiver.capture.model import Outcome
 from archiver.store.history import iter_commits
 from archiver.sync import add, sync
 

@@ -13,7 +13,7 @@ import trafilatura
 from lxml import html as lxml_html
 
 from archiver.archive import Archive
-from archiver.capture.core import Outcome
+from archiver.capture.model import Outcome
 from archiver.extract.normalize import normalize_body
 from archiver.extract.page import extract_page
 from archiver.fetch.charset import decode_html

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from archiver.archive import Archive
-from archiver.capture.core import Outcome
+from archiver.capture.model import Outcome
 from archiver.diff import Version, align, describe
 from archiver.store.format import read_stats
 from archiver.store.history import CommitRecord, iter_commits

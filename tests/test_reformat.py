@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from archiver.archive import Archive
-from archiver.capture.core import Outcome
+from archiver.capture.model import Outcome
 from archiver.cli import app
 from archiver.site.build import build_site
 from archiver.store.history import iter_commits

@@ -18,7 +18,7 @@ import pytest
 from typer.testing import CliRunner
 
 from archiver.archive import Archive
-from archiver.capture.core import Outcome, Progress, Result
+from archiver.capture.model import Observer, Outcome, Result
 from archiver.cli import ExitStatus, app
 from archiver.clock import FixedClock
 from archiver.config import add_source
@@ -158,7 +158,7 @@ def test_a_run_freezes_older_objects_for_the_gc_and_thaws_them(
     archive = with_source(archive, "daily", feeds=[server.url("/feed.xml")])
     frozen: list[int] = []
 
-    class Watch(Progress):
+    class Watch(Observer):
         def checked(self, result: Result) -> None:
             frozen.append(gc.get_freeze_count())
 

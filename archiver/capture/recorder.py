@@ -1,0 +1,138 @@
+"""The one writer of a run: applies each check's decision in the order the articles were
+given (so the same captures make the same commits): its commits to the commit stream, its
+state to a batch written at each checkpoint, a line in the check log, and the observers
+told. State never runs ahead of git, and nothing is announced before it is published."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import datetime
+
+from archiver.archive import Archive
+from archiver.capture.checker import StoredTexts
+from archiver.capture.decide import Decision, Stored, decide, needs_text
+from archiver.capture.model import Checked, Observer, Outcome, Published, Result
+from archiver.capture.worker import fingerprint
+from archiver.store import format as trailer
+from archiver.store.commits import CommitStream
+from archiver.store.history import head_commit
+from archiver.store.replay import HEAD_KEY
+from archiver.store.state import ArticleState
+
+log = logging.getLogger(__name__)
+
+STATE_BATCH = 256  # article states written at once (each write a checkpoint first)
+
+
+class Recorder:
+    """Turns check results into commits and state updates, in order."""
+
+    def __init__(
+        self,
+        archive: Archive,
+        stream: CommitStream,
+        stored: StoredTexts | None = None,
+        observers: Sequence[Observer] = (),
+    ) -> None:
+        self.archive = archive
+        self.stream = stream
+        self.observers = tuple(observers)
+        self.pending: list[ArticleState] = []
+        self.created: dict[str, ArticleState] = {}  # articles first stored in this run
+        self.reformat = False  # record new extractions of unchanged pages as reformats
+        self._owns_stored = stored is None
+        self.stored = stored or StoredTexts(archive)
+        self._rules: dict[str, str] = {}  # each source's fingerprint
+        self._unpublished: list[tuple[str, int, Outcome]] = []  # url, version, outcome
+
+    def apply(self, checked: Checked) -> Result:
+        now = self.archive.clock.now()
+        source = self.archive.config.source(checked.target.source)
+        rules = self._rules.get(source.name)
+        if rules is None:
+            rules = self._rules[source.name] = fingerprint(source)
+        decision = decide(checked, self._stored(checked, now), now, source, rules, self.reformat)
+        self._record(checked, decision)
+        result = decision.result
+        status = checked.fetched.status if checked.fetched else None
+        status = status or (checked.failure.status if checked.failure else None)
+        chars = len(checked.page.document.body) if checked.page else None
+        self.archive.state.record_check(
+            result.url,
+            result.source,
+            now,
+            result.outcome.value,
+            status,
+            chars,
+            result.reason or None,
+        )
+        log.info("%s %s %s", result.outcome.value, result.url, result.reason)
+        return result
+
+    def _stored(self, checked: Checked, now: datetime) -> Stored:
+        """What the decision on `checked` needs to know of the store."""
+        target, state = checked.target, checked.target.state
+        text = None
+        if needs_text(checked, now, self.reformat):
+            assert state is not None and state.blob
+            text = self.stored.read(state.blob)
+        known = None
+        if state is None and checked.failure is None and checked.extracted is not None:
+            known = self.created.get(checked.url) or self.archive.state.get(checked.url)
+        held = self.archive.state.held(target.url) if checked.failure is not None else None
+        return Stored(text, known, held)
+
+    def _record(self, checked: Checked, decision: Decision) -> None:
+        target = checked.target
+        if decision.alias is not None:
+            self.archive.state.add_alias(target.url, decision.alias)
+        for change, outcome in decision.commits:
+            self.stream.commit(change)
+            url, version = change.trailers[trailer.URL], int(change.trailers[trailer.VERSION])
+            self._unpublished.append((url, version, outcome))
+        if decision.hold is not None:
+            self.archive.state.hold(target.url, target.source, decision.hold)
+        for state in decision.states:
+            self._keep(state)
+        if decision.created is not None:
+            self.created[decision.created.url] = decision.created
+            self.archive.state.release(target.url)  # nothing held against it any more
+
+    def _keep(self, article: ArticleState) -> None:
+        self.pending.append(article)
+        if len(self.pending) >= STATE_BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        """Publish commits, then record state and the commit it is recorded up to: state
+        never runs ahead of git, and what git holds beyond it is replayed on the next run.
+        Then the observers are told what was published."""
+        self.stream.checkpoint()
+        head = head_commit(self.archive.repo) or ""
+        self.archive.state.put_many(self.pending)
+        self.archive.state.set_meta(HEAD_KEY, head)
+        self.archive.state.commit()
+        self.pending.clear()
+        published = self._published() if self.observers else []
+        self._unpublished.clear()
+        if published:
+            for observer in self.observers:
+                observer.published(published)
+
+    def _published(self) -> list[Published]:
+        """The commits published since the last flush, oldest first, with their ids."""
+        if not self._unpublished:
+            return []
+        count = len(self._unpublished)
+        ids = self.archive.repo.git.rev_list(f"--max-count={count}", "HEAD").split()[::-1]
+        published = [
+            Published(url, version, commit, outcome)
+            for (url, version, outcome), commit in zip(self._unpublished, ids, strict=True)
+        ]
+        return published
+
+    def close(self) -> None:
+        self.flush()
+        if self._owns_stored:
+            self.stored.close()
