@@ -12,7 +12,8 @@ from dataclasses import dataclass, field, replace
 from archiver.config import SourceConfig
 from archiver.extract.boilerplate import rules_fingerprint
 from archiver.extract.normalize import NORMALIZER_VERSION
-from archiver.extract.page import EXTRACTOR, Page, decode_html, extract_page, selector_drops
+from archiver.extract.page import EXTRACTOR, Page, extract_page, selector_drops
+from archiver.fetch.charset import decode_html
 from archiver.processes import worker_started
 from archiver.store import format as trailer
 from archiver.store.commits import blob_id
