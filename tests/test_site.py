@@ -25,8 +25,9 @@ from hypothesis import strategies as st
 from archiver.archive import Archive
 from archiver.clock import FixedClock
 from archiver.diff.compare import Version, is_minor
+from archiver.errors import BuildError
 from archiver.site import html as sitehtml
-from archiver.site.build import BuildError, Writer, serve
+from archiver.site.build import Writer, serve
 from archiver.site.buildstate import READ_IN_PARALLEL_FROM, ArticleRow, BuildState, VersionRow
 from archiver.site.model import Captured, load_document, output_dir, read_history, version_facts
 from archiver.site.views import Block, blocks
@@ -731,7 +732,7 @@ def test_build_state_totals_follow_every_change(tmp_path: Path) -> None:
     state.put_articles([row("daily", 2, 4), row("gazette", 0, 3), row("gazette", 1, 1)])
     state.set_next_checks({row("daily", 2, 4).path: "2025-03-02T00:00:00Z"})
     counted = state.db.execute(
-        "SELECT source, count(*), sum(versions) FROM articles GROUP BY source ORDER BY source"
+        "SELECT source, count(*), sum(versions) FROM site_articles GROUP BY source ORDER BY source"
     ).fetchall()
     assert counted == [("daily", 5, 8), ("gazette", 2, 4)]
     assert state.article_counts() == {"daily": 5, "gazette": 2}

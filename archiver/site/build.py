@@ -18,7 +18,6 @@ import json
 import multiprocessing
 import os
 import re
-import sqlite3
 import stat
 import subprocess
 import sys
@@ -33,6 +32,7 @@ from typing import ClassVar
 
 from archiver import __version__
 from archiver.archive import Archive
+from archiver.errors import BuildError
 from archiver.processes import objects_frozen
 from archiver.site.articles import (
     ArticleJob,
@@ -44,13 +44,11 @@ from archiver.site.articles import (
 )
 from archiver.site.buildstate import (
     ArticleRow,
-    BuildError,
     BuildPlace,
     BuildState,
     Known,
     VersionRow,
     output_stamp,
-    read_only,
 )
 from archiver.site.indexes import Dirty, IndexRenderer, chunks
 from archiver.site.model import (
@@ -64,6 +62,7 @@ from archiver.site.model import (
 )
 from archiver.site.views import ASSETS, PAGE_SIZE, asset_bytes, environment, templates_fingerprint
 from archiver.store.history import head_commit, is_ancestor
+from archiver.store.state import StateView
 
 Progress = Callable[[str], None]
 
@@ -425,7 +424,7 @@ class _Builder:
     def close(self) -> None:
         if self._renderer is not None:
             self._renderer.close()
-        if isinstance(self.next_checks, StoreLookup):
+        if isinstance(self.next_checks, StateView):
             self.next_checks.close()
 
     def warn(self, message: str) -> None:
@@ -475,7 +474,9 @@ class _Builder:
     # -- full
 
     def full(self, old: BuildState | None, head: str | None) -> None:
-        self.next_checks = read_next_checks(self.archive)
+        store = StateView.find(self.archive.state_path)
+        # Read in one query, read-only: the build never creates or rebuilds the store.
+        self.next_checks = store.next_checks() if store is not None else None
         before = _Made.of(old, self.site) if old else None
         if old is not None:
             old.close()
@@ -566,9 +567,9 @@ class _Builder:
 
     def incremental(self, state: BuildState, head: str) -> None:
         try:
-            store = self.archive.state_path
-            self.next_checks = StoreLookup(store) if store.is_file() else None
-            attached = self.next_checks is not None and state.attach_store(store)
+            store = StateView.find(self.archive.state_path)
+            self.next_checks = store  # looked up article by article
+            attached = store is not None and state.attach_store(store)
             built = state.meta("head")
             assert built is not None
             seq = int(state.meta("seq") or 0)
@@ -855,59 +856,6 @@ def _save_counts(state: BuildState, counts: dict[str, int]) -> None:
     state.set_meta("counts", json.dumps(counts, sort_keys=True))
 
 
-# --- next checks ----------------------------------------------------------------------------
-
-
-def read_next_checks(archive: Archive) -> dict[str, str | None] | None:
-    """url → next check (ISO time, or "" when none is scheduled) from the state store, or
-    None when the archive has none. Read in one query, read-only: the build never creates
-    or rebuilds the store."""
-    path = archive.state_path
-    if not path.is_file():
-        return None
-    try:
-        db = _open_store(path)
-        try:
-            rows = db.execute("SELECT url, next_check FROM articles").fetchall()
-        finally:
-            db.close()
-    except sqlite3.Error:
-        return None
-    return {url: value or "" for url, value in rows}
-
-
-def _open_store(path: Path) -> sqlite3.Connection:
-    """The archive's state store, read-only: the build never creates or changes it."""
-    return sqlite3.connect(read_only(path), uri=True)
-
-
-class StoreLookup:
-    """url → next check, looked up in the state store article by article: what an
-    incremental build needs, where reading every article's (0.08 s at 100,000 articles)
-    would grow with the archive. Each process opens its own read-only connection."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._db: sqlite3.Connection | None = None
-        self._pid = 0
-
-    def get(self, url: str, /) -> str | None:
-        try:
-            if self._db is None or self._pid != os.getpid():  # not one inherited by a fork
-                self._db = _open_store(self.path)
-                self._pid = os.getpid()
-            row = self._db.execute("SELECT next_check FROM articles WHERE url = ?", (url,))
-            found = row.fetchone()
-        except sqlite3.Error:
-            return None
-        return None if found is None else found[0] or ""
-
-    def close(self) -> None:
-        if self._db is not None:
-            self._db.close()
-            self._db = None
-
-
 # --- search ---------------------------------------------------------------------------------
 
 
@@ -971,4 +919,4 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-__all__ = ["BuildError", "BuildReport", "build_site", "read_next_checks", "serve"]
+__all__ = ["BuildError", "BuildReport", "build_site", "serve"]
