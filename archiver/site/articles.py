@@ -39,13 +39,13 @@ from archiver.site.model import (
     summary,
     version_facts,
 )
+from archiver.site.templates import render
 from archiver.site.views import (
     VersionData,
     blocks,
     diff_rows,
     language,
     later,
-    render,
     versions_payload,
     web_link,
 )

@@ -60,7 +60,8 @@ from archiver.site.model import (
     shard_of,
     source_of,
 )
-from archiver.site.views import ASSETS, PAGE_SIZE, asset_bytes, environment, templates_fingerprint
+from archiver.site.templates import ASSETS, asset_bytes, environment, templates_fingerprint
+from archiver.site.views import PAGE_SIZE
 from archiver.store.history import head_commit, is_ancestor
 from archiver.store.state import StateView
 

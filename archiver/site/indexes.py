@@ -25,7 +25,8 @@ from archiver.site.atom import (
 )
 from archiver.site.buildstate import BuildState, Listed, VersionRow
 from archiver.site.model import output_dir
-from archiver.site.views import PAGE_SIZE, ArticleItem, ChangeItem, Pager, render
+from archiver.site.templates import render
+from archiver.site.views import PAGE_SIZE, ArticleItem, ChangeItem, Pager
 
 MOST_CHANGED = 100
 HOME_CHANGES = 10
