@@ -455,7 +455,7 @@ def build(
     archive: ArchiveOption = Path("."),
 ) -> None:
     """Build the static site from the archive's history (incrementally, after the first)."""
-    from archiver.site.build import build_site
+    from archiver.site import build_site
 
     with _errors(), _open(archive) as opened:
         report = build_site(opened, out_dir, full=full, search=search, force=force)
@@ -486,7 +486,7 @@ def demo(
 ) -> None:
     """Replay the embedded sample sites on loopback into an archive, and build its site."""
     from archiver.demo import run_demo
-    from archiver.site.build import build_site
+    from archiver.site import build_site
 
     def step(when: datetime, report: RunReport) -> None:
         changes = report.count(Outcome.NEW) + report.count(Outcome.CHANGED)
@@ -518,7 +518,7 @@ def serve(
     port: Annotated[int, typer.Option(help="Port on 127.0.0.1.", min=1, max=65535)] = 8000,
 ) -> None:
     """Preview the built site on http://127.0.0.1:PORT/."""
-    from archiver.site.build import serve as serve_site
+    from archiver.site import serve as serve_site
 
     if not (directory / "index.html").is_file():
         raise _fail(f"{directory}: no built site here (run `archiver build --out {directory}`)")

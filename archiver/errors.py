@@ -39,6 +39,10 @@ class StateError(ArchiverError):
     """The state store (.archiver/state.db) cannot be opened or written."""
 
 
+class BuildError(ArchiverError):
+    """The site could not be built, or served."""
+
+
 class ArchiveLocked(ArchiverError):
     """Another archiver run is writing this archive."""
 

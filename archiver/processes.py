@@ -53,6 +53,11 @@ def worker_started(parent: int) -> None:
     it ended (`kill -9` included), instead of living on as an orphan."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    die_with_parent(parent)
+
+
+def die_with_parent(parent: int) -> None:
+    """End this forked process when its parent `parent` ends, `kill -9` included."""
     if not _die_with_parent():
         threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
     if os.getppid() != parent:  # the parent was gone before the line above took effect

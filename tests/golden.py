@@ -30,7 +30,7 @@ PAGES = (
 def build_demo_site(folder: Path) -> Path:
     """The demo's archive replayed into folder/archive and its site built in folder/site."""
     from archiver.demo import run_demo
-    from archiver.site.build import build_site
+    from archiver.site import build_site
 
     with run_demo(folder) as archive:
         build_site(archive, folder / "site", full=True, search=False)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from archiver.demo import run_demo
-from archiver.site.build import build_site
+from archiver.site import build_site
 
 from .sitetools import (
     artifact_path,

@@ -25,10 +25,12 @@ from hypothesis import strategies as st
 from archiver.archive import Archive
 from archiver.clock import FixedClock
 from archiver.diff import Version, is_minor
+from archiver.errors import BuildError
 from archiver.site import html as sitehtml
-from archiver.site.build import BuildError, Writer, serve
+from archiver.site import serve
 from archiver.site.buildstate import READ_IN_PARALLEL_FROM, ArticleRow, BuildState, VersionRow
 from archiver.site.model import Captured, load_document, output_dir, read_history, version_facts
+from archiver.site.output import OutputFolder
 from archiver.site.views import Block, blocks
 from archiver.store.document import Document
 from archiver.store.history import BlobReader
@@ -592,7 +594,7 @@ def test_writer_never_writes_outside_the_output_folder(tmp_path: Path) -> None:
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     (out / "articles").symlink_to(elsewhere)
-    writer = Writer(out.resolve())
+    writer = OutputFolder(out.resolve())
     with pytest.raises(BuildError, match="outside"):
         writer("articles/web/page.html", "x")
     with pytest.raises(BuildError, match="not a path"):
@@ -609,7 +611,7 @@ def test_writer_replaces_links_in_place_of_pages_never_writes_through_them(
     outside.write_text("precious")
     (out / "a" / "linked.html").symlink_to(outside)
     os.link(outside, out / "a" / "hard.html")
-    writer = Writer(out.resolve())
+    writer = OutputFolder(out.resolve())
     assert writer("a/linked.html", "page one")
     assert writer("a/hard.html", "page two")
     assert outside.read_text() == "precious"
@@ -731,7 +733,7 @@ def test_build_state_totals_follow_every_change(tmp_path: Path) -> None:
     state.put_articles([row("daily", 2, 4), row("gazette", 0, 3), row("gazette", 1, 1)])
     state.set_next_checks({row("daily", 2, 4).path: "2025-03-02T00:00:00Z"})
     counted = state.db.execute(
-        "SELECT source, count(*), sum(versions) FROM articles GROUP BY source ORDER BY source"
+        "SELECT source, count(*), sum(versions) FROM site_articles GROUP BY source ORDER BY source"
     ).fetchall()
     assert counted == [("daily", 5, 8), ("gazette", 2, 4)]
     assert state.article_counts() == {"daily": 5, "gazette": 2}

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from archiver.archive import Archive
 from archiver.clock import FixedClock, isoformat
-from archiver.site.build import BuildReport, build_site
+from archiver.site import BuildReport, build_site
 from archiver.store.commits import Change, CommitStream, subject_line
 from archiver.store.document import Document
 from archiver.store.history import iter_commits

@@ -22,6 +22,7 @@ from typer.testing import CliRunner
 from archiver.archive import Archive
 from archiver.cli import app
 from archiver.clock import FixedClock
+from archiver.site import build_site, workers
 from archiver.site.buildstate import BuildPlace
 from archiver.store.document import Document
 from archiver.sync import sync
@@ -301,3 +302,17 @@ def test_a_site_built_inside_the_archive_stays_out_of_git_status(
     assert exclude.splitlines().count("/site/") == 1
     # Ignored in the archive's own git config, not in a commit.
     assert "site" not in git(archive.root, "show", "HEAD:.gitignore")
+
+
+def test_a_pooled_build_renders_in_its_workers_alone(
+    archive: Archive, clock: FixedClock, tmp_path: Path
+) -> None:
+    """Enough articles for the render pool: every one is rendered, by forked workers whose
+    renderer never exists in the builder's own process."""
+    small_archive(archive, clock, articles=workers.BATCH * 3)
+    report = build_site(archive, tmp_path / "site", search=False, workers=2)
+    assert report.articles_rendered == report.articles == workers.BATCH * 3
+    assert workers._RENDERER is None
+    fresh = tmp_path / "fresh"
+    assert build_site(archive, fresh, search=False, workers=1).articles_rendered == report.articles
+    assert site_files(tmp_path / "site") == site_files(fresh)

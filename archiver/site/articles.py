@@ -14,7 +14,7 @@ from typing import Any, Protocol, overload
 
 from markupsafe import Markup
 
-from archiver.site import html as sitehtml
+import archiver.site.html as sitehtml
 from archiver.site.atom import (
     FEED_LENGTH,
     Feed,
@@ -30,6 +30,7 @@ from archiver.site.atom import (
     xml_id,
 )
 from archiver.site.buildstate import ArticleRow, VersionRow, stats_json
+from archiver.site.config import SiteConfig
 from archiver.site.model import (
     Captured,
     VersionFacts,
@@ -39,13 +40,13 @@ from archiver.site.model import (
     summary,
     version_facts,
 )
+from archiver.site.templates import render
 from archiver.site.views import (
     VersionData,
     blocks,
     diff_rows,
     language,
     later,
-    render,
     versions_payload,
     web_link,
 )
@@ -58,15 +59,6 @@ _NEXT_CHANGE_BEFORE = '<li><a href="compare.html?a='
 _PAYLOAD = re.compile(r'<script type="application/json" id="versions-data">(.*?)</script>', re.S)
 # articles/<source>/<yyyy>/<mm>/<dd>/<slug>-<id>/
 ROOT = "../" * ARTICLE_DEPTH
-
-
-@dataclass(frozen=True)
-class SiteConfig:
-    """What every page needs to know about the site as a whole."""
-
-    title: str
-    base_url: str = ""
-    search: bool = False
 
 
 @dataclass(frozen=True)

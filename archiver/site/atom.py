@@ -13,7 +13,8 @@ from markupsafe import escape
 
 from archiver.site.buildstate import VersionRow
 from archiver.site.html import inline_rows
-from archiver.site.views import DiffRow, changed_only, iso_time, render
+from archiver.site.templates import render
+from archiver.site.views import DiffRow, changed_only, iso_time
 
 FEED_LENGTH = 50
 

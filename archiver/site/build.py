@@ -1,8 +1,8 @@
-"""The static site: `archiver build` renders the archive's git history into pages.
+"""One build of the static site: full, or incremental from what the last one remembers.
 
 Two phases, as in any static site generator: read history into a model (one `git log`
 pass, blobs in bulk), then write pages from it. A build remembers what it built (see
-sitestate), so the next one reads only the commits since and rewrites only the pages they
+site.buildstate), so the next one reads only the commits since and rewrites only the pages they
 affect; a full build and an incremental one give byte-identical output. Files are written
 only when their bytes change, and only files the build itself made are ever deleted.
 """
@@ -10,48 +10,28 @@ only when their bytes change, and only files the build itself made are ever dele
 from __future__ import annotations
 
 import contextlib
-import errno
 import hashlib
-import http.server
-import importlib.util
 import json
-import multiprocessing
 import os
-import re
-import sqlite3
-import stat
-import subprocess
-import sys
-import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable, Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field, replace
-from functools import partial
 from pathlib import Path
-from typing import ClassVar
 
 from archiver import __version__
 from archiver.archive import Archive
-from archiver.processes import objects_frozen
-from archiver.site.articles import (
-    ArticleJob,
-    ArticleRenderer,
-    ArticleResult,
-    NextChecks,
-    SiteConfig,
-    article_files,
-)
+from archiver.errors import BuildError
+from archiver.site.articles import ArticleJob, ArticleRenderer, ArticleResult, NextChecks
 from archiver.site.buildstate import (
     ArticleRow,
-    BuildError,
     BuildPlace,
     BuildState,
     Known,
     VersionRow,
     output_stamp,
-    read_only,
 )
+from archiver.site.config import SiteConfig
 from archiver.site.indexes import Dirty, IndexRenderer, chunks
 from archiver.site.model import (
     ArticleLog,
@@ -62,12 +42,24 @@ from archiver.site.model import (
     shard_of,
     source_of,
 )
-from archiver.site.views import ASSETS, PAGE_SIZE, asset_bytes, environment, templates_fingerprint
+from archiver.site.output import (
+    Made,
+    OutputFolder,
+    keep_out_of_git_status,
+    make_output_folder,
+    refuse_archive_places,
+    refuse_others_files,
+    resolved,
+)
+from archiver.site.search import pagefind_available, update_search_index
+from archiver.site.templates import ASSETS, asset_bytes, environment, templates_fingerprint
+from archiver.site.views import PAGE_SIZE
+from archiver.site.workers import pool_rendering
 from archiver.store.history import head_commit, is_ancestor
+from archiver.store.state import StateView
 
 Progress = Callable[[str], None]
 
-BATCH = 32  # articles per task sent to a worker process
 PARALLEL_FROM = 64  # fewer articles than this render in the builder's own process
 
 
@@ -100,151 +92,6 @@ class BuildReport:
         return self.pages / self.seconds if self.seconds else 0.0
 
 
-# --- writing ------------------------------------------------------------------------------
-
-
-class Writer:
-    """Writes a file only when its bytes change, and never outside the output folder.
-
-    Files are overwritten in place rather than through a temporary file and a rename: on
-    ext4 a rename over an existing file starts writing its data to disk at once, which
-    made an incremental build wait on the disk (0.4-1.1 ms a page against 0.03 ms)."""
-
-    def __init__(self, out: Path) -> None:
-        self.out = out
-        self.written = 0
-        self.unchanged = 0
-        self._folders: set[str] = set()
-
-    def __call__(self, relative: str, content: str | bytes) -> bool:
-        # "replace": a lone surrogate from a hand-made archive must not stop a build.
-        data = content.encode("utf-8", "replace") if isinstance(content, str) else content
-        target = self._target(relative)
-        try:  # a new page first: most of a full build's pages are
-            fd = os.open(target, _CREATE, 0o666)
-        except FileExistsError:
-            existing = _open_own(target)
-            if existing is not None:
-                return self._rewrite(existing, data)
-            fd = os.open(target, _CREATE, 0o666)  # a link stood there and was removed
-        with os.fdopen(fd, "wb") as file:
-            file.write(data)
-        self.written += 1
-        return True
-
-    def _rewrite(self, fd: int, data: bytes) -> bool:
-        with os.fdopen(fd, "r+b") as file:
-            if os.fstat(file.fileno()).st_size == len(data) and file.read() == data:
-                self.unchanged += 1
-                return False
-            file.seek(0)
-            file.write(data)
-            file.truncate()
-        self.written += 1
-        return True
-
-    def _target(self, relative: str) -> Path:
-        folder, _, name = relative.rpartition("/")
-        if not name or name.startswith(".") or ".." in relative.split("/"):
-            raise BuildError(f"{relative}: not a path the site writes")
-        if folder not in self._folders:
-            self._make_folder(folder, relative)
-        return self.out / relative
-
-    def _make_folder(self, folder: str, relative: str) -> None:
-        path = self.out / folder
-        # A folder whose parent is known to be inside the output folder needs only its last
-        # step checked: a folder made now, or one already there that is no link.
-        known_parent = bool(folder) and folder.rpartition("/")[0] in self._folders
-        if not (known_parent and _made_or_real_folder(path)):
-            # Checked before creating anything: a symlink inside the output folder must not
-            # lead the build to make folders, or write files, elsewhere.
-            if not path.resolve().is_relative_to(self.out):
-                raise BuildError(f"{relative}: resolves outside {self.out}; not written")
-            path.mkdir(parents=True, exist_ok=True)
-        self._folders.add(folder)
-
-    def delete(self, relatives: Iterable[str]) -> int:
-        """Remove files the build made before and makes no more, then emptied folders."""
-        deleted = 0
-        for relative in sorted(relatives):
-            target = self.out / relative
-            if not target.resolve().is_relative_to(self.out):
-                continue
-            try:
-                target.unlink()
-                deleted += 1
-            except FileNotFoundError:
-                continue
-            _remove_empty_parents(target.parent, self.out)
-        return deleted
-
-
-_CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
-
-
-def _made_or_real_folder(path: Path) -> bool:
-    """Make the folder `path`; True when it is now a folder of its own, not a link."""
-    try:
-        os.mkdir(path)
-    except FileExistsError:
-        return stat.S_ISDIR(os.lstat(path).st_mode)
-    return True
-
-
-def _open_own(target: Path) -> int | None:
-    """A descriptor for reading and rewriting the page at `target`; None when there is
-    none. A symbolic link or a file linked from elsewhere in its place is removed, never
-    written through: it could lead outside the output folder."""
-    try:
-        fd = os.open(target, os.O_RDWR | os.O_NOFOLLOW)
-    except FileNotFoundError:
-        return None
-    except OSError as err:
-        if err.errno != errno.ELOOP:
-            raise
-        target.unlink()
-        return None
-    if os.fstat(fd).st_nlink > 1:
-        os.close(fd)
-        target.unlink()
-        return None
-    return fd
-
-
-def _remove_empty_parents(folder: Path, stop: Path) -> None:
-    while folder != stop and folder.is_relative_to(stop):
-        try:
-            folder.rmdir()
-        except OSError:
-            return
-        folder = folder.parent
-
-
-# --- workers --------------------------------------------------------------------------------
-
-_WORKER: ArticleRenderer | None = None
-_WORKER_WRITER: Writer | None = None
-
-
-def _start_worker(
-    git_dir: str, out: Path, site: SiteConfig, next_checks: NextChecks | None
-) -> None:
-    global _WORKER, _WORKER_WRITER
-    _WORKER_WRITER = Writer(out)
-    _WORKER = ArticleRenderer(git_dir, site, out, _WORKER_WRITER, next_checks)
-
-
-def _work(jobs: list[ArticleJob]) -> list[ArticleResult]:
-    assert _WORKER is not None
-    return [_WORKER.process(job) for job in jobs]
-
-
-def _batches(jobs: list[ArticleJob], size: int) -> Iterator[list[ArticleJob]]:
-    for start in range(0, len(jobs), size):
-        yield jobs[start : start + size]
-
-
 # --- the build ------------------------------------------------------------------------------
 
 
@@ -266,18 +113,18 @@ def build_site(
     holding files no build of this archive wrote is refused unless `force`.
     """
     started = time.perf_counter()
-    out = _resolved(Path(out))
+    out = resolved(Path(out))
     place = BuildPlace(archive.state_path.parent, out)
     known = place.known()
     # A folder built before passed the check of tracked files (a git run: 4 ms) then.
-    _refuse_archive_places(archive, out, tracked=not known)
-    _make_folder(out)
+    refuse_archive_places(archive, out, tracked=not known)
+    make_output_folder(out)
     if not (force or known or place.legacy()):
-        _refuse_others_files(out)
+        refuse_others_files(out)
     with place.locked():
         place.adopt_legacy()
         builder = _Builder(archive, out, place, progress, search, workers)
-        builder.report.excluded = _keep_out_of_git_status(archive, out, builder.warn)
+        builder.report.excluded = keep_out_of_git_status(archive, out, builder.warn)
         try:
             builder.run(full)
         except OSError as error:  # a full disk, a folder made read-only, …
@@ -290,96 +137,6 @@ def build_site(
     report.pages_unchanged += builder.writer.unchanged
     report.seconds = time.perf_counter() - started
     return report
-
-
-# --- where the site goes -------------------------------------------------------------------
-
-
-def _resolved(out: Path) -> Path:
-    try:
-        return out.resolve()
-    except (OSError, RuntimeError) as error:  # a loop of links
-        raise BuildError(f"{out}: not a usable output folder ({error})") from None
-
-
-def _make_folder(out: Path) -> None:
-    try:
-        if out.exists() and not out.is_dir():
-            raise BuildError(f"{out}: not a folder; the site needs a folder of its own")
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise BuildError(f"{out}: cannot create the output folder ({error.strerror})") from None
-
-
-def _refuse_archive_places(archive: Archive, out: Path, tracked: bool = True) -> None:
-    """The site is never written over the archive, in its git or state folder, or among
-    its tracked files (checked when `tracked`): it would land in the repository."""
-    root = archive.root
-    advice = f"the site needs a folder of its own, e.g. {root / 'site'}"
-    if out == root:
-        raise BuildError(f"{out}: is the archive itself; {advice}")
-    if root.is_relative_to(out):
-        raise BuildError(f"{out}: holds the archive {root}; {advice}")
-    git_dirs = {Path(archive.repo.git_dir).resolve(), Path(archive.repo.common_dir).resolve()}
-    if any(out.is_relative_to(folder) for folder in git_dirs):
-        raise BuildError(f"{out}: inside the archive's git folder; {advice}")
-    if out.is_relative_to(archive.state_path.parent):
-        raise BuildError(f"{out}: inside the archive's state folder; {advice}")
-    if out.is_relative_to(root):
-        top = out.relative_to(root).parts[0]
-        # articles/ even before the first capture tracks a file there.
-        if top == "articles" or (
-            tracked and archive.repo.git.ls_files("-z", "--", f":(literal){top}")
-        ):
-            raise BuildError(f"{out}: among the archive's tracked files ({top}/); {advice}")
-
-
-def _refuse_others_files(out: Path) -> None:
-    """An output folder no build of this archive wrote: whatever it holds is someone
-    else's, and a build could overwrite it."""
-    with os.scandir(out) as entries:
-        if next(entries, None) is None:
-            return
-    found = []
-    for folder, folders, names in os.walk(out):
-        links = [name for name in folders if os.path.islink(os.path.join(folder, name))]
-        for name in names + links:
-            found.append(Path(folder, name).relative_to(out).as_posix())
-    if found:
-        many = f"{len(found)} files" if len(found) > 1 else "a file"
-        raise BuildError(
-            f"{out}: holds {many} archiver did not write, e.g. {min(found)};"
-            " use an empty folder or --force"
-        )
-
-
-def _keep_out_of_git_status(archive: Archive, out: Path, warn: Callable[[str], None]) -> str:
-    """A site inside the archive is added to the repository's own ignore list,
-    `.git/info/exclude`, which no commit holds, unless git ignores it already. Returns the
-    pattern added, or ""."""
-    if not out.is_relative_to(archive.root):
-        return ""
-    relative = out.relative_to(archive.root).as_posix()
-    if "\n" in relative:
-        return ""  # no ignore pattern can name it
-    pattern = "/" + re.sub(r"([\\*?\[])", r"\\\1", relative) + "/"
-    exclude = Path(archive.repo.common_dir) / "info" / "exclude"
-    try:
-        text = exclude.read_text(encoding="utf-8") if exclude.is_file() else ""
-        if pattern in text.splitlines() or _ignored(archive.root, relative):
-            return ""
-        exclude.parent.mkdir(exist_ok=True)
-        with exclude.open("a", encoding="utf-8") as file:
-            file.write(("\n" if text and not text.endswith("\n") else "") + pattern + "\n")
-    except OSError as error:
-        warn(f"{relative}/ shows in git status: cannot add it to {exclude} ({error.strerror})")
-        return ""
-    return pattern
-
-
-def _ignored(root: Path, relative: str) -> bool:
-    command = ["git", "check-ignore", "-q", "--", f"{relative}/"]
-    return subprocess.run(command, cwd=root, capture_output=True, check=False).returncode == 0
 
 
 class _Builder:
@@ -399,7 +156,7 @@ class _Builder:
         self.place = place
         self.notify = progress or (lambda message: None)
         self.report = BuildReport()
-        self.writer = Writer(out)
+        self.writer = OutputFolder(out)
         self.search_wanted = search
         # One worker more than cores: a worker waiting on its git reader leaves a core idle
         # (measured 7-11 % faster on 2 cores than one worker per core).
@@ -407,7 +164,7 @@ class _Builder:
         self.site = SiteConfig(
             title=archive.config.title,
             base_url=archive.config.base_url.rstrip("/"),
-            search=search and _pagefind_available(),
+            search=search and pagefind_available(),
         )
         self.next_checks: NextChecks | None = None  # read by full() or incremental()
         self._renderer: ArticleRenderer | None = None
@@ -418,14 +175,18 @@ class _Builder:
         if self._renderer is None:
             # Its own writer: what it writes is counted in each result, not twice.
             self._renderer = ArticleRenderer(
-                self.archive.repo.git_dir, self.site, self.out, Writer(self.out), self.next_checks
+                self.archive.repo.git_dir,
+                self.site,
+                self.out,
+                OutputFolder(self.out),
+                self.next_checks,
             )
         return self._renderer
 
     def close(self) -> None:
         if self._renderer is not None:
             self._renderer.close()
-        if isinstance(self.next_checks, StoreLookup):
+        if isinstance(self.next_checks, StateView):
             self.next_checks.close()
 
     def warn(self, message: str) -> None:
@@ -475,8 +236,10 @@ class _Builder:
     # -- full
 
     def full(self, old: BuildState | None, head: str | None) -> None:
-        self.next_checks = read_next_checks(self.archive)
-        before = _Made.of(old, self.site) if old else None
+        store = StateView.find(self.archive.state_path)
+        # Read in one query, read-only: the build never creates or rebuilds the store.
+        self.next_checks = store.next_checks() if store is not None else None
+        before = Made.of(old, self.site) if old else None
         if old is not None:
             old.close()
         state = BuildState.fresh(self.place.folder)
@@ -491,7 +254,7 @@ class _Builder:
             dirty = Dirty(everything=True)
             self.finish(state, head, history.commits, dirty, entries)
             if before is not None:
-                stale = before.stale(_Made.of(state, self.site))
+                stale = before.stale(Made.of(state, self.site))
                 self.report.pages_deleted = self.writer.delete(stale)
             self.search_index(state)
             state.commit()
@@ -533,14 +296,11 @@ class _Builder:
         if self.workers < 2 or len(jobs) < PARALLEL_FROM:
             yield self._counted((self.renderer.process(job) for job in jobs), len(jobs))
             return
-        context = multiprocessing.get_context("fork")
-        init = (self.archive.repo.git_dir, self.out, self.site, self.next_checks)
-        with (
-            objects_frozen(),
-            context.Pool(self.workers, initializer=_start_worker, initargs=init) as pool,
-        ):
-            batches = pool.imap_unordered(_work, _batches(jobs, BATCH))
-            yield self._counted((result for batch in batches for result in batch), len(jobs))
+        git_dir = self.archive.repo.git_dir
+        with pool_rendering(
+            jobs, self.workers, git_dir, self.out, self.site, self.next_checks
+        ) as results:
+            yield self._counted(results, len(jobs))
 
     def _counted(self, results: Iterator[ArticleResult], total: int) -> Iterator[ArticleResult]:
         for done, result in enumerate(results, 1):
@@ -566,9 +326,9 @@ class _Builder:
 
     def incremental(self, state: BuildState, head: str) -> None:
         try:
-            store = self.archive.state_path
-            self.next_checks = StoreLookup(store) if store.is_file() else None
-            attached = self.next_checks is not None and state.attach_store(store)
+            store = StateView.find(self.archive.state_path)
+            self.next_checks = store  # looked up article by article
+            attached = store is not None and state.attach_store(store)
             built = state.meta("head")
             assert built is not None
             seq = int(state.meta("seq") or 0)
@@ -707,9 +467,8 @@ class _Builder:
     # -- search
 
     def search_index(self, state: BuildState) -> None:
-        """One pagefind bundle per source and month (pagefind's memory grows with the text it
-        indexes, so one index of every article would not fit): only the bundles whose
-        articles gained versions are indexed again, and bundles of no shard are removed."""
+        """One pagefind bundle per source and month: only the bundles whose articles gained
+        versions are indexed again, and bundles of no shard are removed."""
         if not self.search_wanted:
             self.report.search = "skipped (not asked for)"
             return
@@ -717,28 +476,18 @@ class _Builder:
             self.report.search = "skipped: pagefind is not installed (pip install 'pagefind[bin]')"
             return
         shards = state.shards()
-        bundles = self.out / "pagefind"
-        wanted = [
-            shard
-            for shard in shards
-            if shard in self.stale_shards or not (bundles / shard / "pagefind-entry.json").is_file()
-        ]
         started = time.perf_counter()
-        for number, shard in enumerate(wanted, 1):
-            self.notify(f"indexing for search: {shard} ({number}/{len(wanted)})")
-            failure = run_pagefind(self.out, shard, self.writer, self.place.folder)
-            if failure:
-                self.report.search = failure
-                self.warn(failure)
-                return
-        known = set(shards)
-        orphans = [
-            name for name in _files_under(bundles, self.out) if _shard_of_file(name) not in known
-        ]
-        self.report.pages_deleted += self.writer.delete(orphans)
+        done = update_search_index(
+            self.out, shards, self.stale_shards, self.writer, self.place.folder, self.notify
+        )
+        if done.failure:
+            self.report.search = done.failure
+            self.warn(done.failure)
+            return
+        self.report.pages_deleted += done.deleted
         self.report.search_seconds = time.perf_counter() - started
-        indexed = f"indexed {len(wanted)} of {len(shards)} search shards"
-        self.report.search = indexed if wanted else "up to date"
+        indexed = f"indexed {done.shards} of {len(shards)} search shards"
+        self.report.search = indexed if done.shards else "up to date"
 
 
 class _ArticleListPages:
@@ -765,43 +514,6 @@ class _ArticleListPages:
 
 def _list_page(source: str, ordinal: int) -> tuple[str, int]:
     return source, ordinal // PAGE_SIZE + 1
-
-
-def _files_under(folder: Path, out: Path) -> list[str]:
-    if not folder.is_dir():
-        return []
-    return [path.relative_to(out).as_posix() for path in folder.rglob("*") if path.is_file()]
-
-
-def _shard_of_file(name: str) -> str:
-    """pagefind/<source>/<yyyy>-<mm>/… → <source>/<yyyy>-<mm>; "" for anything else."""
-    parts = name.split("/")
-    return "/".join(parts[1:3]) if len(parts) > 3 else ""
-
-
-@dataclass
-class _Made:
-    """What a build made, as the counts its file names follow from: enough to tell which
-    files a later build no longer makes, without listing every file."""
-
-    articles: dict[str, int]  # path → versions
-    indexes: set[str]
-
-    @classmethod
-    def of(cls, state: BuildState, site: SiteConfig) -> _Made:
-        indexes = IndexRenderer(state, site, lambda name, content: False)
-        counts = {**indexes.list_counts(), **indexes.article_counts()}
-        files = set(indexes.files(counts))
-        files.update(f"assets/{name}" for name in ASSETS)
-        return cls(dict(state.all_articles()), files)
-
-    def stale(self, now: _Made) -> set[str]:
-        gone = self.indexes - now.indexes
-        for path, versions in self.articles.items():
-            kept = now.articles.get(path, 0)
-            if kept < versions:
-                gone.update(set(article_files(path, versions)) - set(article_files(path, kept)))
-        return gone
 
 
 class _Prior:
@@ -855,120 +567,4 @@ def _save_counts(state: BuildState, counts: dict[str, int]) -> None:
     state.set_meta("counts", json.dumps(counts, sort_keys=True))
 
 
-# --- next checks ----------------------------------------------------------------------------
-
-
-def read_next_checks(archive: Archive) -> dict[str, str | None] | None:
-    """url → next check (ISO time, or "" when none is scheduled) from the state store, or
-    None when the archive has none. Read in one query, read-only: the build never creates
-    or rebuilds the store."""
-    path = archive.state_path
-    if not path.is_file():
-        return None
-    try:
-        db = _open_store(path)
-        try:
-            rows = db.execute("SELECT url, next_check FROM articles").fetchall()
-        finally:
-            db.close()
-    except sqlite3.Error:
-        return None
-    return {url: value or "" for url, value in rows}
-
-
-def _open_store(path: Path) -> sqlite3.Connection:
-    """The archive's state store, read-only: the build never creates or changes it."""
-    return sqlite3.connect(read_only(path), uri=True)
-
-
-class StoreLookup:
-    """url → next check, looked up in the state store article by article: what an
-    incremental build needs, where reading every article's (0.08 s at 100,000 articles)
-    would grow with the archive. Each process opens its own read-only connection."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._db: sqlite3.Connection | None = None
-        self._pid = 0
-
-    def get(self, url: str, /) -> str | None:
-        try:
-            if self._db is None or self._pid != os.getpid():  # not one inherited by a fork
-                self._db = _open_store(self.path)
-                self._pid = os.getpid()
-            row = self._db.execute("SELECT next_check FROM articles WHERE url = ?", (url,))
-            found = row.fetchone()
-        except sqlite3.Error:
-            return None
-        return None if found is None else found[0] or ""
-
-    def close(self) -> None:
-        if self._db is not None:
-            self._db.close()
-            self._db = None
-
-
-# --- search ---------------------------------------------------------------------------------
-
-
-def _pagefind_available() -> bool:
-    return importlib.util.find_spec("pagefind") is not None
-
-
-def run_pagefind(out: Path, shard: str, write: Writer, scratch_in: Path) -> str | None:
-    """Index one shard's article pages with pagefind into a scratch folder in `scratch_in`
-    (not in `out`, which holds only what is published), then bring `pagefind/<shard>/` in
-    step with it file by file (pagefind never removes stale files itself). Returns what
-    went wrong, or None."""
-    source, month = shard.split("/")
-    glob = f"articles/{source}/{month.replace('-', '/')}/*/*/index.html"  # day, article
-    with tempfile.TemporaryDirectory(prefix="pagefind-", dir=scratch_in) as scratch:
-        command = [sys.executable, "-m", "pagefind", "--site", str(out), "--glob", glob]
-        command += ["--output-path", scratch, "--silent"]
-        done = subprocess.run(command, capture_output=True, text=True, check=False)
-        if done.returncode != 0:
-            message = (done.stderr or done.stdout).strip().splitlines()
-            return f"search index of {shard} failed: {message[-1] if message else done.returncode}"
-        fresh = {p.relative_to(scratch).as_posix() for p in Path(scratch).rglob("*") if p.is_file()}
-        for name in sorted(fresh):
-            write(f"pagefind/{shard}/{name}", (Path(scratch) / name).read_bytes())
-    bundle = out / "pagefind" / shard
-    stale = [
-        name
-        for name in _files_under(bundle, out)
-        if name.removeprefix(f"pagefind/{shard}/") not in fresh
-    ]
-    write.delete(stale)
-    return None
-
-
-# --- serving --------------------------------------------------------------------------------
-
-
-def serve(out: Path, host: str = "127.0.0.1", port: int = 8000) -> None:
-    """Serve the built site over plain HTTP until interrupted (search needs http)."""
-    folder = Path(out).resolve()
-    if not (folder / "index.html").is_file():
-        raise BuildError(f"{folder}: no site here (run `archiver build` first)")
-    handler = partial(_Handler, directory=str(folder))
-    server = http.server.ThreadingHTTPServer((host, port), handler)
-    with server, contextlib.suppress(KeyboardInterrupt):
-        server.serve_forever()
-
-
-class _Handler(http.server.SimpleHTTPRequestHandler):
-    extensions_map: ClassVar[dict[str, str]] = {
-        **http.server.SimpleHTTPRequestHandler.extensions_map,
-        ".atom": "application/atom+xml",
-        ".json": "application/json",
-        ".wasm": "application/wasm",
-        ".pagefind": "application/octet-stream",
-        ".js": "text/javascript",
-        ".css": "text/css",
-    }
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-
-__all__ = ["BuildError", "BuildReport", "build_site", "read_next_checks", "serve"]
+__all__ = ["BuildReport", "build_site"]

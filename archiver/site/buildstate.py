@@ -26,12 +26,13 @@ from pathlib import Path
 from typing import NamedTuple
 
 from archiver.diff import ChangeStats
-from archiver.errors import ArchiverError
+from archiver.errors import BuildError
 from archiver.site.model import VersionFacts, shard_of
 from archiver.store import format as trailer
+from archiver.store.state import StateView
 
 STATE_FILE = "build.db"
-FORMAT = "3"
+FORMAT = "4"  # 4: the articles table is site_articles, unlike the state store's
 BUILDS = "builds"  # in the archive's state folder: one folder per output folder
 # Where earlier builds kept their state: inside the output folder, so it was published.
 LEGACY_STATE = ".archiver-build.db"
@@ -43,15 +44,11 @@ LEGACY_FILES = (
 )
 
 
-class BuildError(ArchiverError):
-    """The site could not be built."""
-
-
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 -- Stored in list order (source, ordinal): a page of a source's article list is a run of
 -- neighbouring rows, not fifty scattered reads (0.9 s for 450 pages, from a cold disk).
-CREATE TABLE IF NOT EXISTS articles (
+CREATE TABLE IF NOT EXISTS site_articles (
     path TEXT NOT NULL UNIQUE,
     source TEXT NOT NULL,
     ordinal INTEGER NOT NULL,
@@ -65,7 +62,8 @@ CREATE TABLE IF NOT EXISTS articles (
     next_check TEXT,
     PRIMARY KEY (source, ordinal)
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS articles_rank ON articles (changes DESC, last_changed DESC, path);
+CREATE INDEX IF NOT EXISTS site_articles_rank
+    ON site_articles (changes DESC, last_changed DESC, path);
 CREATE TABLE IF NOT EXISTS versions (
     path TEXT NOT NULL,
     number INTEGER NOT NULL,
@@ -89,18 +87,18 @@ CREATE INDEX IF NOT EXISTS versions_all ON versions (seq, path) WHERE number > 1
 CREATE INDEX IF NOT EXISTS versions_source ON versions (source, seq, path) WHERE number > 1;
 CREATE INDEX IF NOT EXISTS versions_headline ON versions (seq, path) WHERE headline = 1;
 CREATE TABLE IF NOT EXISTS shards (shard TEXT PRIMARY KEY) WITHOUT ROWID;
--- Articles and versions per source, kept by triggers: counting them in the articles table
+-- Articles and versions per source, kept by triggers: counting them in site_articles
 -- grows with the archive (0.45 s at 100,000 articles, from a cold disk).
 CREATE TABLE IF NOT EXISTS source_totals (
     source TEXT PRIMARY KEY,
     articles INTEGER NOT NULL,
     versions INTEGER NOT NULL
 ) WITHOUT ROWID;
-CREATE TRIGGER IF NOT EXISTS article_added AFTER INSERT ON articles BEGIN
+CREATE TRIGGER IF NOT EXISTS article_added AFTER INSERT ON site_articles BEGIN
     INSERT INTO source_totals (source, articles, versions) VALUES (new.source, 1, new.versions)
     ON CONFLICT (source) DO UPDATE SET articles = articles + 1, versions = versions + new.versions;
 END;
-CREATE TRIGGER IF NOT EXISTS article_updated AFTER UPDATE OF versions ON articles BEGIN
+CREATE TRIGGER IF NOT EXISTS article_updated AFTER UPDATE OF versions ON site_articles BEGIN
     UPDATE source_totals SET versions = versions - old.versions + new.versions
     WHERE source = new.source;
 END;
@@ -242,7 +240,7 @@ class BuildState:
         rows = list(rows)
         marks = ",".join("?" * len(fields(ArticleRow)))
         self.db.executemany(
-            f"INSERT INTO articles ({_ARTICLE_COLUMNS}) VALUES ({marks})"
+            f"INSERT INTO site_articles ({_ARTICLE_COLUMNS}) VALUES ({marks})"
             f" ON CONFLICT (path) DO UPDATE SET {_ARTICLE_UPDATES}",
             map(_article_values, rows),
         )
@@ -280,7 +278,7 @@ class BuildState:
         """Articles `offset` to `offset + limit` of a source (ordinals are dense), as lists
         show them."""
         rows = self.db.execute(
-            f"SELECT {_LISTED} FROM articles"
+            f"SELECT {_LISTED} FROM site_articles"
             " WHERE source = ? AND ordinal >= ? AND ordinal < ? ORDER BY ordinal",
             (source, offset, offset + limit),
         )
@@ -288,40 +286,36 @@ class BuildState:
 
     def most_changed(self, limit: int) -> list[Listed]:
         rows = self.db.execute(
-            f"SELECT {_LISTED} FROM articles WHERE changes > 0"
+            f"SELECT {_LISTED} FROM site_articles WHERE changes > 0"
             " ORDER BY changes DESC, last_changed DESC, path LIMIT ?",
             (limit,),
         )
         return rows.fetchall()
 
-    def attach_store(self, store: Path) -> bool:
+    def attach_store(self, store: StateView) -> bool:
         """Read the archive's state store alongside (for moved_next_checks); False when it
         cannot be read. Before the first write: SQLite attaches nothing in a transaction."""
-        try:
-            self.db.execute("ATTACH DATABASE ? AS store", (read_only(store),))
-        except sqlite3.Error:
-            return False
-        return True
+        return store.attach(self.db, "store")
 
     def moved_next_checks(self, attached: bool) -> dict[str, str | None]:
         """path → the next check the state store holds now (ISO time, "" for none, None
         when it does not know the article or is not attached), for every article whose
         page shows another: compared here, as reading 100,000 rows into Python took 0.4 s."""
         if not attached:
-            rows = self.db.execute("SELECT path, NULL FROM articles WHERE next_check IS NOT NULL")
+            rows = self.db.execute(
+                "SELECT path, NULL FROM site_articles WHERE next_check IS NOT NULL"
+            )
             return dict(rows.fetchall())
+        now = StateView.next_check_sql("store", "built.url")
         rows = self.db.execute(
-            "SELECT path, now FROM (SELECT built.path, built.next_check AS shown,"
-            " CASE WHEN known.url IS NULL THEN NULL ELSE coalesce(known.next_check, '') END"
-            " AS now FROM main.articles AS built"
-            " LEFT JOIN store.articles AS known ON known.url = built.url)"
-            " WHERE shown IS NOT now"
+            f"SELECT path, now FROM (SELECT path, next_check AS shown, {now} AS now"
+            " FROM main.site_articles AS built) WHERE shown IS NOT now"
         )
         return dict(rows.fetchall())
 
     def all_articles(self) -> Iterator[tuple[str, int]]:
         """(path, versions) of every article: enough to know the files it has."""
-        yield from self.db.execute("SELECT path, versions FROM articles ORDER BY path")
+        yield from self.db.execute("SELECT path, versions FROM site_articles ORDER BY path")
 
     def totals(self) -> tuple[int, int]:
         """(articles, versions)."""
@@ -332,7 +326,7 @@ class BuildState:
 
     def set_next_checks(self, values: dict[str, str | None]) -> None:
         self.db.executemany(
-            "UPDATE articles SET next_check = ? WHERE path = ?",
+            "UPDATE site_articles SET next_check = ? WHERE path = ?",
             ((value, path) for path, value in values.items()),
         )
 
@@ -592,7 +586,7 @@ def _known(db: sqlite3.Connection, paths: Iterable[str]) -> dict[str, Known]:
 
 
 def _article(db: sqlite3.Connection, path: str) -> ArticleRow | None:
-    row = db.execute(f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE path = ?", (path,))
+    row = db.execute(f"SELECT {_ARTICLE_COLUMNS} FROM site_articles WHERE path = ?", (path,))
     found = row.fetchone()
     return ArticleRow(*found) if found else None
 

@@ -167,7 +167,7 @@ def _block(block: Block) -> str:
     if kind == "ol":
         start = f' start="{block.start}"' if block.start != 1 else ""
         return f"<ol{start}>\n{_items(block.items)}</ol>\n"
-    # Headings: kind is one of h2…h6, set by sitepages.blocks, never taken from the text.
+    # Headings: kind is one of h2…h6, set by site.views.blocks, never taken from the text.
     return f'<{kind} dir="auto">{escape(block.text)}</{kind}>\n'
 
 

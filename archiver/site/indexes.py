@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any
 
-from archiver.site.articles import SiteConfig
 from archiver.site.atom import (
     FEED_LENGTH,
     Feed,
@@ -24,8 +23,10 @@ from archiver.site.atom import (
     updated,
 )
 from archiver.site.buildstate import BuildState, Listed, VersionRow
+from archiver.site.config import SiteConfig
 from archiver.site.model import output_dir
-from archiver.site.views import PAGE_SIZE, ArticleItem, ChangeItem, Pager, render
+from archiver.site.templates import render
+from archiver.site.views import PAGE_SIZE, ArticleItem, ChangeItem, Pager
 
 MOST_CHANGED = 100
 HOME_CHANGES = 10

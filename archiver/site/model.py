@@ -13,14 +13,13 @@ from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
-import git
-
 from archiver.diff import ChangeStats, Version, describe, is_minor
 from archiver.errors import ArchiverError
 from archiver.processes import collection_paused
 from archiver.store import format as trailer
 from archiver.store.document import Document, parse_document
-from archiver.store.history import CommitRecord, FileChange, iter_commits
+from archiver.store.history import CommitRecord, FileChange, head_commit, iter_commits
+from archiver.store.repository import Repo
 
 # Past these sizes a text is compared as one opaque unit: difflib's matcher turns cubic on
 # long or repetitive texts, and a hostile page must not stall a build.
@@ -102,7 +101,7 @@ ASK_EVERY = 32  # paths named by the history read before they are asked for
 
 
 def read_history(
-    repo: git.Repo, since: str | None, first_seq: int, prior: Prior | None, warn: Warn
+    repo: Repo, since: str | None, first_seq: int, prior: Prior | None, warn: Warn
 ) -> History:
     """One `git log` pass over the commits after `since`. `prior` tells, for the articles
     the previous build knew, their latest blob and removal time, so that a commit rewriting
@@ -112,9 +111,11 @@ def read_history(
 
 
 def _read_history(
-    repo: git.Repo, since: str | None, first_seq: int, prior: Prior | None, warn: Warn
+    repo: Repo, since: str | None, first_seq: int, prior: Prior | None, warn: Warn
 ) -> History:
-    head = repo.head.commit.hexsha
+    head = head_commit(repo)
+    if head is None:
+        raise ArchiverError(f"{repo.working_dir}: the archive has no commits yet")
     articles: dict[str, ArticleLog] = {}
     seq = first_seq
     refused: set[str] = set()

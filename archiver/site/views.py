@@ -1,113 +1,31 @@
-"""What the site's pages show, as plain data for the templates, and the templates themselves.
+"""What the site's pages show, as plain data for the templates (see site.templates).
 
 Article text reaches HTML only escaped: this module hands the templates strings and spans,
-never markup, and the hottest fragments (diff, text and list rows) are built by sitehtml,
+never markup, and the hottest fragments (diff, text and list rows) are built by site.html,
 which escapes every text with what Jinja2's autoescape uses.
 """
 
 from __future__ import annotations
 
-import hashlib
 import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import cache, lru_cache
-from importlib import resources
+from functools import lru_cache
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
-
-import jinja2
 
 from archiver.diff import Row, Span, align, word_diff
 from archiver.site.model import Captured, as_version, date_line
 from archiver.store.document import Document
 
 PAGE_SIZE = 50
-ASSETS = ("site.css", "site.js")
 
 _HEADING = re.compile(r"^(#{1,6}) +")
 _ORDERED = re.compile(r"^(\d{1,9})\. +")
 _NOT_IN_LINKS = re.compile(r"[\s\x00-\x1f]")
 _LANGUAGE = re.compile(r"[a-z]{2,3}(-[a-z0-9]{1,8})*")
-
-
-# --- environment --------------------------------------------------------------------------
-
-
-@cache
-def environment() -> jinja2.Environment:
-    """Templates compiled once per process (forked workers inherit them)."""
-    env = jinja2.Environment(
-        loader=jinja2.PackageLoader("archiver.templates", "."),
-        autoescape=jinja2.select_autoescape(["html", "xml"], default=True),
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        auto_reload=False,
-    )
-    from archiver.site.html import (
-        article_rows,
-        change_rows,
-        timeline,
-        version_options,
-        when,
-    )  # in Python
-
-    env.globals.update(
-        plural=plural,
-        next_check_text=next_check_text,
-        article_rows=article_rows,
-        change_rows=change_rows,
-        timeline=timeline,
-        version_options=version_options,
-        when=when,
-    )
-    for name in env.list_templates(extensions=["html", "xml"]):
-        env.get_template(name)
-    return env
-
-
-def render(template: str, **context: Any) -> str:
-    return environment().get_template(template).render(**context)
-
-
-def asset_bytes(name: str) -> bytes:
-    return resources.files("archiver.templates").joinpath(name).read_bytes()
-
-
-# The code that decides what a page says, besides the templates: every module of the site
-# and of the diff engine, and the stored document's reader, so a new module needs no list.
-_PAGE_PACKAGES = ("archiver.site", "archiver.diff")
-_PAGE_MODULES = (("archiver.store", "document.py"),)
-
-
-def _page_code() -> list[tuple[str, bytes]]:
-    found = [
-        (f"{package}.{entry.name}", entry.read_bytes())
-        for package in _PAGE_PACKAGES
-        for entry in resources.files(package).iterdir()
-        if entry.name.endswith(".py")
-    ]
-    found += [
-        (f"{package}.{name}", resources.files(package).joinpath(name).read_bytes())
-        for package, name in _PAGE_MODULES
-    ]
-    return sorted(found)
-
-
-def templates_fingerprint() -> str:
-    """Changes whenever a template, an asset or the code that fills them does: pages an
-    older build wrote are then stale everywhere, and the next build is a full one."""
-    digest = hashlib.sha256()
-    folder = resources.files("archiver.templates")
-    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
-        if entry.is_file() and entry.name.endswith((".html", ".xml", ".css", ".js")):
-            digest.update(entry.name.encode() + b"\0" + entry.read_bytes())
-    for name, code in _page_code():
-        digest.update(name.encode() + b"\0" + code)
-    return digest.hexdigest()[:16]
 
 
 # --- formatting -----------------------------------------------------------------------------

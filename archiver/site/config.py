@@ -1,0 +1,14 @@
+"""The settings of a site as a whole, which every page is rendered with."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class SiteConfig:
+    """What every page needs to know about the site as a whole."""
+
+    title: str
+    base_url: str = ""
+    search: bool = False

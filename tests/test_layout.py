@@ -1,0 +1,159 @@
+"""The package's layout: imports run one way, from the CLI down to the store, with no cycles.
+
+Imports are read with ast from the source, so a lazy import inside a function counts as much
+as one at the top: a cycle broken only by import order is still a cycle.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[1] / "archiver"
+
+# The stages' folders, in the order the data travels, and the modules beside them.
+STAGES = ("discover", "fetch", "extract", "diff", "capture", "store", "site")
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def imported(path: Path) -> Iterator[str]:
+    """Every module this file imports, absolute, archiver's own and third-party alike."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+    here = module_name(path).split(".")
+    package = here if path.name == "__init__.py" else here[:-1]
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            yield from (alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = package[: len(package) - node.level + 1] if node.level else []
+            module = ".".join([*base, *([node.module] if node.module else [])])
+            yield module
+            # `from archiver.site import html` imports a module, not only a name.
+            for alias in node.names:
+                candidate = f"{module}.{alias.name}"
+                if _is_module(candidate):
+                    yield candidate
+
+
+def _is_module(name: str) -> bool:
+    if not name.startswith("archiver"):
+        return False
+    path = PACKAGE.parent.joinpath(*name.split("."))
+    return path.with_suffix(".py").is_file() or (path / "__init__.py").is_file()
+
+
+def graph() -> dict[str, set[str]]:
+    edges: dict[str, set[str]] = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        name = module_name(path)
+        edges[name] = {m for m in imported(path) if m.startswith("archiver") and m != name}
+    return edges
+
+
+GRAPH = graph()
+
+
+def stage(module: str) -> str | None:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 and parts[1] in STAGES else None
+
+
+def test_the_listing_shows_the_pipeline() -> None:
+    folders = {p.name for p in PACKAGE.iterdir() if (p / "__init__.py").is_file()}
+    assert set(STAGES) <= folders, f"missing stage folders: {set(STAGES) - folders}"
+
+
+def test_no_import_cycles() -> None:
+    """Between archiver's modules, counting a package as its __init__ module."""
+    seen: dict[str, int] = {}  # 1 while on the path, 2 when done
+    path: list[str] = []
+
+    def visit(node: str) -> None:
+        seen[node] = 1
+        path.append(node)
+        for target in sorted(GRAPH.get(node, ())):
+            if seen.get(target) == 1:
+                cycle = [*path[path.index(target) :], target]
+                pytest.fail("import cycle: " + " → ".join(cycle))
+            if target not in seen:
+                visit(target)
+        path.pop()
+        seen[node] = 2
+
+    for node in sorted(GRAPH):
+        if node not in seen:
+            visit(node)
+
+
+def _violations(source: str, forbidden: set[str]) -> list[str]:
+    return [
+        f"{module} imports {target}"
+        for module, targets in GRAPH.items()
+        if stage(module) == source
+        for target in sorted(targets)
+        if stage(target) in forbidden
+    ]
+
+
+def test_the_site_never_imports_fetching_discovery_or_capture() -> None:
+    assert _violations("site", {"fetch", "discover", "capture"}) == []
+
+
+def test_the_diff_engine_imports_nothing_of_the_archive() -> None:
+    bad = [
+        f"{module} imports {target}"
+        for module, targets in GRAPH.items()
+        if stage(module) == "diff"
+        for target in sorted(targets)
+        if stage(target) != "diff"
+    ]
+    assert bad == []
+
+
+def test_stages_below_capture_never_import_it_or_the_commands() -> None:
+    """The check-and-record stage uses discover, fetch, extract, diff and store; none of
+    those reaches back up to it, or to the commands on top."""
+    top = {"archiver.cli", "archiver.sync", "archiver.demo", "archiver.health"}
+    lower = {"discover", "fetch", "extract", "diff", "store"}
+    bad = [
+        f"{module} imports {target}"
+        for module, targets in GRAPH.items()
+        if stage(module) in lower
+        for target in sorted(targets)
+        if stage(target) == "capture" or target in top
+    ]
+    assert bad == []
+
+
+@pytest.mark.parametrize("library", ["git", "sqlite3"])
+def test_only_the_store_touches_git_and_the_state_database(library: str) -> None:
+    """GitPython and sqlite3 are imported by the store alone, and by the site's own build
+    state (which is the site's database, not the archive's)."""
+    allowed = {"store"} if library == "git" else {"store"}
+    users = [
+        module_name(path)
+        for path in PACKAGE.rglob("*.py")
+        if any(m == library or m.startswith(library + ".") for m in imported(path))
+    ]
+    bad = [
+        m for m in users if stage(m) not in allowed and m != "archiver.site.buildstate"
+    ]
+    assert bad == [], f"{library} imported outside the store: {bad}"
+
+
+def test_the_state_database_is_named_only_by_the_store() -> None:
+    """The site reads the sync's state through the view the store offers."""
+    bad = [
+        module_name(path)
+        for path in PACKAGE.rglob("*.py")
+        if stage(module_name(path)) != "store"
+        and "FROM articles" in path.read_text(encoding="utf-8")
+    ]
+    assert bad == []
