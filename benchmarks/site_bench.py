@@ -47,7 +47,7 @@ from archiver.document import parse_document
 from archiver.site import BuildReport, build_site
 from archiver.store import Change, CommitStream, subject_line
 
-from .ab import CpuMeter, CpuUse, interleaved, machine_load, ratios, spread
+from .ab import CpuMeter, CpuUse, interleaved, machine_load, ratios, read_proc, spread
 from .generate import (
     Article,
     WordModel,
@@ -114,15 +114,25 @@ class MemorySampler:
     def __init__(self) -> None:
         self.peak_rss = 0
         self.peak_pss = 0
+        # At the peak: PSS and process count by role (builder, workers, git).
+        self.peak_split: dict[str, tuple[int, int]] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
+        me = os.getpid()
         while not self._stop.is_set():
             rss = pss = 0
-            for pid in _tree_pids(os.getpid()):
+            split: Counter[str] = Counter()
+            counts: Counter[str] = Counter()
+            for pid in _tree_pids(me):
                 one_rss, one_pss = _memory_of(pid)
                 rss, pss = rss + one_rss, pss + one_pss
+                role = _memory_role(pid, me)
+                split[role] += one_pss
+                counts[role] += 1
+            if pss > self.peak_pss:
+                self.peak_split = {role: (split[role], counts[role]) for role in split}
             self.peak_rss, self.peak_pss = max(self.peak_rss, rss), max(self.peak_pss, pss)
             self._stop.wait(SAMPLE_SECONDS)
 
@@ -133,6 +143,14 @@ class MemorySampler:
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         self._thread.join()
+
+
+def _memory_role(pid: int, builder: int) -> str:
+    if pid == builder:
+        return "builder"
+    info = read_proc(pid)
+    name = info.name if info else ""
+    return "git" if name.startswith("git") else "workers" if name.startswith("python") else name
 
 
 def maxrss(who: int) -> int:
@@ -151,6 +169,7 @@ class Build:
     peak_rss: int
     peak_pss: int
     use: CpuUse
+    peak_split: dict[str, tuple[int, int]]
 
 
 def timed_build(label: str, archive: Archive, out: Path, search: bool) -> Build:
@@ -160,7 +179,9 @@ def timed_build(label: str, archive: Archive, out: Path, search: bool) -> Build:
     with MemorySampler() as sampler, CpuMeter() as meter:
         report = build_site(archive, out, search=search)
     assert meter.result is not None
-    return Build(label, search, report, sampler.peak_rss, sampler.peak_pss, meter.result)
+    return Build(
+        label, search, report, sampler.peak_rss, sampler.peak_pss, meter.result, sampler.peak_split
+    )
 
 
 # The floor -------------------------------------------------------------------------------
@@ -399,6 +420,16 @@ def full_table(builds: Sequence[Build], floors: Sequence[Floor], logs: Sequence[
     return "\n".join(rows)
 
 
+def memory_split(builds: Sequence[Build]) -> str:
+    """Each full build's PSS at its peak sample, by process role."""
+    lines = []
+    for build in builds:
+        parts = sorted(build.peak_split.items(), key=lambda kv: -kv[1][0])
+        cells = ", ".join(f"{role} ×{n} {human_size(size)}" for role, (size, n) in parts)
+        lines.append(f"- Peak PSS {human_size(build.peak_pss)}: {cells}")
+    return "\n".join(lines)
+
+
 def full_ratios(builds: Sequence[Build], floors: Sequence[Floor], logs: Sequence[Floor]) -> str:
     walls = [b.report.seconds for b in builds]
     lines = [
@@ -471,6 +502,7 @@ def run(args: argparse.Namespace, work: Path) -> None:
     )
     print(full_table(full, floors, logs))  # type: ignore[arg-type]
     print(full_ratios(full, floors, logs))  # type: ignore[arg-type]
+    print(memory_split(full))  # type: ignore[arg-type]
     site = work / f"site-{args.full_rounds - 1}"
     incremental(args, archive, root, site)
     if args.profile:
