@@ -1,12 +1,17 @@
-"""Sync speed on loopback: what a run costs besides extraction, with real news pages.
+"""Sync speed on loopback against plain extraction of the same real news pages.
 
-    python -m benchmarks.sync_bench [--articles 1000] [--changed 100] [--repeat 3]
-                                    [--write-docs]
+    python -m benchmarks.sync_bench [--articles 300] [--changed 30] [--rounds 5]
+                                    [--repeat 3] [--corpus DIR] [--write-docs]
 
 The corpus's real pages (../shared/corpus, beside the checkout; absent in a user's clone,
 then this says so and stops) are served as N articles, /a/0 … /a/N-1, cycling through the
 pages. Each URL's copy carries an invented sentence in one paragraph of its article text,
 so every URL is its own article; "changing" an article rotates that paragraph's words.
+First, `--rounds` times in turn (A, B, C, A, B, C …): a first sync of all N into a new
+archive; the fetched floor, plain `trafilatura.extract` (archiver's options) in as many new
+worker processes as a sync forks, each fetching its pages from the same site over one
+kept-alive connection; the from-memory floor, the same with the pages' bytes already in the
+workers (benchmarks/sync_floor.py). Each with its CPU by process (benchmarks/ab.py).
 Then, on one archive, with `archiver.sync.sync` itself:
 
 1. first sync: N new articles, found in an RSS feed listing all of them;
@@ -14,13 +19,14 @@ Then, on one archive, with `archiver.sync.sync` itself:
    304 and a state update: no extraction, no commit. Repeated, then once under cProfile,
    then with a new connection per request instead of kept-alive ones (see WHAT_IFS);
 3. changed sync (check_all) with the same M articles changed before each run: only those
-   M need extraction, and comparing with their stored versions. Repeated, once under
-   cProfile, then with that comparison made in the archiver process, as it once was.
+   M need extraction, and comparing with their stored versions. `--rounds` times in turn
+   with its floor (all N fetched with the ETag of an earlier fetch, the M answered 200
+   extracted), once under cProfile, then with that comparison made in the archiver
+   process, as it once was.
 
-Extraction (with the comparison that follows it in the same job) is timed inside the
-workers during the runs (wall-clock intervals), and the M changed pages are extracted once
-more on their own with as many warm workers as the runs had: the wall time of a run that
-did nothing but extract.
+The runs' extraction is routed through a wrapper that logs each page the workers extracted
+(to count them and check each URL's sentence was found), except in the first syncs measured
+against the floor, which run archiver's code untouched.
 
 Politeness is off (min_delay = 0, per_host = IN_FLIGHT): this measures archiver's own
 overhead, not the waits it keeps for real sites. The site runs in its own process, so its
