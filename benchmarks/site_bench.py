@@ -1,25 +1,30 @@
-"""Site build speed: a full build of a synthetic archive, then `--rounds` incremental ones,
-each after `--changed` other articles gained a version, next to the cost of reading the
-history with git.
+"""Site build speed: full builds of a synthetic archive against the floor any build of its
+history must pay, then `--rounds` incremental ones, each after `--changed` other articles
+gained a version.
 
     python -m benchmarks.site_bench [--articles 5000] [--versions 15000] [--changed 500]
-                                    [--rounds 3]
+                                    [--full-rounds 3] [--rounds 3]
                                     [--search] [--archive PATH] [--tmp DIR]
 
 The archive is benchmarks.generate's (or `--archive`'s, which then gains the new commits).
-Builds are `archiver.site.build.build_site` into a fresh folder: first without search (rendering
-alone), then, with `--search`, the same two builds with pagefind into another folder.
-The baselines read every object once (`git cat-file --batch-all-objects --batch`) and the
-whole history once (`git log --raw`): what no build of this history can avoid, so the
-build's time is also given as a multiple of them. The machine is shared and noisy, so only
-ratios within one run mean much. Nothing here asserts a timing.
+The floor is one `git log --raw` pass whose article blobs go, as they are named, to one
+`git cat-file --batch` that reads each once: the history and every version's text, which
+every full build reads, and nothing it does not need (no trees). Full builds
+(`archiver.site.build_site` into a new folder each time, without search), the floor and
+`git log --raw` alone run in turn, `--full-rounds` times (A, B, C, A, B, C …), so that a busy
+spell of this shared machine lands on all of them; each round's ratio is reported with the
+median and range. CPU is accounted per process: the builder (this process), its render
+workers, git, others (pagefind). Nothing here asserts a timing.
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
+import io
 import os
 import platform
+import pstats
 import random
 import resource
 import subprocess
@@ -42,6 +47,7 @@ from archiver.store.commits import Change, CommitStream, subject_line
 from archiver.store.document import parse_document
 from archiver.store.format import change_trailers
 
+from .ab import CpuMeter, CpuUse, interleaved, machine_load, ratios, read_proc, spread
 from .generate import (
     Article,
     WordModel,
@@ -108,15 +114,25 @@ class MemorySampler:
     def __init__(self) -> None:
         self.peak_rss = 0
         self.peak_pss = 0
+        # At the peak: PSS and process count by role (builder, workers, git).
+        self.peak_split: dict[str, tuple[int, int]] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
+        me = os.getpid()
         while not self._stop.is_set():
             rss = pss = 0
-            for pid in _tree_pids(os.getpid()):
+            split: Counter[str] = Counter()
+            counts: Counter[str] = Counter()
+            for pid in _tree_pids(me):
                 one_rss, one_pss = _memory_of(pid)
                 rss, pss = rss + one_rss, pss + one_pss
+                role = _memory_role(pid, me)
+                split[role] += one_pss
+                counts[role] += 1
+            if pss > self.peak_pss:
+                self.peak_split = {role: (split[role], counts[role]) for role in split}
             self.peak_rss, self.peak_pss = max(self.peak_rss, rss), max(self.peak_pss, pss)
             self._stop.wait(SAMPLE_SECONDS)
 
@@ -127,6 +143,14 @@ class MemorySampler:
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         self._thread.join()
+
+
+def _memory_role(pid: int, builder: int) -> str:
+    if pid == builder:
+        return "builder"
+    info = read_proc(pid)
+    name = info.name if info else ""
+    return "git" if name.startswith("git") else "workers" if name.startswith("python") else name
 
 
 def maxrss(who: int) -> int:
@@ -144,45 +168,104 @@ class Build:
     report: BuildReport
     peak_rss: int
     peak_pss: int
+    use: CpuUse
+    peak_split: dict[str, tuple[int, int]]
 
 
 def timed_build(label: str, archive: Archive, out: Path, search: bool) -> Build:
     # Each build starts with no disk writes pending: right after a full build the kernel is
     # still writing its ~13 GB out, which an incremental build would otherwise wait behind.
     os.sync()
-    with MemorySampler() as sampler:
+    with MemorySampler() as sampler, CpuMeter() as meter:
         report = build_site(archive, out, search=search)
-    return Build(label, search, report, sampler.peak_rss, sampler.peak_pss)
+    assert meter.result is not None
+    return Build(
+        label, search, report, sampler.peak_rss, sampler.peak_pss, meter.result, sampler.peak_split
+    )
 
 
-# Baselines -------------------------------------------------------------------------------
+# The floor -------------------------------------------------------------------------------
+
+# Each commit's header line starts with a NUL, which no message line holds.
+LOG = ("git", "log", "--raw", "--no-abbrev", "--no-renames", "--format=%x00%H %ct%n%B")
 
 
 @dataclass(frozen=True)
-class Baseline:
-    label: str
-    seconds: float
+class Floor:
+    """What any build of this history must read: the history once, and once each version's
+    blob (every version of every article gets a page)."""
+
+    use: CpuUse
+    commits: int
+    blobs: int
     bytes_read: int
 
-
-def _drain(command: Sequence[str], cwd: Path) -> Baseline:
-    """Run `command` and read all it prints, as a reader of its output would have to."""
-    started = time.perf_counter()
-    total = 0
-    with subprocess.Popen(command, cwd=cwd, stdout=subprocess.PIPE) as process:
-        assert process.stdout is not None
-        while chunk := process.stdout.read(1 << 20):
-            total += len(chunk)
-    if process.returncode != 0:
-        raise SystemExit(f"{' '.join(command)} failed")
-    return Baseline(" ".join(command), time.perf_counter() - started, total)
+    @property
+    def seconds(self) -> float:
+        return self.use.wall
 
 
-def baselines(root: Path) -> list[Baseline]:
-    return [
-        _drain(["git", "cat-file", "--batch-all-objects", "--batch"], root),
-        _drain(["git", "log", "--raw", "--no-abbrev", "--format=%H %ct%n%B"], root),
-    ]
+def history_floor(root: Path) -> Floor:
+    """One `git log --raw` pass whose article blobs are handed, as they are read, to one
+    `git cat-file --batch`, whose answers are read in full: the floor of a full build."""
+    os.sync()
+    with CpuMeter() as meter:
+        commits, blobs, total = _log_and_blobs(root)
+    assert meter.result is not None
+    return Floor(meter.result, commits, blobs, total)
+
+
+def log_alone(root: Path) -> Floor:
+    """`git log --raw` alone, read in full (no blob read): for comparison only."""
+    os.sync()
+    with CpuMeter() as meter:
+        total = 0
+        with subprocess.Popen(LOG, cwd=root, stdout=subprocess.PIPE) as log:
+            assert log.stdout is not None
+            while chunk := log.stdout.read(1 << 20):
+                total += len(chunk)
+    assert meter.result is not None
+    return Floor(meter.result, 0, 0, total)
+
+
+def _log_and_blobs(root: Path) -> tuple[int, int, int]:
+    log = subprocess.Popen(LOG, cwd=root, stdout=subprocess.PIPE)
+    cat = subprocess.Popen(
+        ["git", "cat-file", "--batch"], cwd=root, stdin=subprocess.PIPE, stdout=subprocess.PIPE
+    )
+    counts = [0, 0, 0]  # commits, blobs asked for, bytes of log read
+    feeder = threading.Thread(target=_feed_blobs, args=(log, cat, counts))
+    feeder.start()
+    assert cat.stdout is not None
+    total = answers = 0
+    while header := cat.stdout.readline():
+        size = int(header.split()[2])
+        total += len(cat.stdout.read(size + 1))
+        answers += 1
+    feeder.join()
+    if log.wait() or cat.wait() or answers != counts[1]:
+        raise SystemExit("the history floor's git processes failed")
+    return counts[0], counts[1], total + counts[2]
+
+
+def _feed_blobs(
+    log: subprocess.Popen[bytes], cat: subprocess.Popen[bytes], counts: list[int]
+) -> None:
+    """Each article file's new blob, once, as `git log` names it."""
+    assert log.stdout is not None and cat.stdin is not None
+    seen: set[bytes] = set()
+    for line in log.stdout:
+        counts[2] += len(line)
+        if line.startswith(b":"):
+            meta, _, path = line.partition(b"\t")
+            blob = meta.split()[3]
+            if path.startswith(b"articles/") and meta.split()[4] != b"D" and blob not in seen:
+                seen.add(blob)
+                cat.stdin.write(blob + b"\n")
+                counts[1] += 1
+        elif line.startswith(b"\0"):
+            counts[0] += 1
+    cat.stdin.close()
 
 
 # New versions ----------------------------------------------------------------------------
@@ -292,27 +375,87 @@ def pages_changed(before: dict[str, tuple[bytes, int]], after: dict[str, tuple[b
 # Report ----------------------------------------------------------------------------------
 
 
-def table(builds: Sequence[Build], reference: float) -> str:
+CPU_ROLES = (("main", "builder"), ("workers", "workers"), ("git", "git"), ("other", "other"))
+
+
+def _cpu_cells(uses: Sequence[CpuUse]) -> list[str]:
+    cells = [spread([u.get(role) for u in uses]).show() for role, _ in CPU_ROLES]
+    cells.append(spread([u.unattributed for u in uses]).show())
+    cells.append(spread([u.total for u in uses]).show())
+    return cells
+
+
+def _cpu_head() -> str:
+    names = " | ".join(f"{name} CPU" for _, name in CPU_ROLES)
+    return f"{names} | unattributed | all CPU"
+
+
+def full_table(builds: Sequence[Build], floors: Sequence[Floor], logs: Sequence[Floor]) -> str:
+    """The full builds against the floor and `git log` alone, medians and ranges of the
+    interleaved rounds."""
     rows = [
-        "| build | commits read | articles rendered | pages written | unchanged | time | "
-        "search | pages/s | × history read | peak RSS (tree) | peak PSS (tree) |",
-        "|---" * 11 + "|",
+        f"| run | wall | commits read | blobs read | bytes read | peak PSS (tree) "
+        f"| peak RSS (tree) | {_cpu_head()} |",
+        "|---|" + "---:|" * (6 + len(CPU_ROLES) + 2),
     ]
-    for build in builds:
-        r = build.report
-        search = f"{r.search_seconds:.1f} s" if r.search_seconds else "–"
+    r = builds[0].report
+    pss = spread([b.peak_pss / 2**20 for b in builds]).show(" MB", 0)
+    rss = spread([b.peak_rss / 2**20 for b in builds]).show(" MB", 0)
+    walls = spread([b.report.seconds for b in builds]).show()
+    rows.append(
+        f"| full build ({r.pages_written:,} files) | {walls} | {r.commits:,} | | | {pss} | {rss} "
+        f"| {' | '.join(_cpu_cells([b.use for b in builds]))} |"
+    )
+    for label, runs in (
+        ("floor: `git log --raw` + `cat-file --batch` of each blob", floors),
+        ("`git log --raw` alone", logs),
+    ):
+        f = runs[0]
+        blobs = f"{f.blobs:,}" if f.blobs else ""
+        commits = f"{f.commits:,}" if f.commits else ""
         rows.append(
-            f"| {build.label} | {r.commits:,} | {r.articles_rendered:,} | {r.pages_written:,} | "
-            f"{r.pages_unchanged:,} | {r.seconds:.2f} s | {search} | "
-            f"{r.pages_written / r.seconds:,.0f} | {r.seconds / reference:.1f}× | "
-            f"{human_size(build.peak_rss)} | {human_size(build.peak_pss)} |"
+            f"| {label} | {spread([x.seconds for x in runs]).show()} | {commits} | {blobs} "
+            f"| {human_size(f.bytes_read)} | | | {' | '.join(_cpu_cells([x.use for x in runs]))} |"
         )
     return "\n".join(rows)
 
 
-def baseline_table(lines: Sequence[Baseline]) -> str:
-    rows = ["| history read | time | read |", "|---|---|---|"]
-    rows += [f"| `{b.label}` | {b.seconds:.2f} s | {human_size(b.bytes_read)} |" for b in lines]
+def memory_split(builds: Sequence[Build]) -> str:
+    """Each full build's PSS at its peak sample, by process role."""
+    lines = []
+    for build in builds:
+        parts = sorted(build.peak_split.items(), key=lambda kv: -kv[1][0])
+        cells = ", ".join(f"{role} ×{n} {human_size(size)}" for role, (size, n) in parts)
+        lines.append(f"- Peak PSS {human_size(build.peak_pss)}: {cells}")
+    return "\n".join(lines)
+
+
+def full_ratios(builds: Sequence[Build], floors: Sequence[Floor], logs: Sequence[Floor]) -> str:
+    walls = [b.report.seconds for b in builds]
+    lines = [
+        "Full build ÷ floor (target ≤ 3×): "
+        + ratios(walls, [f.seconds for f in floors]).show("×", 1),
+        "Full build ÷ `git log --raw` alone: "
+        + ratios(walls, [f.seconds for f in logs]).show("×", 1),
+        "Full build's CPU (all processes) ÷ the floor's: "
+        + ratios([b.use.total for b in builds], [f.use.total for f in floors]).show("×", 1),
+    ]
+    return "\n".join(f"- {line}" for line in lines)
+
+
+def incremental_table(builds: Sequence[Build]) -> str:
+    rows = [
+        "| build | commits read | articles rendered | pages written | unchanged | time "
+        f"| peak PSS (tree) | {_cpu_head()} |",
+        "|---|" + "---:|" * (7 + len(CPU_ROLES) + 1),
+    ]
+    for build in builds:
+        r = build.report
+        rows.append(
+            f"| {build.label} | {r.commits:,} | {r.articles_rendered:,} | {r.pages_written:,} "
+            f"| {r.pages_unchanged:,} | {r.seconds:.2f} s | {human_size(build.peak_pss)} "
+            f"| {' | '.join(_cpu_cells([build.use]))} |"
+        )
     return "\n".join(rows)
 
 
@@ -346,38 +489,66 @@ def run(args: argparse.Namespace, work: Path) -> None:
             f"{summary.import_seconds + summary.checkout_seconds:.0f} s.\n"
         )
     archive = Archive.open(root)
-    lines = baselines(root)
-    reference = lines[0].seconds + lines[1].seconds
-    builds = [timed_build("full", archive, work / "site", search=False)]
-    committed, checked = 0.0, []
+    sites = iter(range(args.full_rounds))
+    # Each full build goes into a new folder (file creation right after deleting many files
+    # is slower on ext4), A, B, C, A, B, C …
+    full, floors, logs = interleaved(
+        args.full_rounds,
+        [
+            lambda: timed_build("full", archive, work / f"site-{next(sites)}", search=False),
+            lambda: history_floor(root),
+            lambda: log_alone(root),
+        ],
+    )
+    print(full_table(full, floors, logs))  # type: ignore[arg-type]
+    print(full_ratios(full, floors, logs))  # type: ignore[arg-type]
+    print(memory_split(full))  # type: ignore[arg-type]
+    site = work / f"site-{args.full_rounds - 1}"
+    incremental(args, archive, root, site)
+    if args.profile:
+        print(profiled_build(archive, work / "site-profiled", args.profile))
+    archive.close()
+
+
+def profiled_build(archive: Archive, out: Path, top: int) -> str:
+    """A full build in this one process (no workers) under cProfile: where its CPU goes."""
+    profiler = cProfile.Profile()
+    report = profiler.runcall(build_site, archive, out, search=False, workers=1)
+    parts = []
+    for key, title in (("tottime", "own time"), ("cumulative", "cumulative time")):
+        text = io.StringIO()
+        pstats.Stats(profiler, stream=text).sort_stats(key).print_stats(top)
+        body = text.getvalue()
+        parts.append(f"Profile of a full build in one process, top {top} by {title}:\n")
+        parts.append(body[body.find("   ncalls") :])
+    return f"\nProfiled full build, one process: {report.seconds:.1f} s\n" + "\n".join(parts)
+
+
+def incremental(args: argparse.Namespace, archive: Archive, root: Path, site: Path) -> None:
+    """`--rounds` incremental builds, each after other articles gained a version."""
+    builds, committed, checked = [], 0.0, []
     for round_ in range(1, args.rounds + 1):
         # Each round edits other articles: none of their pages was just read or written.
         paths = pick_articles(root, args.changed, SEED + round_ - 1)
-        before = page_snapshot(work / "site", paths[:CHECKED])
+        before = page_snapshot(site, paths[:CHECKED])
         committed += commit_changes(archive, new_versions(root, paths, head_time(archive.repo)))
         label = f"incremental, {len(paths)} changed (round {round_})"
-        builds.append(timed_build(label, archive, work / "site", False))
-        checked.append(pages_changed(before, page_snapshot(work / "site", paths[:CHECKED])))
-    rounds = sorted(b.report.seconds for b in builds[1:])
+        builds.append(timed_build(label, archive, site, False))
+        checked.append(pages_changed(before, page_snapshot(site, paths[:CHECKED])))
     if args.search:
-        builds.append(timed_build("full + search", archive, work / "search-site", True))
-        more = new_versions(root, paths, head_time(archive.repo))
-        commit_changes(archive, more)
+        builds.append(timed_build("full + search", archive, site.with_name("search-site"), True))
+        commit_changes(archive, new_versions(root, paths, head_time(archive.repo)))
         label = f"incremental + search, {len(paths)} changed"
-        builds.append(timed_build(label, archive, work / "search-site", True))
-    archive.close()
+        builds.append(timed_build(label, archive, site.with_name("search-site"), True))
     print(
-        f"{args.rounds} × {len(paths)} new versions committed through CommitStream in "
+        f"\n{args.rounds} × {args.changed} new versions committed through CommitStream in "
         f"{committed:.1f} s.\n"
     )
-    print(baseline_table(lines))
-    print()
-    print(table(builds, reference))
+    print(incremental_table(builds))
+    times = spread([b.report.seconds for b in builds[: args.rounds]])
     print(
-        f"\n× history read: build time ÷ both history reads ({reference:.2f} s). Pages/s counts "
-        "files written. Changed articles whose index.html changed and that gained a page: "
-        f"{', '.join(checked)}. Incremental builds: median {rounds[len(rounds) // 2]:.2f} s "
-        f"of {len(rounds)} (range {rounds[0]:.2f}–{rounds[-1]:.2f} s)."
+        f"\nIncremental builds (target ≤ 2 s): {times.show()}. Changed articles whose "
+        f"index.html changed and that gained a page: {', '.join(checked)}."
     )
     for build in builds:
         if build.search:
@@ -413,11 +584,21 @@ def main(argv: Sequence[str] | None = None) -> None:
         help="use this day-layout archive instead of generating one (it gains the new commits)",
     )
     parser.add_argument("--tmp", type=Path, help="folder for the scratch archive and sites")
+    parser.add_argument(
+        "--profile",
+        type=int,
+        default=0,
+        metavar="TOP",
+        help="also cProfile a full build in one process; list the TOP functions",
+    )
+    parser.add_argument(
+        "--full-rounds", type=int, default=3, help="full builds, interleaved with the floor"
+    )
     args = parser.parse_args(argv)
     print(f"Measured {environment()}.\n")
-    with scratch(args.tmp) as work:
+    with machine_load() as load, scratch(args.tmp) as work:
         run(args, work)
-    print(f"\nLoad average after the run: {', '.join(f'{x:.2f}' for x in os.getloadavg())}.")
+    print(f"\nMachine {load[0].show()}.")
 
 
 if __name__ == "__main__":

@@ -1,14 +1,20 @@
-"""Storage speed: commits per second through CommitStream in an archive of N articles, next
-to GitPython's index and the git command line, all measured in the same run.
+"""Storage speed: commits per second through CommitStream in an archive of N articles,
+against git's own plumbing making the same number of commits, in the same run.
 
-    python -m benchmarks.store_bench [--articles 100000] [--changes 500] [--repack ARCHIVE]
+    python -m benchmarks.store_bench [--articles 100000] [--changes 500] [--rounds 3]
+                                     [--repack ARCHIVE]
 
 The starting archive is N invented articles (benchmarks.generate's texts and paths) added in
-one fast-import commit and checked out. Then `--changes` edited articles are stored one
-commit each through CommitStream, from the first commit to the end of the final checkpoint
-(ref moved, working tree and index in step via sync_worktree); then a few commits each with
-GitPython's `repo.index.add` + `repo.index.commit` and with `git add` + `git commit`.
-The machine is shared and noisy, so only ratios within one run mean much.
+one fast-import commit and checked out. Then, `--rounds` times in turn (A, B, A, B …),
+`--changes` edited articles are stored one commit each through CommitStream (from the first
+commit to the end of the final checkpoint: ref moved, working tree and index in step via
+_write_worktree), and as many other edited articles one commit each with git plumbing
+(`hash-object -w --stdin-paths` for all the files, then `update-index --cacheinfo`,
+`write-tree`, `commit-tree` per commit, `update-ref` once): the floor with git's commands.
+Then a few commits with GitPython's `repo.index.add` + `repo.index.commit` and with
+`git add` + `git commit`, for reference (per commit only: they are far slower). CPU is
+accounted per process: this one, and the git processes it starts. Nothing here asserts a
+timing.
 """
 
 from __future__ import annotations
@@ -26,7 +32,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -40,6 +46,7 @@ from archiver.extract.page import EXTRACTOR
 from archiver.store import commits as store
 from archiver.store.commits import COMMITTER, Change, CommitStream, source_identity, subject_line
 
+from .ab import CpuMeter, CpuUse, interleaved, machine_load, ratios, spread
 from .generate import (
     START,
     Article,
@@ -146,25 +153,25 @@ class StreamTiming:
     total: Timing
     writing: float  # commit() calls: the stream into fast-import's pipe
     checkpoint: float  # fast-import finishing its pack and moving the ref
-    sync: float  # sync_worktree: working tree and index brought in step
+    sync: float  # working tree and index brought in step for the paths written
     close: float
 
 
 @contextmanager
 def timed_sync(spent: list[float]) -> Iterator[None]:
-    """Time store.sync_worktree from outside, without changing store.py."""
-    original = store.sync_worktree
+    """Time the working tree and index update from outside, without changing store.py."""
+    original = store._write_worktree
 
-    def wrapper(repo: git.Repo, paths: Iterable[str]) -> None:
+    def wrapper(repo: git.Repo, contents: Mapping[str, bytes | None]) -> None:
         started = time.perf_counter()
-        original(repo, paths)
+        original(repo, contents)
         spent.append(time.perf_counter() - started)
 
-    store.sync_worktree = wrapper
+    store._write_worktree = wrapper
     try:
         yield
     finally:
-        store.sync_worktree = original
+        store._write_worktree = original
 
 
 def run_commit_stream(repo: git.Repo, changes: Sequence[Change]) -> StreamTiming:
@@ -214,25 +221,70 @@ def run_cli(root: Path, changes: Sequence[Change]) -> Timing:
     for change in changes:
         _write_files(root, change)
         subprocess.run(["git", "add", "--", *change.files], cwd=root, check=True)
-        name, email = source_identity(change.source)
-        when = f"{int(change.when.timestamp())} +0000"
-        env = {
-            **os.environ,
-            "GIT_AUTHOR_NAME": name,
-            "GIT_AUTHOR_EMAIL": email,
-            "GIT_AUTHOR_DATE": when,
-            "GIT_COMMITTER_NAME": COMMITTER[0],
-            "GIT_COMMITTER_EMAIL": COMMITTER[1],
-            "GIT_COMMITTER_DATE": when,
-        }
         subprocess.run(
             ["git", "-c", "gc.auto=0", "commit", "--quiet", "--no-verify", "-F", "-"],
             cwd=root,
             input=change.message().encode(),
-            env=env,
+            env=_identity(change),
             check=True,
         )
     return Timing("git add + git commit (CLI)", len(changes), _since(started))
+
+
+def run_plumbing(root: Path, changes: Sequence[Change]) -> Timing:
+    """The floor with git's own commands, one commit per change as CommitStream makes them:
+    the files written, their blobs made by one `git hash-object -w --stdin-paths`, then for
+    each commit `git update-index --cacheinfo` (the real index), `git write-tree` and
+    `git commit-tree`; the branch moved once at the end. Afterwards the working tree, the
+    index and HEAD are in step, as after a checkpoint."""
+    started = time.perf_counter()
+    paths = [path for change in changes for path in change.files]
+    for change in changes:
+        _write_files(root, change)
+    blobs = _git(root, "hash-object", "-w", "--stdin-paths", stdin="\n".join(paths) + "\n")
+    blob_of = dict(zip(paths, blobs.split(), strict=True))
+    parent = _git(root, "rev-parse", "HEAD").strip()
+    for change in changes:
+        for path in change.files:
+            _git(root, "update-index", "--add", "--cacheinfo", f"100644,{blob_of[path]},{path}")
+        tree = _git(root, "write-tree").strip()
+        parent = _git(
+            root, "commit-tree", tree, "-p", parent, stdin=change.message(), env=_identity(change)
+        ).strip()
+    _git(root, "update-ref", "HEAD", parent)
+    return Timing(
+        "git plumbing (hash-object, update-index, write-tree, commit-tree)",
+        len(changes),
+        _since(started),
+    )
+
+
+def _git(
+    root: Path, *args: str, stdin: str | None = None, env: dict[str, str] | None = None
+) -> str:
+    return subprocess.run(
+        ["git", *args],
+        cwd=root,
+        input=stdin,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+
+
+def _identity(change: Change) -> dict[str, str]:
+    name, email = source_identity(change.source)
+    when = f"{int(change.when.timestamp())} +0000"
+    return {
+        **os.environ,
+        "GIT_AUTHOR_NAME": name,
+        "GIT_AUTHOR_EMAIL": email,
+        "GIT_AUTHOR_DATE": when,
+        "GIT_COMMITTER_NAME": COMMITTER[0],
+        "GIT_COMMITTER_EMAIL": COMMITTER[1],
+        "GIT_COMMITTER_DATE": when,
+    }
 
 
 def _write_files(root: Path, change: Change) -> None:
@@ -285,30 +337,56 @@ def measure_repack(archive: Path) -> Repack:
 # Report --------------------------------------------------------------------------------
 
 
-def table(stream: StreamTiming, baselines: Sequence[Timing]) -> str:
-    rows = ["| how | commits | total | per commit | commits/s | vs fast-import |", "|---" * 6 + "|"]
-    fast = stream.total.per_commit
-    for timing in (stream.total, *baselines):
-        ratio = "1×" if timing is stream.total else _ratio(timing.per_commit / fast)
+@dataclass(frozen=True)
+class Measured:
+    """One way of committing, one round: its timing, CPU by process, and whether the
+    working tree and index matched HEAD afterwards."""
+
+    timing: Timing
+    use: CpuUse
+    clean: bool
+    stream: StreamTiming | None = None
+
+
+def measured(root: Path, run: Callable[[], Timing | StreamTiming]) -> Measured:
+    with CpuMeter() as meter:
+        result = run()
+    assert meter.result is not None
+    if isinstance(result, StreamTiming):
+        return Measured(result.total, meter.result, worktree_clean(root), result)
+    return Measured(result, meter.result, worktree_clean(root))
+
+
+def table(ways: Sequence[Sequence[Measured]]) -> str:
+    """Each way's rounds: median (range) of time per round, per commit, CPU by process."""
+    rows = [
+        "| how | commits | rounds | time | per commit | commits/s | this process CPU "
+        "| git CPU (its children) | all CPU |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for runs in ways:
+        first = runs[0].timing
+        per = spread([r.timing.per_commit * 1000 for r in runs])
+        rate = spread([1 / r.timing.per_commit for r in runs])
+        cpu = [
+            spread([r.use.get("main") for r in runs]).show(),
+            spread([r.use.total - r.use.get("main") for r in runs]).show(),
+            spread([r.use.total for r in runs]).show(),
+        ]
         rows.append(
-            f"| {timing.label} | {timing.commits} | {timing.seconds:.2f} s | "
-            f"{timing.per_commit * 1000:,.1f} ms | {1 / timing.per_commit:,.1f} | {ratio} |"
+            f"| {first.label} | {first.commits} | {len(runs)} "
+            f"| {spread([r.timing.seconds for r in runs]).show()} | {per.show(' ms', 1)} "
+            f"| {rate.show('', 0)} | {' | '.join(cpu)} |"
         )
     return "\n".join(rows)
-
-
-def _ratio(ratio: float) -> str:
-    if ratio < 1:
-        return f"{1 / ratio:.1f}× faster"
-    return f"{ratio:,.1f}× slower" if ratio < 10 else f"{ratio:,.0f}× slower"
 
 
 def phases(stream: StreamTiming) -> str:
     rows = [
         ("commit() calls: written to fast-import (blocks while it works)", stream.writing),
         ("checkpoint: fast-import ends its pack, moves the ref", stream.checkpoint),
-        ("sync_worktree: files and index for the paths written", stream.sync),
-        ("close()", stream.close),
+        ("working tree and index written for the paths committed", stream.sync),
+        ("close(): fast-import ends, `git gc --auto`", stream.close),
     ]
     lines = ["| CommitStream phase | time | share |", "|---|---|---|"]
     lines += [
@@ -349,11 +427,15 @@ def main(argv: Sequence[str] | None = None) -> None:
         help="archiver's articles/<source>/<yyyy>/<mm>/<dd>/ folders, or month folders only",
     )
     parser.add_argument("--tmp", type=Path, help="folder for the scratch archive")
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="CommitStream and plumbing batches, interleaved"
+    )
     args = parser.parse_args(argv)
     print(f"Measured {environment()}.\n")
     if args.articles:
-        with tempfile.TemporaryDirectory(dir=args.tmp) as scratch:
+        with machine_load() as load, tempfile.TemporaryDirectory(dir=args.tmp) as scratch:
             storage(Path(scratch) / "archive", args)
+        print(f"\nMachine {load[0].show()}.")
     if args.repack:
         repack = measure_repack(args.repack)
         print(
@@ -364,31 +446,49 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 
 def storage(root: Path, args: argparse.Namespace) -> None:
-    extra = args.gitpython + args.cli + (args.changes if args.profile else 0)
-    populated = populate(root, args.articles, args.changes + extra, args.layout)
+    sizes = [args.changes] * (2 * args.rounds) + [args.gitpython, args.cli]
+    sizes += [args.changes] if args.profile else []
+    populated = populate(root, args.articles, sum(sizes), args.layout)
     print(
         f"Starting archive ({args.layout} folders): {args.articles:,} articles "
         f"({human_size(populated.text_bytes)} of text, {human_size(git_size(root))} in .git) "
         "in one fast-import commit: "
         f"{populated.seconds:.1f} s, checkout {populated.checkout_seconds:.1f} s.\n"
     )
-    sizes = [args.changes, args.gitpython, args.cli, args.changes]
-    batches = _batches(populated.edited, sizes)
+    batches = iter(_batches(populated.edited, sizes))
     days = (START + SPAN + timedelta(days=n) for n in itertools.count(1))
-    stream = run_commit_stream(populated.repo, next_versions(populated, batches[0], next(days)))
-    clean = worktree_clean(root)
-    baselines = [
-        run_gitpython(populated.repo, next_versions(populated, batches[1], next(days))),
-        run_cli(root, next_versions(populated, batches[2], next(days))),
+
+    def changes() -> list[Change]:  # made before the clock starts
+        return next_versions(populated, next(batches), next(days))
+
+    def stream() -> Measured:
+        batch = changes()
+        return measured(root, lambda: run_commit_stream(populated.repo, batch))
+
+    def plumbing() -> Measured:
+        batch = changes()
+        return measured(root, lambda: run_plumbing(root, batch))
+
+    streams, plumbed = interleaved(args.rounds, [stream, plumbing])
+    gitpython = changes()
+    others = [
+        measured(root, lambda: run_gitpython(populated.repo, gitpython)),
     ]
-    print(table(stream, baselines))
+    cli = changes()
+    others.append(measured(root, lambda: run_cli(root, cli)))
+    print(table([streams, plumbed, *([one] for one in others)]))
+    ratio = ratios([p.timing.seconds for p in plumbed], [s.timing.seconds for s in streams])
+    print(f"\ngit plumbing ÷ CommitStream, same commits per round: {ratio.show('×', 1)}")
+    middle = sorted(streams, key=lambda m: m.timing.seconds)[len(streams) // 2]
+    assert middle.stream is not None
     print()
-    print(phases(stream))
-    print(f"\nWorking tree and index match HEAD after the checkpoint: {'yes' if clean else 'NO'}")
+    print(phases(middle.stream))
+    clean = all(m.clean for m in [*streams, *plumbed, *others])
+    print(f"\nWorking tree and index match HEAD after every round: {'yes' if clean else 'NO'}")
     if args.profile:
-        changes = next_versions(populated, batches[3], next(days))
-        print(f"\nProfile of another {len(changes)} commits through CommitStream:\n")
-        print(profile(lambda: run_commit_stream(populated.repo, changes)))
+        batch = changes()
+        print(f"\nProfile of another {len(batch)} commits through CommitStream:\n")
+        print(profile(lambda: run_commit_stream(populated.repo, batch)))
 
 
 def _batches(articles: list[Article], sizes: Sequence[int]) -> list[list[Article]]:

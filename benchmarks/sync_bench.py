@@ -1,12 +1,17 @@
-"""Sync speed on loopback: what a run costs besides extraction, with real news pages.
+"""Sync speed on loopback against plain extraction of the same real news pages.
 
-    python -m benchmarks.sync_bench [--articles 1000] [--changed 100] [--repeat 3]
-                                    [--write-docs]
+    python -m benchmarks.sync_bench [--articles 300] [--changed 30] [--rounds 5]
+                                    [--repeat 3] [--corpus DIR] [--write-docs]
 
 The corpus's real pages (../shared/corpus, beside the checkout; absent in a user's clone,
 then this says so and stops) are served as N articles, /a/0 … /a/N-1, cycling through the
 pages. Each URL's copy carries an invented sentence in one paragraph of its article text,
 so every URL is its own article; "changing" an article rotates that paragraph's words.
+First, `--rounds` times in turn (A, B, C, A, B, C …): a first sync of all N into a new
+archive; the fetched floor, plain `trafilatura.extract` (archiver's options) in as many new
+worker processes as a sync forks, each fetching its pages from the same site over one
+kept-alive connection; the from-memory floor, the same with the pages' bytes already in the
+workers (benchmarks/sync_floor.py). Each with its CPU by process (benchmarks/ab.py).
 Then, on one archive, with `archiver.sync.sync` itself:
 
 1. first sync: N new articles, found in an RSS feed listing all of them;
@@ -14,13 +19,14 @@ Then, on one archive, with `archiver.sync.sync` itself:
    304 and a state update: no extraction, no commit. Repeated, then once under cProfile,
    then with a new connection per request instead of kept-alive ones (see WHAT_IFS);
 3. changed sync (check_all) with the same M articles changed before each run: only those
-   M need extraction, and comparing with their stored versions. Repeated, once under
-   cProfile, then with that comparison made in the archiver process, as it once was.
+   M need extraction, and comparing with their stored versions. `--rounds` times in turn
+   with its floor (all N fetched with the ETag of an earlier fetch, the M answered 200
+   extracted), once under cProfile, then with that comparison made in the archiver
+   process, as it once was.
 
-Extraction (with the comparison that follows it in the same job) is timed inside the
-workers during the runs (wall-clock intervals), and the M changed pages are extracted once
-more on their own with as many warm workers as the runs had: the wall time of a run that
-did nothing but extract.
+The runs' extraction is routed through a wrapper that logs each page the workers extracted
+(to count them and check each URL's sentence was found), except in the first syncs measured
+against the floor, which run archiver's code untouched.
 
 Politeness is off (min_delay = 0, per_host = IN_FLIGHT): this measures archiver's own
 overhead, not the waits it keeps for real sites. The site runs in its own process, so its
@@ -69,6 +75,9 @@ from archiver.sync import sync
 from tests.conftest import CORPUS, configure
 from tests.corpus import html_pages
 from tests.newsserver import NewsServer, rss_feed
+
+from .ab import CpuMeter, CpuUse, Load, Spread, interleaved, machine_load, ratios, spread
+from .sync_floor import FloorRun, fetched_floor, memory_floor
 
 SOURCE = "bench"
 START = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
@@ -123,16 +132,16 @@ def calibrate(pages: Sequence[Path], workers: int) -> tuple[list[Template], list
         text = found[i]
         template = _template(body, text) if text else None
         if template is None:
-            skipped.append(str(page.relative_to(CORPUS)))
+            skipped.append(page.name)
         else:
             templates.append(template)
     return templates, skipped
 
 
-def corpus_pages() -> list[Path]:
+def corpus_pages(corpus: Path) -> list[Path]:
     """The corpus's pages, smallest first: URL n serves page n mod P, so a short run (the
     smoke test) gets the quick pages and a long one cycles through all of them."""
-    return sorted(html_pages(CORPUS), key=lambda page: (page.stat().st_size, page))
+    return sorted(html_pages(corpus), key=lambda page: (page.stat().st_size, page))
 
 
 def _article_text(body: bytes) -> str | None:
@@ -296,6 +305,11 @@ class SiteProcess:
     def url(self, path: str) -> str:
         return self.base + path
 
+    @property
+    def pid(self) -> int:
+        assert self._process.pid is not None
+        return self._process.pid
+
 
 # Extraction as the runs do it, timed inside the workers ---------------------------------
 
@@ -363,24 +377,6 @@ def _collect(folder: Path) -> Extractions:
     return Extractions(intervals, workers, marked)
 
 
-def extraction_floor(bodies: Sequence[bytes], workers: int) -> float:
-    """Wall seconds to extract these pages with `workers` warm forked processes, as a run's
-    workers do: the time a perfectly extraction-bound run would take."""
-    with _pool(workers) as pool:
-        list(pool.map(int, range(workers)))  # forked and warm before the clock starts
-        started = time.perf_counter()
-        list(pool.map(_extracts, bodies))
-        return time.perf_counter() - started
-
-
-def _extracts(body: bytes) -> bool:
-    try:
-        extract(body)
-    except ArticleError:
-        return False
-    return True
-
-
 def _pool(workers: int) -> ProcessPoolExecutor:
     return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
 
@@ -399,6 +395,7 @@ class Run:
     cpu: float  # of the archiver process
     children_cpu: float  # of its finished children: extraction workers, git
     profile: pstats.Stats | None = None
+    use: CpuUse | None = None  # CPU by process over the sync call
     outcomes: Counter[str] = field(default_factory=Counter)
     walls: list[float] = field(default_factory=list)  # of every repeat, when repeated
 
@@ -430,10 +427,11 @@ class Bench:
         profiler = cProfile.Profile() if profiled else None
         cpu, children = time.process_time(), _children_cpu()
         started = time.perf_counter()
-        if profiler:
-            report = profiler.runcall(sync, self.archive, **options)
-        else:
-            report = sync(self.archive, **options)
+        with CpuMeter(self.site.pid) as meter:
+            if profiler:
+                report = profiler.runcall(sync, self.archive, **options)
+            else:
+                report = sync(self.archive, **options)
         wall = time.perf_counter() - started
         # Taken before anything else runs: counting commits starts a git process.
         cpu, children = time.process_time() - cpu, _children_cpu() - children
@@ -447,6 +445,7 @@ class Bench:
             cpu,
             children,
             pstats.Stats(profiler) if profiler else None,
+            meter.result,
         )
 
     def repeated(
@@ -598,8 +597,10 @@ def _module(file: str, name: str) -> str:
     if file.startswith("<frozen importlib"):
         return "importlib"
     parts = Path(file).parts
-    if "archiver" in parts:
-        return "archiver." + Path(file).stem
+    if "archiver" in parts:  # archiver/capture/worker.py → archiver.capture.worker
+        inside = parts[len(parts) - 1 - parts[::-1].index("archiver") :]
+        module = ".".join(inside).removesuffix(".py").removesuffix(".__init__")
+        return module
     if "site-packages" in parts:
         return parts[parts.index("site-packages") + 1].removesuffix(".py")
     stdlib = [i for i, part in enumerate(parts) if part.startswith("python3")]
@@ -635,13 +636,13 @@ def _where(key: tuple[str, int, str]) -> str:
 @dataclass(frozen=True)
 class Results:
     runs: dict[str, Run]  # by role: first, unchanged, unchanged-profiled, …
-    floor: float  # extraction-only wall time of the changed run's pages
+    ab: AB
     workers: int
     pages: int
     corpus_pages: int
     skipped: list[str]
     args: argparse.Namespace
-    load: tuple[float, float]  # 1-minute load average before and after: was the machine busy?
+    load: Load  # before and after: was the machine busy?
 
     def __getitem__(self, role: str) -> Run:
         return self.runs[role]
@@ -674,33 +675,80 @@ def _wall(run: Run) -> str:
     return f"{run.wall:.2f} s ({min(run.walls):.2f}–{max(run.walls):.2f})"
 
 
-def extraction_table(results: Results) -> str:
-    """How much of each run extraction explains, with the run's worker count."""
-    w = results.workers
+def ab_table(results: Results) -> str:
+    """archiver's first and changed syncs against their floors, rounds interleaved: wall
+    time, throughput and CPU by process, medians and ranges over the rounds."""
+    ab, n, m = results.ab, results.args.articles, results.args.changed
     rows = [
-        f"| run | wall | extraction and comparison, worker time | extraction floor (÷ {w} workers) "
-        "| not extraction | workers busy | archiver process CPU (share of all CPU used) |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        "| run | wall | pages/s | archiver main CPU | workers CPU | git CPU | site CPU "
+        "| unattributed | all CPU |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        _ab_row(f"first sync, {n:,} new", [r.use for r in ab.first], n),
+        _ab_row("floor: fetched + `trafilatura.extract`", [r.cpu for r in ab.first_floor], n),
+        _ab_row("floor: from memory, `trafilatura.extract`", [r.cpu for r in ab.first_memory], n),
+        _ab_row(f"changed sync, {m:,} of {n:,}", [_use(r) for r in ab.changed], m),
+        _ab_row(
+            f"floor: {n:,} fetched conditionally, {m:,} extracted",
+            [r.cpu for r in ab.changed_floor],
+            m,
+        ),
     ]
-    for run in [results[r] for r in ("first", "changed", "changed-parent-compare")]:
-        work = run.extractions.seconds
-        rows.append(
-            f"| {run.label} | {run.wall:.2f} s | {work:.2f} s | {work / w:.2f} s "
-            f"| {_beyond(run.wall, work / w)} | {work / (w * run.wall):.0%} "
-            f"| {run.cpu:.2f} s ({run.cpu / (run.cpu + run.children_cpu):.0%}) |"
-        )
-    run = results["changed"]
-    times = f", median of {results.args.repeat}" if results.args.repeat > 1 else ""
-    rows.append(
-        f"| {run.label}, its {len(run.extractions.intervals)} changed pages extracted alone "
-        f"({w} warm workers, no fetching, no storing{times}) | {run.wall:.2f} s | "
-        f"| {results.floor:.2f} s | {_beyond(run.wall, results.floor)} | | |"
-    )
     return "\n".join(rows)
 
 
-def _beyond(wall: float, floor: float) -> str:
-    return f"{wall - floor:.2f} s ({1 - floor / wall:.0%})"
+def _use(run: Run) -> CpuUse:
+    assert run.use is not None
+    return run.use
+
+
+def _ab_row(label: str, uses: Sequence[CpuUse], pages: int) -> str:
+    cells = [
+        spread([u.wall for u in uses]).show(),
+        spread([pages / u.wall for u in uses]).show("", 0),
+    ]
+    for role in ("main", "workers", "git", "site"):
+        cells.append(spread([u.get(role) for u in uses]).show())
+    cells.append(spread([u.unattributed for u in uses]).show())
+    cells.append(spread([u.total for u in uses]).show())
+    return f"| {label} | " + " | ".join(cells) + " |"
+
+
+def ab_ratios(results: Results) -> dict[str, Spread]:
+    """Throughput against each floor, round by round (floor's wall ÷ the sync's)."""
+    ab = results.ab
+    first = [r.wall for r in ab.first]
+    changed = [r.wall for r in ab.changed]
+    return {
+        "First sync's throughput ÷ the fetched floor's (target ≥ 0.90)": ratios(
+            [f.wall for f in ab.first_floor], first
+        ),
+        "First sync's throughput ÷ the from-memory floor's": ratios(
+            [f.wall for f in ab.first_memory], first
+        ),
+        "Changed sync's throughput ÷ its fetched floor's": ratios(
+            [f.wall for f in ab.changed_floor], changed
+        ),
+        "First sync's CPU (all processes) ÷ the fetched floor's": ratios(
+            [r.use.total for r in ab.first], [f.cpu.total for f in ab.first_floor]
+        ),
+    }
+
+
+def ab_lines(results: Results) -> list[str]:
+    ab = results.ab
+    lines = [f"{name}: {ratio.show('×')}" for name, ratio in ab_ratios(results).items()]
+    lines.append(
+        "Floors' checks: first-sync floor extracted "
+        + ", ".join(str(f.extracted) for f in ab.first_floor)
+        + f" of {results.args.articles:,} pages; changed floor extracted "
+        + ", ".join(str(f.extracted) for f in ab.changed_floor)
+        + " (answered 304: "
+        + ", ".join(str(f.not_modified) for f in ab.changed_floor)
+        + "); first syncs stored "
+        + ", ".join(str(r.new) for r in ab.first)
+        + " new articles."
+    )
+    return lines
 
 
 def breakdown_table(results: Results) -> str:
@@ -772,17 +820,9 @@ def section(results: Results, command: str) -> str:
         [
             _wrap(_how_taken(results, command)),
             summary_table(results),
-            _wrap(
-                "Extraction against the rest, in the same runs. *Extraction floor*: extraction "
-                "time (with the comparison with the stored version, in the same job) measured "
-                "inside the workers, divided by the worker count: the wall time of "
-                "a perfectly extraction-bound run. *Not extraction*: the rest of the wall time "
-                "(fetching, scheduling, storage, and waiting on them). *Archiver process CPU*: "
-                "the CPU time of the process that fetches, schedules and stores, and its share of "
-                "all CPU the run used (with the workers' and git's): on a busy machine a steadier "
-                "measure of the overhead than wall time."
-            ),
-            extraction_table(results),
+            _wrap(_ab_intro(results)),
+            ab_table(results),
+            "\n".join(_wrap(f"- {line}", indent="  ") for line in ab_lines(results)),
             _wrap(
                 "Where the archiver process's time goes: cProfile of a repeat of each run, own "
                 "time of every function summed by package, as a share of the run, and that share "
@@ -802,6 +842,23 @@ def _wrap(text: str, indent: str = "") -> str:
     )
 
 
+def _ab_intro(results: Results) -> str:
+    a, w = results.args, os.cpu_count() or 1
+    return (
+        f"archiver against its floor, {a.rounds} rounds interleaved in this run (first sync, "
+        "fetched floor, from-memory floor; then changed sync, its floor): median and range. "
+        f"The floors are plain `trafilatura.extract` with archiver's options in {w} new "
+        "worker processes, as many as a sync forks. *Fetched*: each worker fetches its pages "
+        "from the same loopback site over one kept-alive connection (`If-None-Match` with "
+        "the ETag of an earlier fetch for the changed floor, so the unchanged pages are "
+        "answered 304) and extracts each page answered 200. *From memory*: the pages' bytes "
+        "already in the workers. CPU is per process over the run: *archiver main* (this "
+        "process, getrusage), *workers* and *git* (its descendants, sampled from /proc every "
+        "0.1 s), *site* (the loopback site's process), *unattributed* (children's CPU getrusage "
+        "counted that no sample saw). The machine was shared with other work throughout."
+    )
+
+
 def _how_taken(results: Results, command: str) -> str:
     a = results.args
     cpu = sum(run.site.cpu for run in results.runs.values())
@@ -809,8 +866,8 @@ def _how_taken(results: Results, command: str) -> str:
     skipped = f" ({len(results.skipped)} left out: no paragraph of their article text found)"
     return (
         f"Taken {datetime.now(UTC):%Y-%m-%d} on {os.cpu_count()} cores, Python "
-        f"{platform.python_version()}, load average {results.load[0]:.1f} before and "
-        f"{results.load[1]:.1f} after: `{command}`. {a.articles:,} articles cycling through "
+        f"{platform.python_version()}, {results.load.show()}: `{command}`. "
+        f"{a.articles:,} articles cycling through "
         f"{results.pages} of the corpus's {results.corpus_pages} pages"
         + (skipped if results.skipped else "")
         + f"; {a.changed:,} of them changed for the changed sync. `min_delay = 0`, "
@@ -897,27 +954,88 @@ WHAT_IFS: tuple[tuple[str, str, Callable[[], AbstractContextManager[None]]], ...
 # Main ------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class FirstSync:
+    """One first sync into a new archive, timed as a whole with CPU by process."""
+
+    use: CpuUse
+    new: int  # articles stored as new
+
+    @property
+    def wall(self) -> float:
+        return self.use.wall
+
+
+@dataclass(frozen=True)
+class AB:
+    """Interleaved rounds of archiver against its floors, in one run."""
+
+    first: list[FirstSync]
+    first_floor: list[FloorRun]  # fetched from the site
+    first_memory: list[FloorRun]  # from memory
+    changed: list[Run]
+    changed_floor: list[FloorRun]
+
+
+def first_sync_round(root: Path, site: SiteProcess) -> FirstSync:
+    """A first sync of every article into a new archive (made before the clock starts)."""
+    bench = Bench(root, site, _none)
+    try:
+        with CpuMeter(site.pid) as meter:
+            report = sync(bench.archive)
+    finally:
+        bench.close()
+    shutil.rmtree(root)
+    assert meter.result is not None
+    new = sum(r.outcome.value == "new" for r in report.results)
+    return FirstSync(meter.result, new)
+
+
+def first_sync_ab(
+    root: Path, site: SiteProcess, templates: Sequence[Template], args: argparse.Namespace
+) -> tuple[list[FirstSync], list[FloorRun], list[FloorRun]]:
+    """archiver's first sync, the fetched floor, the from-memory floor: A, B, C, A, B, C …"""
+    n, workers = args.articles, os.cpu_count() or 1
+    urls = [site.url(article_path(i)) for i in range(n)]
+    bodies = [templates[i % len(templates)].render(i, 0) for i in range(n)]
+    rounds = iter(range(args.rounds))
+    syncs, fetched, memory = interleaved(
+        args.rounds,
+        [
+            lambda: first_sync_round(root / f"first-{next(rounds)}", site),
+            lambda: fetched_floor(urls, workers, site.pid),
+            lambda: memory_floor(bodies, workers, site.pid),
+        ],
+    )
+    return syncs, fetched, memory  # type: ignore[return-value]
+
+
+def _none() -> Extractions:
+    return Extractions([], 0, 0)
+
+
 def measure(root: Path, args: argparse.Namespace) -> Results:
-    load = os.getloadavg()[0]
-    pages = corpus_pages()
+    pages = corpus_pages(args.corpus)
     templates, skipped = calibrate(pages[: args.articles], os.cpu_count() or 1)
-    with SiteProcess(templates) as site, timed_extraction() as extracted:
+    with machine_load() as load, SiteProcess(templates) as site:
         site.call("publish", args.articles)
         site.call("feed", 0, args.articles)
-        bench = Bench(root, site, extracted)
-        try:
-            runs, floor = _runs(bench, site, templates, args)
-        finally:
-            bench.close()
+        syncs, fetched, memory = first_sync_ab(root.parent, site, templates, args)
+        with timed_extraction() as extracted:
+            bench = Bench(root, site, extracted)
+            try:
+                runs, changed, changed_floor = _runs(bench, site, fetched[-1].etags, args)
+            finally:
+                bench.close()
     workers = max(runs["first"].extractions.workers, 1)
-    loads = (load, os.getloadavg()[0])
-    return Results(runs, floor, workers, len(templates), len(pages), skipped, args, loads)
+    ab = AB(syncs, fetched, memory, changed, changed_floor)
+    return Results(runs, ab, workers, len(templates), len(pages), skipped, args, load[0])
 
 
 def _runs(
-    bench: Bench, site: SiteProcess, templates: Sequence[Template], args: argparse.Namespace
-) -> tuple[dict[str, Run], float]:
-    """The runs, in order, and the extraction floor of the changed run's pages."""
+    bench: Bench, site: SiteProcess, etags: dict[str, str | None], args: argparse.Namespace
+) -> tuple[dict[str, Run], list[Run], list[FloorRun]]:
+    """The runs, in order; the changed sync's rounds interleaved with its floor's."""
     n, m, times = args.articles, args.changed, args.repeat
     runs = {"first": bench.run("first sync")}
     site.call("feed", max(0, n - FEED_RECENT), min(n, FEED_RECENT))  # all known by now
@@ -930,16 +1048,29 @@ def _runs(
     edited = changed_set(n, m)
     edit = lambda: site.call("edit", edited)  # noqa: E731
     changed = f"changed sync ({m:,} of {n:,})"
-    runs["changed"] = bench.repeated(changed, times, edit, check_all=True)
-    workers = max(runs["first"].extractions.workers, 1)
-    bodies = [templates[i % len(templates)].render(i, 1) for i in edited]
-    floor = sorted(extraction_floor(bodies, workers) for _ in range(times))[times // 2]
+    urls = [site.url(article_path(i)) for i in range(n)]
+    workers = os.cpu_count() or 1
+    syncs, floors = interleaved(
+        args.rounds,
+        [
+            lambda: (edit(), bench.run(changed, check_all=True))[1],
+            lambda: (edit(), fetched_floor(urls, workers, site.pid, etags))[1],
+        ],
+    )
+    runs["changed"] = _median_run(syncs)  # type: ignore[arg-type]
     edit()
     runs["changed-profiled"] = bench.run(changed, profiled=True, check_all=True)
     with compared_in_parent():
         label = f"{changed}, compared in the archiver process"
         runs["changed-parent-compare"] = bench.repeated(label, times, edit, check_all=True)
-    return runs, floor
+    return runs, syncs, floors  # type: ignore[return-value]
+
+
+def _median_run(runs: Sequence[Run]) -> Run:
+    ordered = sorted(runs, key=lambda run: run.wall)
+    median = ordered[len(ordered) // 2]
+    median.walls = [run.wall for run in ordered]
+    return median
 
 
 def report(results: Results, command: str, top: int) -> str:
@@ -969,11 +1100,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--write-docs", action="store_true", help=f"put the figures in {DOCS.name} under ## Sync"
     )
     parser.add_argument("--tmp", type=Path, help="folder for the scratch archive")
+    parser.add_argument(
+        "--rounds", type=int, default=5, help="interleaved rounds of each sync and its floors"
+    )
+    parser.add_argument(
+        "--corpus", type=Path, default=CORPUS, help=f"real pages (default {CORPUS})"
+    )
     args = parser.parse_args(argv)
     if args.repeat is None:
         args.repeat = REPEAT if args.articles >= REPEAT_FROM else 1
-    if not CORPUS.is_dir():
-        print(f"sync_bench: the corpus of real pages is absent ({CORPUS}); nothing to measure.")
+    if not args.corpus.is_dir():
+        print(
+            f"sync_bench: the corpus of real pages is absent ({args.corpus}); nothing to measure."
+        )
         return 0
     if not 0 < args.changed <= args.articles:
         parser.error("--changed must be between 1 and --articles")
@@ -983,7 +1122,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("git is not on PATH")
     command = (
         f"python -m benchmarks.sync_bench --articles {args.articles} --changed {args.changed}"
-        f" --repeat {args.repeat}"
+        f" --repeat {args.repeat} --rounds {args.rounds}"
     )
     with tempfile.TemporaryDirectory(dir=args.tmp) as scratch:
         results = measure(Path(scratch) / "archive", args)
