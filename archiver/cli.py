@@ -30,7 +30,7 @@ from rich.progress import Progress as RichProgress
 try:  # typer 0.26 and later carry their own copy of click
     from typer._click.exceptions import ClickException
 except ImportError:  # pragma: no cover
-    from click.exceptions import ClickException  # type: ignore[no-redef]
+    from click.exceptions import ClickException  # type: ignore[no-redef, import-not-found]
 
 from archiver import __version__, articles, health, preview
 from archiver import sync as sync_api
@@ -41,7 +41,7 @@ from archiver.config import CONFIG_FILE, FetchConfig, add_source
 from archiver.errors import ArchiverError, ArticleError, ConfigError, shorten
 from archiver.extract.page import extract_page
 from archiver.fetch.charset import decode_html
-from archiver.fetch.client import open_fetcher, user_agent
+from archiver.fetch.client import Response, open_fetcher, user_agent
 from archiver.processes import terminate_stops
 from archiver.store.document import Document
 from archiver.store.state import STATE_DIR, ArticleState, Held
@@ -592,7 +592,7 @@ def _extract_alone(page: str, url: str | None, source: str | None) -> Document:
     return extract_page(decode_html(body, charset, url), url, name, min_chars=1).document
 
 
-async def _fetch_once(url: str):  # type: ignore[no-untyped-def]
+async def _fetch_once(url: str) -> Response:
     async with open_fetcher(FetchConfig(), user_agent()) as fetcher:
         return await fetcher.fetch(url)
 

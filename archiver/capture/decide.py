@@ -248,7 +248,8 @@ def reformatted(
         commit, reformed = _reformat_commit(extracted.page, fetched, base, rules, now)
         result = Result(base.url, base.source, Outcome.REFORMATTED, version=base.versions)
         return Decision(result, commits=(commit,), states=(reformed,))
-    previous, commits = base, ()
+    previous = base
+    commits: tuple[Commit, ...] = ()
     if edited.render() != stored.text:
         page = Page(edited, signals=extracted.page.signals)
         commit, previous = _reformat_commit(page, fetched, base, rules, now)

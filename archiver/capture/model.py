@@ -160,7 +160,7 @@ class Failure:
 
     def error(self) -> ArticleError:
         """The exception it was made from."""
-        kind = getattr(errors, self.kind, ArticleError)
+        kind: Any = getattr(errors, self.kind, ArticleError)  # one of errors' classes
         if self.status is not None and issubclass(kind, errors.HTTPStatusError):
             return kind(self.url, self.status, self.reason)
         return kind(self.url, self.reason)

@@ -71,4 +71,4 @@ def _from_struct(stamp: time.struct_time | None) -> datetime | None:
         return None
 
 
-METHOD = Method(discover_feed, kind="feed", unit="items")
+METHOD: Method = Method(discover_feed, kind="feed", unit="items")

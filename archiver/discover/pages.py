@@ -117,4 +117,4 @@ def _on_site(host: str, site: str) -> bool:
     return host == site or host.endswith("." + site)
 
 
-METHOD = Method(discover_page, kind="page", unit="article links")
+METHOD: Method = Method(discover_page, kind="page", unit="article links")

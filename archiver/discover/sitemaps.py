@@ -153,4 +153,4 @@ def _w3c_date(text: str) -> datetime | None:
     return (when if when.tzinfo else when.replace(tzinfo=UTC)).astimezone(UTC)
 
 
-METHOD = Method(discover_sitemap, kind="sitemap", unit="URLs")
+METHOD: Method = Method(discover_sitemap, kind="sitemap", unit="URLs")

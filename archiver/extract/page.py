@@ -90,7 +90,7 @@ def extract_page(
         deduplicate=False,
         favor_recall=True,  # more of real pages' paragraphs, no more boilerplate (corpus gate)
     )
-    if result is None or result.body is None:
+    if result is None or isinstance(result, dict) or result.body is None:
         raise ExtractionError(url, "no article text found on the page")
     etree.strip_tags(result.body, "hi")  # bold and italics are presentation, not text
     title = normalize_text(result.title or "")

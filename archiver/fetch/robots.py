@@ -143,6 +143,8 @@ def _rule(rules: Protego, url: str, token: str) -> str | None:
         from protego._utils import _quote_path
 
         rule_set = rules._get_matching_rule_set(token)
+        if rule_set is None:
+            return None
         quoted = _quote_path(url)
         for rule in rule_set._rules:  # sorted as protego applies them: longest first
             if rule.value.match(quoted):

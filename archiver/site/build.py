@@ -175,7 +175,7 @@ class _Builder:
         if self._renderer is None:
             # Its own writer: what it writes is counted in each result, not twice.
             self._renderer = ArticleRenderer(
-                self.archive.repo.git_dir,
+                str(self.archive.repo.git_dir),
                 self.site,
                 self.out,
                 OutputFolder(self.out),
@@ -296,7 +296,7 @@ class _Builder:
         if self.workers < 2 or len(jobs) < PARALLEL_FROM:
             yield self._counted((self.renderer.process(job) for job in jobs), len(jobs))
             return
-        git_dir = self.archive.repo.git_dir
+        git_dir = str(self.archive.repo.git_dir)
         with pool_rendering(
             jobs, self.workers, git_dir, self.out, self.site, self.next_checks
         ) as results:

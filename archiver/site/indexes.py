@@ -54,7 +54,7 @@ def change_item(row: VersionRow) -> ChangeItem:
 
 
 def article_items(rows: Iterable[Listed]) -> list[ArticleItem]:
-    return [ArticleItem(_folder(path), *listed) for path, *listed in rows]
+    return [ArticleItem(_folder(row[0]), *row[1:]) for row in rows]
 
 
 def _folder(path: str) -> str:

@@ -11,7 +11,7 @@ import hashlib
 import re
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Protocol
+from typing import Any, Protocol
 
 from archiver.diff import ChangeStats, Version, describe, is_minor
 from archiver.errors import ArchiverError
@@ -241,7 +241,7 @@ def printable(text: str) -> str:
 
 def printable_document(document: Document) -> Document:
     """The document with every text field printable (checked once here, not per page)."""
-    changes: dict[str, object] = {}
+    changes: dict[str, Any] = {}
     for name, value in document.__dict__.items():
         if isinstance(value, str) and printable(value) != value:
             changes[name] = printable(value)

@@ -6,7 +6,6 @@ import contextlib
 import http.server
 from functools import partial
 from pathlib import Path
-from typing import ClassVar
 
 from archiver.errors import BuildError
 
@@ -23,7 +22,8 @@ def serve(out: Path, host: str = "127.0.0.1", port: int = 8000) -> None:
 
 
 class _Handler(http.server.SimpleHTTPRequestHandler):
-    extensions_map: ClassVar[dict[str, str]] = {
+    # The base class declares it per instance, so ClassVar would contradict it.
+    extensions_map = {  # noqa: RUF012
         **http.server.SimpleHTTPRequestHandler.extensions_map,
         ".atom": "application/atom+xml",
         ".json": "application/json",

@@ -208,18 +208,20 @@ def _paragraph_row(row: Row, moves_down: bool) -> DiffRow:
         return DiffRow(row.kind, old=cell, note=f"¶{old_no} {note}")
     if row.kind == "same":  # most rows: one span, shared by both cells and the inline view
         words = (Span("equal", old_text),)
-        old_cell, new_cell = Cell(words, style, old_no), Cell(words, style, new_no)
-        return DiffRow(row.kind, old=old_cell, new=new_cell, inline=words)
+        return DiffRow(
+            row.kind, old=Cell(words, style, old_no), new=Cell(words, style, new_no), inline=words
+        )
     diff = tuple(word_diff(old_text, new_text))
     old_cell = Cell(_side(diff, "delete"), style, old_no) if old_text else None
     new_cell = Cell(_side(diff, "insert"), style, new_no) if new_text else None
     if row.kind == "moved":
         note = f"moved from ¶{old_no}"
         same = old_text == new_text
+        assert old_cell is not None and new_cell is not None  # a move has both texts
         old_cell = (
             Cell((), style, old_no, note) if same else Cell(old_cell.spans, style, None, note)
-        )  # type: ignore[union-attr]
-        new_cell = Cell(new_cell.spans, style, new_no, note)  # type: ignore[union-attr]
+        )
+        new_cell = Cell(new_cell.spans, style, new_no, note)
         return DiffRow(row.kind, old=old_cell, new=new_cell, inline=diff, note=note)
     return DiffRow(row.kind, old=old_cell, new=new_cell, inline=diff)
 
