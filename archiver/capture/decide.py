@@ -108,6 +108,22 @@ def decide(
     return replace(decision, alias=alias)
 
 
+@dataclass(frozen=True)
+class Extraction:
+    """What every decision on an extracted page starts from: the check, its fetch and
+    extraction, the article's state as of this fetch (`base`), what is stored, and the
+    run's clock, source and rules."""
+
+    checked: Checked
+    fetched: Fetched
+    extracted: Extracted
+    base: ArticleState
+    stored: Stored
+    now: datetime
+    source: SourceConfig
+    rules: str
+
+
 def store(
     checked: Checked,
     fetched: Fetched,
@@ -119,72 +135,53 @@ def store(
     reformat: bool = False,
 ) -> Decision:
     """A page extracted: a new version, the same one, or the text it had on its return."""
-    target, state = checked.target, checked.target.state
     base = _base(checked, fetched, extracted.page, now)
+    return _store(
+        Extraction(checked, fetched, extracted, base, stored, now, source, rules), reformat
+    )
+
+
+def _store(case: Extraction, reformat: bool = False) -> Decision:
+    target, state = case.checked.target, case.checked.target.state
+    base, extracted, schedule = case.base, case.extracted, case.source.schedule
     returned = bool(state and state.removed)
     if reformat and state is not None:
-        return reformatted(checked, fetched, extracted, base, stored, now, source, rules)
+        return reformatted(case)
     if state is not None and state.blob == blob_id(extracted.text) and not returned:
-        return unchanged(base.url, base.update(rules=rules), now, source.schedule, fetched)
-    comparison = _comparison(extracted, state, stored.text)
+        return unchanged(base.url, base.update(rules=case.rules), case.now, schedule, case.fetched)
+    comparison = _comparison(extracted, state, case.stored.text)
     if comparison is not None and comparison.same_reading:
         if not returned:
-            return unchanged(base.url, base, now, source.schedule, fetched)
-        return returned_as_it_was(checked, fetched, extracted, base, stored, now, source, rules)
-    if comparison is not None and base.rules and base.rules != rules:
+            return unchanged(base.url, base, case.now, schedule, case.fetched)
+        return returned_as_it_was(case)
+    if comparison is not None and base.rules and base.rules != case.rules:
         # The text differs, but so do the rules that made it: never an edit by guesswork.
         reason = f"extraction changed since version {base.versions} (run `archiver reformat`)"
-        return failed(target, now, Failure("ExtractionError", base.url, reason), source.schedule)
-    return new_version(checked, fetched, extracted, base, comparison, now, source, rules)
+        return failed(target, case.now, Failure("ExtractionError", base.url, reason), schedule)
+    return new_version(case, comparison)
 
 
-def new_version(
-    checked: Checked,
-    fetched: Fetched,
-    extracted: Extracted,
-    base: ArticleState,
-    comparison: Comparison | None,
-    now: datetime,
-    source: SourceConfig,
-    rules: str,
-) -> Decision:
+def new_version(case: Extraction, comparison: Comparison | None) -> Decision:
     """A new article, an edit (minor or not, perhaps a revert), or a return with new text."""
-    blob = blob_id(extracted.text)
-    extra = _change_trailers(comparison, blob, base.blobs)
-    version = base.versions + 1
-    return _version(checked, fetched, extracted, base, now, source, rules, version, blob, extra)
+    blob = blob_id(case.extracted.text)
+    extra = _change_trailers(comparison, blob, case.base.blobs)
+    return _version(case, case.extracted, case.base.versions + 1, blob, extra)
 
 
-def returned_as_it_was(
-    checked: Checked,
-    fetched: Fetched,
-    extracted: Extracted,
-    base: ArticleState,
-    stored: Stored,
-    now: datetime,
-    source: SourceConfig,
-    rules: str,
-) -> Decision:
+def returned_as_it_was(case: Extraction) -> Decision:
     """A removed article back with the text it had: recorded with that very text."""
-    document = _stored(checked.target.state, stored.text)
+    document = _stored(case.checked.target.state, case.stored.text)
     assert document is not None
-    back = replace(extracted, text=document.render())
-    blob = base.blob or blob_id(extracted.text)
-    return _version(checked, fetched, back, base, now, source, rules, base.versions, blob, {})
+    back = replace(case.extracted, text=document.render())
+    blob = case.base.blob or blob_id(case.extracted.text)
+    return _version(case, back, case.base.versions, blob, {})
 
 
 def _version(
-    checked: Checked,
-    fetched: Fetched,
-    extracted: Extracted,
-    base: ArticleState,
-    now: datetime,
-    source: SourceConfig,
-    rules: str,
-    version: int,
-    blob: str,
-    change: dict[str, str],
+    case: Extraction, extracted: Extracted, version: int, blob: str, change: dict[str, str]
 ) -> Decision:
+    checked, fetched, base, now = case.checked, case.fetched, case.base, case.now
+    source, rules = case.source, case.rules
     target, state = checked.target, checked.target.state
     page = extracted.page
     returned = bool(state and state.removed)
@@ -193,7 +190,7 @@ def _version(
     trailers[trailer.VERSION] = str(version)
     trailers[trailer.RULES] = rules
     if returned:
-        trailers[trailer.EVENT] = "returned"
+        trailers[trailer.EVENT] = trailer.EVENT_RETURNED
     new_state = base.update(
         versions=version,
         blob=blob,
@@ -223,22 +220,15 @@ def _version(
     )
 
 
-def reformatted(
-    checked: Checked,
-    fetched: Fetched,
-    extracted: Extracted,
-    base: ArticleState,
-    stored: Stored,
-    now: datetime,
-    source: SourceConfig,
-    rules: str,
-) -> Decision:
+def reformatted(case: Extraction) -> Decision:
     """Today's extraction of the page, recorded as the current version's new form: a
     reformat commit, not a version. When the page also changed since its last version
     (its validators differ and today's text is not the stored text under today's rules),
     that form of the stored text is the reformat, and today's text the next version. An
     extractor or normalizer upgrade cannot be redone on stored text: then the page is
     taken as unedited, as `archiver reformat` says when it is run."""
+    checked, fetched, extracted, base = case.checked, case.fetched, case.extracted, case.base
+    stored, now, source, rules = case.stored, case.now, case.source, case.rules
     state = checked.target.state
     assert state is not None
     if blob_id(extracted.text) == base.blob or _reads_the_same(extracted, base, stored.text):
@@ -290,7 +280,7 @@ def _reformat_commit(
     """A reformat commit of the current version's text in a new form, and its state."""
     text = page.document.render()
     trailers = _trailers(base.url, base.source, base.versions, fetched, now, page)
-    trailers.update({trailer.EVENT: "reformat", trailer.RULES: rules})
+    trailers.update({trailer.EVENT: trailer.EVENT_REFORMAT, trailer.RULES: rules})
     change = Change(
         source=base.source,
         subject=subject_line(base.source, f"reformat: {page.document.title}"),
@@ -358,7 +348,7 @@ def removed(
             trailer.VERSION: str(state.versions),
             trailer.STATUS: str(status),
             trailer.FETCHED: isoformat(now),
-            trailer.EVENT: "removed",
+            trailer.EVENT: trailer.EVENT_REMOVED,
             trailer.GONE_SINCE: isoformat(state.gone_since or now),
             **(_redirect_trailer(state.url, fetched) if fetched else {}),
         },
@@ -528,7 +518,7 @@ def _change_trailers(
     the comparison), and whether it brings back an earlier version's text (an A/B headline
     flipping back)."""
     if comparison is None:
-        return {trailer.CHANGE: "new"}
+        return {trailer.CHANGE: trailer.CHANGE_NEW}
     trailers = dict(comparison.change)
     if blob in blobs[:-1]:
         trailers[trailer.REVERT_OF] = str(blobs.index(blob) + 1)
