@@ -1,1 +1,2 @@
-"""fetch: see docs/architecture.md."""
+"""fetch: polite HTTP (per-host limits, robots.txt on every hop, conditional requests) and
+the reading of a page's bytes as text. See docs/architecture.md."""
