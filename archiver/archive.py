@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import errno
-import fcntl
 import logging
-import os
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 from archiver.clock import Clock, SystemClock
 from archiver.config import CONFIG_FILE, DEFAULT_CONFIG, Config, load_config
 from archiver.errors import ArchiveLocked, ArchiverError, NotAnArchive, shorten
+from archiver.processes import LockHeld, process_lock
 from archiver.store.commits import recover
 from archiver.store.replay import catch_up, rebuild_state
 from archiver.store.repository import Repo, commit_files, init_repository, open_repository
@@ -78,42 +77,25 @@ class Archive:
             yield
 
 
-_held: set[Path] = set()  # the locks this process holds (a POSIX lock never refuses its owner)
-
-
 @contextmanager
 def _locked(path: Path, root: Path) -> Iterator[None]:
-    """An exclusive POSIX lock on `path`: it belongs to this process alone, so the workers it
-    forks never hold it, and the system drops it when the process ends, however it ends."""
-    if path in _held:
-        raise _refused(root, f"pid {os.getpid()}")
+    """The archive's lock, held by this process alone (see processes.process_lock)."""
+    stack = ExitStack()
     try:
-        handle = path.open("r+" if path.exists() else "w+", encoding="utf-8")
+        left = stack.enter_context(process_lock(path))
+    except LockHeld as held:
+        raise _refused(root, _pid(held.holder) if held.holder else "another process") from None
     except OSError as err:
         raise ArchiverError(describe_os_error(err)) from None
-    try:
-        fcntl.lockf(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError as err:
-        holder = handle.read().strip() or "another process"
-        handle.close()
-        if err.errno in (errno.EACCES, errno.EAGAIN):
-            raise _refused(root, holder) from None
-        raise ArchiverError(describe_os_error(err)) from None
-    left = handle.read().strip()
-    if left:
-        log.warning("%s: taking over the lock left by a run that ended (%s)", path, left)
-    _held.add(path)
-    try:
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"pid {os.getpid()}")
-        handle.flush()
+    with stack:
+        if left:
+            log.warning("%s: taking over the lock left by a run that ended (%s)", path, _pid(left))
         yield
-    finally:
-        _held.discard(path)
-        handle.truncate(0)
-        fcntl.lockf(handle, fcntl.LOCK_UN)
-        handle.close()
+
+
+def _pid(holder: str) -> str:
+    # Files an earlier version wrote already say "pid N".
+    return holder if holder.startswith("pid ") else f"pid {holder}"
 
 
 def _refused(root: Path, holder: str) -> ArchiveLocked:

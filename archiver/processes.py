@@ -4,6 +4,8 @@ site's render workers), how those workers end with it, and how a run stops on a 
 from __future__ import annotations
 
 import asyncio
+import errno
+import fcntl
 import gc
 import os
 import signal
@@ -12,11 +14,61 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from types import FrameType
 
 from archiver.errors import Interrupted
 
 PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+
+
+class LockHeld(Exception):
+    """Another process (or this one) holds the lock; `holder` is the pid its file names,
+    or "" when it names none. Callers word it for their users."""
+
+    def __init__(self, holder: str) -> None:
+        super().__init__(holder)
+        self.holder = holder
+
+
+_held: set[Path] = set()  # the locks this process holds (a record lock never refuses its owner)
+
+
+@contextmanager
+def process_lock(path: Path) -> Iterator[str]:
+    """An exclusive POSIX record lock on the file `path`, which names this process's pid
+    while it is held. It belongs to this process alone, so the workers it forks never hold
+    it (as they would a flock), and the kernel drops it when the process ends, however it
+    ends. Yields the pid a process that ended without releasing it left in the file, or "".
+
+    LockHeld when it is held, by another process or already by this one (closing a second
+    descriptor of the file would release it); OSError when the file cannot be used."""
+    if path in _held:
+        raise LockHeld(str(os.getpid()))
+    handle = path.open("a+", encoding="utf-8")
+    try:
+        try:
+            fcntl.lockf(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as error:
+            if error.errno not in (errno.EACCES, errno.EAGAIN):
+                raise
+            handle.seek(0)
+            raise LockHeld(handle.read().strip()) from None
+        handle.seek(0)
+        left = handle.read().strip()
+        _held.add(path)
+        try:
+            handle.seek(0)
+            handle.truncate()
+            handle.write(str(os.getpid()))
+            handle.flush()
+            yield left
+        finally:
+            _held.discard(path)
+            handle.truncate(0)
+            fcntl.lockf(handle, fcntl.LOCK_UN)
+    finally:
+        handle.close()
 
 
 @contextmanager

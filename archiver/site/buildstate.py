@@ -10,8 +10,6 @@ folder's resolved path: the output folder holds only what is published.
 
 from __future__ import annotations
 
-import errno
-import fcntl
 import hashlib
 import json
 import os
@@ -19,7 +17,7 @@ import sqlite3
 import threading
 from collections.abc import Collection, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager, suppress
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, fields
 from operator import attrgetter
 from pathlib import Path
@@ -27,9 +25,10 @@ from typing import NamedTuple
 
 from archiver.diff import ChangeStats
 from archiver.errors import BuildError
+from archiver.processes import LockHeld, process_lock
 from archiver.site.model import VersionFacts, shard_of
 from archiver.store import format as trailer
-from archiver.store.state import StateView
+from archiver.store.state import StateView, read_only_uri
 
 STATE_FILE = "build.db"
 FORMAT = "4"  # 4: the articles table is site_articles, unlike the state store's
@@ -170,11 +169,6 @@ _version_values = attrgetter(*(f.name for f in fields(VersionRow)))
 def _connect(path: Path) -> sqlite3.Connection:
     """A connection that takes URI names, so that the state store attaches read-only."""
     return sqlite3.connect(path.resolve().as_uri(), uri=True)
-
-
-def read_only(path: Path) -> str:
-    """The URI that opens (or attaches) the database at `path` for reading only."""
-    return f"{path.resolve().as_uri()}?mode=ro"
 
 
 class BuildState:
@@ -413,9 +407,6 @@ class BuildState:
         )
 
 
-_HELD: set[Path] = set()  # the build state folders this process holds
-
-
 class BuildPlace:
     """Where the build state of one output folder lives, in the archive's state folder:
     `builds/<key>/` with `build.db`, the marker of a build under way and the lock."""
@@ -435,39 +426,21 @@ class BuildPlace:
         """Hold the output folder for one build. The lock is the kernel's and the builder
         process's own (a POSIX record lock, which its forked workers do not inherit as they
         would a flock): it goes with the process, so a build that was killed holds nothing."""
-        if self.folder in _HELD:  # a record lock does not keep out its own process, and
-            # closing a second descriptor of the file would release it
-            raise BuildError(f"another build is writing {self.out} (pid {os.getpid()})")
+        stack = ExitStack()
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             named = self.folder / "output"  # for whoever looks in the folder
             if not named.exists():
                 named.write_text(f"{self.out}\n", encoding="utf-8")
-            handle = (self.folder / "lock").open("a+", encoding="utf-8")
+            stack.enter_context(process_lock(self.folder / "lock"))
+        except LockHeld as held:
+            holder = held.holder or "unknown"
+            raise BuildError(f"another build is writing {self.out} (pid {holder})") from None
         except OSError as error:
             message = f"{self.folder}: cannot keep the build state ({error.strerror})"
             raise BuildError(message) from None
-        try:
-            try:
-                fcntl.lockf(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except OSError as error:
-                if error.errno not in (errno.EAGAIN, errno.EACCES):
-                    raise
-                handle.seek(0)
-                holder = handle.read().strip() or "unknown"
-                raise BuildError(f"another build is writing {self.out} (pid {holder})") from None
-            _HELD.add(self.folder)
-            handle.seek(0)
-            handle.truncate()
-            handle.write(str(os.getpid()))
-            handle.flush()
-            try:
-                yield
-            finally:
-                handle.truncate(0)
-                _HELD.discard(self.folder)
-        finally:
-            handle.close()
+        with stack:
+            yield
 
     def known(self) -> bool:
         """Whether a build of this archive wrote the output folder: its state, or the
@@ -546,7 +519,7 @@ class KnownReader:
     from a cold disk: 0.14-0.18 s in one connection, 0.07-0.09 s in four)."""
 
     def __init__(self, path: Path) -> None:
-        self._uri = read_only(path)
+        self._uri = read_only_uri(path)
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
         self._pool = ThreadPoolExecutor(READERS)

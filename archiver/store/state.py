@@ -431,6 +431,11 @@ def _read_only(path: Path) -> bool:
     return path.is_file() and path.stat().st_size > 0 and not os.access(path.parent, os.W_OK)
 
 
+def read_only_uri(path: Path) -> str:
+    """The URI that opens (or attaches) the SQLite database at `path` for reading only."""
+    return f"{path.resolve().as_uri()}?mode=ro"
+
+
 class StateView:
     """The state store as the site reads it: the next check of each article, read-only
     (`mode=ro`), so a build never creates, changes or rebuilds the store. A store that
@@ -451,7 +456,7 @@ class StateView:
 
     def uri(self) -> str:
         """The URI that opens (or attaches) the store for reading only."""
-        return f"{self.path.resolve().as_uri()}?mode=ro"
+        return read_only_uri(self.path)
 
     def next_checks(self) -> dict[str, str] | None:
         """url → next check (ISO time, or "" when none is scheduled) of every article, in
