@@ -272,18 +272,18 @@ def _kind(value: Any) -> str:
 def add_source(root: Path, name: str, **values: list[str]) -> SourceConfig:
     """Add or extend a source in archiver.toml, keeping the file's comments and layout;
     returns the source as saved. A source must have a feed, a sitemap or a page."""
-    path, document = _edited(root, name, values)
+    path, document, source = _edited(root, name, values)
     path.write_text(tomlkit.dumps(document), encoding="utf-8")
-    return parse_config(tomllib.loads(tomlkit.dumps(document)), str(path)).sources[name]
+    return source
 
 
 def source_after_add(root: Path, name: str, **values: list[str]) -> SourceConfig:
     """The source `add_source` would save, checked the same way, with nothing written."""
-    path, document = _edited(root, name, values)
-    return parse_config(tomllib.loads(tomlkit.dumps(document)), str(path)).sources[name]
+    return _edited(root, name, values)[2]
 
 
-def _edited(root: Path, name: str, values: dict[str, list[str]]) -> tuple[Path, Any]:
+def _edited(root: Path, name: str, values: dict[str, list[str]]) -> tuple[Path, Any, SourceConfig]:
+    """archiver.toml with the source added or extended, not written, and that source."""
     path = root / CONFIG_FILE
     document = tomlkit.parse(path.read_text(encoding="utf-8"))
     sources = document.setdefault("sources", tomlkit.table(is_super_table=True))
@@ -293,14 +293,18 @@ def _edited(root: Path, name: str, values: dict[str, list[str]]) -> tuple[Path, 
             merged = list(dict.fromkeys([*table.get(key, []), *items]))
             table[key] = merged
     # Refuse to write a bad file, or a source that can never find an article.
-    config = parse_config(tomllib.loads(tomlkit.dumps(document)), str(path))
-    source = config.sources[name]
+    source = _parsed(document, path).sources[name]
     if not (source.feeds or source.sitemaps or source.pages):
         raise ConfigError(
             f"{path}: sources.{name}: no feed, sitemap or page to find articles in; "
             "give at least one"
         )
-    return path, document
+    return path, document, source
+
+
+def _parsed(document: Any, path: Path) -> Config:
+    """An edited archiver.toml checked as a load would check it."""
+    return parse_config(tomllib.loads(tomlkit.dumps(document)), str(path))
 
 
 def remove_source(root: Path, name: str) -> SourceConfig:
@@ -308,11 +312,11 @@ def remove_source(root: Path, name: str) -> SourceConfig:
     the source as it was."""
     path = root / CONFIG_FILE
     document = tomlkit.parse(path.read_text(encoding="utf-8"))
-    before = parse_config(tomllib.loads(tomlkit.dumps(document)), str(path))
+    before = _parsed(document, path)
     if name not in before.sources:
         known = ", ".join(sorted(before.sources)) or "none"
         raise ConfigError(f"{path}: no source named {name!r} (sources: {known})")
     del document["sources"][name]
-    parse_config(tomllib.loads(tomlkit.dumps(document)), str(path))
+    _parsed(document, path)  # refuse to write a bad file
     path.write_text(tomlkit.dumps(document), encoding="utf-8")
     return before.sources[name]
