@@ -45,6 +45,12 @@ def archiver_build(archive: Archive, out: Path | str, *options: str) -> tuple[in
     return result.exit_code, result.stdout, result.stderr
 
 
+def assert_as_a_fresh_build(archive: Archive, out: Path, fresh: Path) -> None:
+    """The site in `out` is exactly what a build into a new folder `fresh` makes."""
+    assert archiver_build(archive, fresh, "--no-search")[0] == 0
+    assert site_files(out) == site_files(fresh)
+
+
 def small_archive(archive: Archive, clock: FixedClock, articles: int = 2) -> None:
     for n in range(articles):
         document = Document(
@@ -124,9 +130,7 @@ def test_an_old_build_state_in_the_output_is_moved_out_of_it(
     assert not (out / ".archiver-build.db").exists()
     [state] = state_folders(archive)
     assert (state / "build.db").is_file()
-    fresh = tmp_path / "fresh"
-    assert archiver_build(archive, fresh, "--no-search")[0] == 0
-    assert site_files(out) == site_files(fresh)
+    assert_as_a_fresh_build(archive, out, tmp_path / "fresh")
 
 
 def test_an_old_build_state_left_by_a_stopped_build_is_removed_and_a_full_build_follows(
@@ -255,9 +259,7 @@ def test_a_second_build_into_the_same_folder_waits_its_turn(
     third = subprocess.run(command, capture_output=True, text=True, timeout=300)
     assert third.returncode == 0, third.stderr
     assert "full build" in third.stdout
-    fresh = tmp_path / "fresh"
-    assert archiver_build(archive, fresh, "--no-search")[0] == 0
-    assert site_files(out) == site_files(fresh)
+    assert_as_a_fresh_build(archive, out, tmp_path / "fresh")
 
 
 def test_a_second_build_in_the_same_process_is_kept_out_too(
