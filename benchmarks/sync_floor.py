@@ -19,6 +19,8 @@ from urllib.parse import urlsplit
 
 import trafilatura
 
+from archiver.extract.page import TRAFILATURA_OPTIONS
+
 from .ab import CpuMeter, CpuUse
 
 CHUNK = 4  # pages handed to a worker at once: small, so both finish together
@@ -28,18 +30,7 @@ def plain_extract(body: bytes | str, url: str) -> str | None:
     """trafilatura.extract with the options archiver.extract.page.extract_page passes to
     trafilatura.bare_extraction: none of archiver's own work (decoding, metadata xpaths,
     normalizing, boilerplate rules, rendering the document, comparing)."""
-    return trafilatura.extract(
-        body,
-        url=url,
-        output_format="markdown",
-        with_metadata=True,
-        include_comments=False,
-        include_tables=True,
-        include_images=False,
-        include_links=False,
-        deduplicate=False,
-        favor_recall=True,
-    )
+    return trafilatura.extract(body, url=url, **TRAFILATURA_OPTIONS)
 
 
 # In the workers ----------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import trafilatura
 from lxml import etree
@@ -60,6 +61,19 @@ class Page:
     updated: str | None = None  # the modification date the page states
 
 
+# What archiver asks of trafilatura (benchmarks/sync_floor.py runs the same, as its floor).
+TRAFILATURA_OPTIONS: dict[str, Any] = {
+    "output_format": "markdown",
+    "with_metadata": True,
+    "include_comments": False,
+    "include_tables": True,
+    "include_images": False,
+    "include_links": False,
+    "deduplicate": False,
+    "favor_recall": True,  # more of real pages' paragraphs, no more boilerplate (corpus gate)
+}
+
+
 def extract_page(
     html: str,
     url: str,
@@ -78,18 +92,7 @@ def extract_page(
     updated = _stated_date(tree, _MODIFIED, "dateModified")
     published = _stated_date(tree, _PUBLISHED, "datePublished")
     language = _language(tree)
-    result = trafilatura.bare_extraction(
-        tree,
-        url=url,
-        output_format="markdown",
-        with_metadata=True,
-        include_comments=False,
-        include_tables=True,
-        include_images=False,
-        include_links=False,
-        deduplicate=False,
-        favor_recall=True,  # more of real pages' paragraphs, no more boilerplate (corpus gate)
-    )
+    result = trafilatura.bare_extraction(tree, url=url, **TRAFILATURA_OPTIONS)
     if result is None or isinstance(result, dict) or result.body is None:
         raise ExtractionError(url, "no article text found on the page")
     etree.strip_tags(result.body, "hi")  # bold and italics are presentation, not text
