@@ -463,7 +463,7 @@ def notify_test(archive: ArchiveOption = Path(".")) -> None:
         if one.error is None:
             out.print(f"sent: {one.target}", markup=False, soft_wrap=True)
         else:
-            out.print(f"failed: {one.target}: {one.error}", markup=False, soft_wrap=True)
+            err.print(f"failed: {one.target}: {one.error}", markup=False, soft_wrap=True)
     if any(one.error is not None for one in tried):
         raise typer.Exit(ExitStatus.PARTIAL)
 

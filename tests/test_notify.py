@@ -320,6 +320,31 @@ def test_filters_choose_sources_kinds_and_a_size(
     }
 
 
+def test_a_removal_and_a_return_are_told_with_the_article_s_pages(
+    archive: Archive, server: NewsServer, receiver: Receiver
+):
+    archive = with_notify(archive, table(receiver.url(), on=["removal", "return"]))
+    server.set("/story", page("A story that goes"))
+    add(archive, [server.url("/story")], source="daily")
+    edited(archive, server, "/story", "A story that goes", ["More."])  # not asked for
+    server.set("/story", b"gone", status=404)
+    for _ in range(4):  # gone for long enough to count as removed
+        archive.clock.advance(timedelta(hours=2, minutes=30))  # type: ignore[attr-defined]
+        sync(archive, check_all=True, discover_new=False)
+    server.set("/story", page("A story that goes", ["More."]))
+    archive.clock.advance(timedelta(hours=6))  # type: ignore[attr-defined]
+    sync(archive, check_all=True, discover_new=False)
+
+    removed, back = receiver.json()
+    folder = archive.state.get(server.url("/story")).path.removesuffix(".md")  # type: ignore[union-attr]
+    assert removed["title"] == "daily: A story that goes"
+    assert "daily · removed · version 2" in removed["message"]
+    assert "Changed: removed from the site (HTTP 404)" in removed["message"]
+    assert f"Article page: {SITE}/{folder}/index.html" in removed["message"]
+    assert "daily · back · version 2" in back["message"]
+    assert f"{SITE}/{folder}/v2.html" in back["message"]
+
+
 def test_many_changes_in_one_run_come_as_one_digest(
     archive: Archive, server: NewsServer, receiver: Receiver
 ):

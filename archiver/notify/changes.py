@@ -168,6 +168,10 @@ def _what(change: Change) -> str:
     return "minor edit" if "minor" in change.kinds else "edited"
 
 
+def _page_label(change: Change) -> str:
+    return "Article page" if change.page.endswith("/index.html") else "Version page"
+
+
 def headline_line(change: Change) -> str:
     if change.old_title:
         return f"{change.old_title} → {change.title}"
@@ -182,7 +186,7 @@ def message(change: Change, base_url: str) -> tuple[str, str]:
             f"{change.source} · {_what(change)} · version {change.version}",
             f"Headline: {headline_line(change)}",
             f"Changed: {change.summary}",
-            f"Version page: {change.link(base_url)}",
+            f"{_page_label(change)}: {change.link(base_url)}",
             f"Article: {change.url}",
         )
     )
