@@ -153,7 +153,15 @@ def _notify_tables(value: Any, where: str) -> tuple[NotifyConfig, ...]:
     their URLs `notify[<n>].urls[<m>]`."""
     if not isinstance(value, list) or not all(isinstance(t, dict) for t in value):
         raise ConfigError(f"{where}: notify: expected [[notify]] tables, got {_kind(value)}")
-    return tuple(_notify(table, where, notify_name(n)) for n, table in enumerate(value))
+    tables = tuple(_notify(table, where, notify_name(n)) for n, table in enumerate(value))
+    seen: dict[str, str] = {}
+    for n, table in enumerate(tables):
+        for position, url in enumerate(table.urls, 1):
+            name = f"{notify_name(n)}.urls[{position}]"
+            if url in seen:  # one target, one queue: say which table's filters it follows
+                raise ConfigError(f"{where}: {name}: the same URL as {seen[url]}; give it once")
+            seen[url] = name
+    return tables
 
 
 def notify_name(index: int) -> str:

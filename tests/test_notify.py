@@ -455,6 +455,23 @@ def test_outgoing_messages_are_in_the_run_log(
     assert len(receiver.bodies) == 1
 
 
+def test_an_outbox_that_cannot_be_read_does_not_fail_the_sync(
+    archive: Archive, server: NewsServer, receiver: Receiver
+):
+    archive = with_notify(archive, table(receiver.url()))
+    server.set("/story", page("Old headline"))
+    add(archive, [server.url("/story")], source="daily")
+    path = archive.root / STATE_DIR / OUTBOX_FILE
+    path.unlink()
+    path.mkdir()  # neither readable nor replaceable
+    server.set("/story", page("New headline", ["Added."]))
+    done = _sync_cli(archive.root)
+    assert done.returncode == 0, done.stderr
+    assert "warning: notify: not started" in done.stderr
+    assert [c.version for c in iter_commits(archive.repo) if c.url] == [1, 2]
+    assert receiver.bodies == []
+
+
 def test_a_killed_run_s_commits_are_told_by_the_next(
     archive: Archive, server: NewsServer, receiver: Receiver
 ):
@@ -496,6 +513,10 @@ def test_a_killed_run_s_commits_are_told_by_the_next(
         ([{"urls": ["json://h/"], "when": 1}], "notify[1].when: unknown key"),
         ([{"urls": ["json://h/"], "digest_after": 0}], "notify[1].digest_after: expected a"),
         ([{"urls": "json://h/", "sources": ["Bad Name"]}], "notify[1].sources: 'Bad Name'"),
+        (
+            [{"urls": ["json://h/"]}, {"urls": ["json://other/", "json://h/"]}],
+            "notify[2].urls[2]: the same URL as notify[1].urls[1]",
+        ),
     ],
 )
 def test_a_bad_notify_table_is_one_line_naming_it_without_secrets(

@@ -5,16 +5,26 @@ target, retries, digests, the observer a run reports to)."""
 
 from __future__ import annotations
 
+import logging
+
 from archiver.archive import Archive
 from archiver.notify.send import WAIT, Notifier, Tried, send_sample
 
+log = logging.getLogger(__name__)
+
 
 def open_notifier(archive: Archive) -> Notifier | None:
-    """The running notifier of an archive with [[notify]] tables, else None."""
+    """The running notifier of an archive with [[notify]] tables, else None. One that cannot
+    start (its outbox unreadable, say) is a warning: the run goes on, and the next run
+    tells what this one committed."""
     if not archive.config.notify:
         return None
-    notifier = Notifier(archive.root, archive.repo, archive.config)
-    notifier.start()
+    try:
+        notifier = Notifier(archive.root, archive.repo, archive.config)
+        notifier.start()
+    except Exception as error:  # whatever it is, it must not stop the run
+        log.warning("notify: not started (%s); this run's changes are told by the next", error)
+        return None
     return notifier
 
 

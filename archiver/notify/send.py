@@ -164,13 +164,16 @@ class Notifier(Observer):
             self._read_on()
         for target in self.targets:
             thread = threading.Thread(
-                target=self._send_all, args=(target,), name=f"notify {target.name}", daemon=True
+                target=self._sender, args=(target,), name=f"notify {target.name}", daemon=True
             )
             thread.start()
             self._threads.append(thread)
 
     def published(self, changes: list[Published]) -> None:
-        self._read_on()
+        try:
+            self._read_on()
+        except Exception as error:  # the commits are safe: the next checkpoint reads on
+            log.warning("notify: could not read or keep new messages (%s)", error)
 
     def _read_on(self) -> None:
         """Messages for the commits after the outbox's head, into the outbox."""
@@ -204,6 +207,12 @@ class Notifier(Observer):
             )
 
     # -- in each target's thread
+
+    def _sender(self, target: Target) -> None:
+        try:
+            self._send_all(target)
+        except Exception as error:  # what is not delivered stays in the outbox
+            log.warning("notify: %s: stopped (%s); its messages are kept", target, error)
 
     def _send_all(self, target: Target) -> None:
         singles = 0
