@@ -12,7 +12,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -24,7 +24,7 @@ from aiosmtpd.controller import Controller
 from typer.testing import CliRunner
 
 from archiver.archive import Archive
-from archiver.capture.model import Observer, Outcome, Published
+from archiver.capture.model import Observer, Outcome
 from archiver.cli import app
 from archiver.clock import FixedClock
 from archiver.config import parse_config
@@ -54,6 +54,7 @@ class Receiver:
         self.bodies: list[tuple[str, str, bytes]] = []  # path, content type, body
         self.statuses = list(statuses)
         self.posted = threading.Event()
+        self.on_post: Callable[[], None] | None = None  # run as each post comes, before the answer
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -65,6 +66,8 @@ class Receiver:
                 body = self.rfile.read(length)
                 kind = self.headers.get("Content-Type", "")
                 receiver.bodies.append((self.path, kind, body))
+                if receiver.on_post is not None:
+                    receiver.on_post()
                 status = receiver.statuses.pop(0) if receiver.statuses else 200
                 self.send_response(status)
                 self.send_header("Content-Length", "0")
@@ -267,28 +270,28 @@ def test_nothing_is_sent_for_checks_that_made_no_commit(
 def test_messages_are_sent_only_once_the_commit_is_on_the_branch(
     archive: Archive, server: NewsServer, receiver: Receiver
 ):
-    """An observer watching the run sees the receiver get nothing before it is told of the
-    published commit, and the message names a commit that the branch holds."""
+    """When the message arrives, the branch already holds the commit it tells of."""
     archive = with_notify(archive, table(receiver.url()))
     server.set("/story", page("Before"))
     add(archive, [server.url("/story")], source="daily")
-    seen: list[tuple[str, int]] = []
+    branch_at_receipt: list[list[str]] = []
+    receiver.on_post = lambda: branch_at_receipt.append(
+        git(archive.root, "log", "--format=%s", "HEAD").splitlines()
+    )
+    at_check: list[int] = []
 
     class Watch(Observer):
         def checked(self, result: object) -> None:
-            seen.append(("checked", len(receiver.bodies)))
-
-        def published(self, changes: list[Published]) -> None:
-            seen.append(("published", len(receiver.bodies)))
+            at_check.append(len(receiver.bodies))
 
     server.set("/story", page("After", ["More."]))
     archive.clock.advance(timedelta(hours=1))  # type: ignore[attr-defined]
     sync(archive, check_all=True, discover_new=False, progress=Watch())
-    assert seen == [("checked", 0), ("published", 0)]
-    assert len(receiver.bodies) == 1
-    commits = {c.sha for c in iter_commits(archive.repo)}
-    assert json.loads(receiver.bodies[0][2])["message"]
-    assert outbox(archive)["head"] in commits
+    assert at_check == [0]
+    [branch] = branch_at_receipt
+    assert branch[0] == "daily: After"
+    assert json.loads(receiver.bodies[0][2])["title"] == "daily: After"
+    assert outbox(archive)["head"] == head_commit(archive.repo)
 
 
 def test_filters_choose_sources_kinds_and_a_size(

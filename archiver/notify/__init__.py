@@ -15,15 +15,14 @@ log = logging.getLogger(__name__)
 
 def open_notifier(archive: Archive) -> Notifier | None:
     """The running notifier of an archive with [[notify]] tables, else None. One that cannot
-    start (its outbox unreadable, say) is a warning: the run goes on, and the next run
-    tells what this one committed."""
+    start (its outbox unreadable, say) is a warning, and the run goes on without it."""
     if not archive.config.notify:
         return None
     try:
         notifier = Notifier(archive.root, archive.repo, archive.config)
         notifier.start()
     except Exception as error:  # whatever it is, it must not stop the run
-        log.warning("notify: not started (%s); this run's changes are told by the next", error)
+        log.warning("notify: not started (%s); this run sends nothing", error)
         return None
     return notifier
 
