@@ -479,7 +479,7 @@ def test_a_killed_run_s_commits_are_told_by_the_next(
     archive: Archive, server: NewsServer, receiver: Receiver
 ):
     """Commits on the branch that no run told (one killed between its commit and its
-    messages) are read from the outbox's last commit on."""
+    messages) are read from the outbox's last commit on, up to a day back."""
     archive = with_notify(archive, table(receiver.url()))
     server.set("/story", page("Old headline"))
     add(archive, [server.url("/story")], source="daily")
@@ -495,6 +495,13 @@ def test_a_killed_run_s_commits_are_told_by_the_next(
     sync(archive, check_all=True, discover_new=False)
     assert len(receiver.bodies) == 2
     assert receiver.bodies[0][2] == receiver.bodies[1][2]
+
+    # Commits more than a day old that no run told are left to the site.
+    path.write_text(json.dumps({"head": told, "messages": []}), encoding="utf-8")
+    archive.clock.advance(timedelta(days=2))  # type: ignore[attr-defined]
+    sync(archive, check_all=True, discover_new=False)
+    assert len(receiver.bodies) == 2
+    assert outbox(archive)["head"] == head_commit(archive.repo)
 
 
 # --- configuration and `archiver notify test` --------------------------------------------------

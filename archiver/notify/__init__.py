@@ -19,7 +19,7 @@ def open_notifier(archive: Archive) -> Notifier | None:
     if not archive.config.notify:
         return None
     try:
-        notifier = Notifier(archive.root, archive.repo, archive.config)
+        notifier = Notifier(archive.root, archive.repo, archive.config, archive.clock)
         notifier.start()
     except Exception as error:  # whatever it is, it must not stop the run
         log.warning("notify: not started (%s); this run sends nothing", error)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
+from datetime import datetime
 from typing import Any
 
 from archiver.config import NotifyConfig
@@ -81,10 +82,14 @@ def wanted(table: NotifyConfig, change: Change) -> bool:
     return bool(reasons)
 
 
-def read_changes(repo: Repo, since: str | None) -> list[Change]:
+def read_changes(repo: Repo, since: str | None, not_before: datetime | None = None) -> list[Change]:
     """The changes worth telling among the commits after `since` (all of history when
-    None), oldest first."""
-    records = [(c, kinds) for c in iter_commits(repo, since) if (kinds := kinds_of(c.trailers))]
+    None), oldest first; with `not_before`, only those committed since then."""
+    records = [
+        (c, kinds)
+        for c in iter_commits(repo, since)
+        if (not_before is None or c.when >= not_before) and (kinds := kinds_of(c.trailers))
+    ]
     if not records:
         return []
     with BlobReader(repo.git_dir) as blobs:

@@ -13,10 +13,12 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from archiver.capture.model import Observer, Published
+from archiver.clock import Clock
 from archiver.config import Config, NotifyConfig, notify_name, quiet_apprise
 from archiver.notify.changes import (
     SAMPLE,
@@ -37,6 +39,9 @@ log = logging.getLogger(__name__)
 WAIT = 15.0  # seconds a run waits at its end for messages still being sent
 FIRST_PAUSE = 1.0  # seconds before the first retry; doubled for each one after
 LONGEST_PAUSE = 30.0
+# Commits no run told (a run killed before telling them, or runs while the [[notify]]
+# tables were gone) are told when at most this old: older news is on the site.
+CATCH_UP = timedelta(days=1)
 
 
 class _Reasons(logging.Handler):
@@ -135,8 +140,9 @@ class Notifier(Observer):
     """Tells the [[notify]] targets of the changes a run published: an observer of the
     recorder, told after each checkpoint, once the commits are on the branch."""
 
-    def __init__(self, root: Path, repo: Repo, config: Config) -> None:
+    def __init__(self, root: Path, repo: Repo, config: Config, clock: Clock) -> None:
         self.repo = repo
+        self.clock = clock
         self.config = config
         self.outbox = Outbox(root / STATE_DIR / OUTBOX_FILE)
         self.targets = targets(config)
@@ -161,7 +167,7 @@ class Notifier(Observer):
                 log.warning("notify: the history told up to %s is gone; telling from now", head)
             self.outbox.add([], current)
         else:
-            self._read_on()
+            self._read_on(self.clock.now() - CATCH_UP)
         for target in self.targets:
             thread = threading.Thread(
                 target=self._sender, args=(target,), name=f"notify {target.name}", daemon=True
@@ -175,12 +181,12 @@ class Notifier(Observer):
         except Exception as error:  # the commits are safe: the next checkpoint reads on
             log.warning("notify: could not read or keep new messages (%s)", error)
 
-    def _read_on(self) -> None:
+    def _read_on(self, not_before: datetime | None = None) -> None:
         """Messages for the commits after the outbox's head, into the outbox."""
         current = head_commit(self.repo)
         if current is None or current == self.outbox.head:
             return
-        found = read_changes(self.repo, self.outbox.head)
+        found = read_changes(self.repo, self.outbox.head, not_before)
         messages = [(t.key, c) for c in found for t in self.targets if wanted(t.table, c)]
         self.outbox.add(messages, current)
         with self._wake:
