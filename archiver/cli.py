@@ -30,7 +30,7 @@ from rich.progress import Progress as RichProgress
 try:  # typer 0.26 and later carry their own copy of click
     from typer._click.exceptions import ClickException
 except ImportError:  # pragma: no cover
-    from click.exceptions import ClickException  # type: ignore[no-redef, import-not-found]
+    from click.exceptions import ClickException  # type: ignore[assignment, no-redef, import-not-found, unused-ignore]
 
 from archiver import __version__, articles, health, preview
 from archiver import sync as sync_api
@@ -441,6 +441,31 @@ def source_list(as_json: JsonOption = False, archive: ArchiveOption = Path("."))
                     markup=False,
                     soft_wrap=True,
                 )
+
+
+notify_app = typer.Typer(
+    help="Notifications of changes: the [[notify]] tables in archiver.toml.", no_args_is_help=True
+)
+app.add_typer(notify_app, name="notify")
+
+
+@notify_app.command("test")
+def notify_test(archive: ArchiveOption = Path(".")) -> None:
+    """Send a sample message to each [[notify]] target, once, and say which got it (exit
+    status 1 when any did not)."""
+    from archiver.notify import send_sample
+
+    with _errors(), _open(archive) as opened:
+        if not opened.config.notify:
+            raise _fail(f"{opened.root / CONFIG_FILE}: no [[notify]] table to send to")
+        tried = send_sample(opened.config)
+    for one in tried:
+        if one.error is None:
+            out.print(f"sent: {one.target}", markup=False, soft_wrap=True)
+        else:
+            err.print(f"failed: {one.target}: {one.error}", markup=False, soft_wrap=True)
+    if any(one.error is not None for one in tried):
+        raise typer.Exit(ExitStatus.PARTIAL)
 
 
 @app.command()

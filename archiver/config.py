@@ -87,6 +87,23 @@ class FetchConfig:
     user_agent: str = ""
 
 
+# What a [[notify]] table can be told of (`on`); minor edits only when asked for by name.
+NOTIFY_ON = ("headline", "edit", "removal", "return", "revert", "minor")
+NOTIFY_DEFAULT_ON = ("headline", "edit", "removal", "return", "revert")
+
+
+@dataclass(frozen=True)
+class NotifyConfig:
+    """A [[notify]] table: where to send word of changes (Apprise URLs), and which."""
+
+    urls: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()  # none: every source
+    on: tuple[str, ...] = NOTIFY_DEFAULT_ON
+    min_chars_changed: int = _bounded(0, 0, 10_000_000, "characters")  # for plain edits
+    digest_after: int = _bounded(5, 1, 10_000)  # messages a run sends one by one, then a digest
+    retries: int = _bounded(3, 0, 10)  # of a message that failed, with a growing pause
+
+
 @dataclass(frozen=True)
 class Config:
     title: str = "News archive"
@@ -95,6 +112,7 @@ class Config:
     fetch: FetchConfig = field(default_factory=FetchConfig)
     schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
     sources: dict[str, SourceConfig] = field(default_factory=dict)
+    notify: tuple[NotifyConfig, ...] = ()
 
     def source(self, name: str) -> SourceConfig:
         """A configured source, or the defaults for one added by hand."""
@@ -113,7 +131,7 @@ def load_config(root: Path) -> Config:
 
 
 def parse_config(data: dict[str, Any], where: str = CONFIG_FILE) -> Config:
-    _only(data, {"archive", "fetch", "schedule", "sources"}, where, "")
+    _only(data, {"archive", "fetch", "schedule", "sources", "notify"}, where, "")
     archive = _table(data, "archive", where)
     _only(archive, {"title", "contact", "base_url"}, where, "archive.")
     schedule = _schedule(_table(data, "schedule", where), where, "schedule.")
@@ -126,7 +144,81 @@ def parse_config(data: dict[str, Any], where: str = CONFIG_FILE) -> Config:
         fetch=_dataclass(FetchConfig, _table(data, "fetch", where), where, "fetch."),
         schedule=schedule,
         sources=sources,
+        notify=_notify_tables(data.get("notify", []), where),
     )
+
+
+def _notify_tables(value: Any, where: str) -> tuple[NotifyConfig, ...]:
+    """The [[notify]] tables, each named `notify[<n>]` (from 1) in errors and logs, and
+    their URLs `notify[<n>].urls[<m>]`."""
+    if not isinstance(value, list) or not all(isinstance(t, dict) for t in value):
+        raise ConfigError(f"{where}: notify: expected [[notify]] tables, got {_kind(value)}")
+    tables = tuple(_notify(table, where, notify_name(n)) for n, table in enumerate(value))
+    seen: dict[str, str] = {}
+    for n, table in enumerate(tables):
+        for position, url in enumerate(table.urls, 1):
+            name = f"{notify_name(n)}.urls[{position}]"
+            if url in seen:  # one target, one queue: say which table's filters it follows
+                raise ConfigError(f"{where}: {name}: the same URL as {seen[url]}; give it once")
+            seen[url] = name
+    return tables
+
+
+def notify_name(index: int) -> str:
+    """How the `index`th [[notify]] table (from 0) is named in messages: notify[1] first."""
+    return f"notify[{index + 1}]"
+
+
+def _notify(table: dict[str, Any], where: str, name: str) -> NotifyConfig:
+    notify: NotifyConfig = _dataclass(NotifyConfig, table, where, f"{name}.")
+    if not notify.urls:
+        raise ConfigError(
+            f"{where}: {name}.urls: no URL to send to; give at least one in Apprise's syntax"
+            ' (e.g. "mailto://user:password@example.org")'
+        )
+    for position, url in enumerate(notify.urls, 1):
+        if problem := apprise_url_problem(url):
+            raise ConfigError(f"{where}: {name}.urls[{position}]: {problem}")
+    for kind in notify.on:
+        if kind not in NOTIFY_ON:
+            raise ConfigError(
+                f"{where}: {name}.on: {shorten(repr(kind))} is not one of: {', '.join(NOTIFY_ON)}"
+            )
+    for source in notify.sources:
+        if not SOURCE_NAME.match(source):
+            raise ConfigError(
+                f"{where}: {name}.sources: {shorten(repr(source))} is not a source name"
+            )
+    return notify
+
+
+def apprise_url_problem(url: str) -> str | None:
+    """What keeps Apprise from sending to `url`, without the URL's secrets (tokens and
+    passwords sit anywhere in it): None when Apprise can use it."""
+    scheme, sep, _ = url.partition("://")
+    if not sep or not re.fullmatch(r"[A-Za-z][A-Za-z0-9+.-]*", scheme):
+        return "not a URL of the form service://… that Apprise reads"
+    apprise = quiet_apprise()
+    from apprise.manager_plugins import NotificationManager  # a singleton: every service
+
+    if scheme.lower() not in NotificationManager():
+        return f"{shorten(scheme)}://… names no service Apprise {apprise.__version__} knows"
+    if apprise.Apprise.instantiate(url) is None:
+        return f"{scheme}://… is not a URL Apprise can send to (see its page for {scheme}://)"
+    return None
+
+
+def quiet_apprise() -> Any:
+    """The apprise module, imported on first use (only archives with [[notify]] tables need
+    it), its log kept off stderr: archiver says in one line what went wrong."""
+    import logging
+
+    import apprise
+
+    logger = logging.getLogger("apprise")
+    if not any(isinstance(h, logging.NullHandler) for h in logger.handlers):
+        logger.addHandler(logging.NullHandler())
+    return apprise
 
 
 def _source(name: str, value: Any, schedule: ScheduleConfig, where: str) -> SourceConfig:

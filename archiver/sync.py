@@ -24,6 +24,7 @@ from archiver.errors import ArticleError, Interrupted
 from archiver.fetch.client import Fetcher, open_fetcher, user_agent
 from archiver.fetch.robots import Robots
 from archiver.health import record_sources
+from archiver.notify import WAIT, open_notifier
 from archiver.processes import objects_frozen, signals_cancel, stop_signal, terminate_stops
 from archiver.store.commits import CommitStream
 from archiver.urls import canonical_url
@@ -152,8 +153,12 @@ async def _check(
     archive = checker.archive
     if progress:
         progress.planned(len(targets))
+    # Sent from threads of its own as the run goes; at the end the run waits at most WAIT
+    # seconds for what is still being sent (none when stopped), and the outbox keeps the rest.
+    notifier = open_notifier(archive)
+    wait = 0.0
     with CommitStream(archive.repo) as stream:
-        observers = (progress,) if progress else ()
+        observers = tuple(o for o in (progress, notifier) if o)
         recorder = Recorder(archive, stream, checker.stored, observers)
         recorder.reformat = reformat
         try:
@@ -162,8 +167,11 @@ async def _check(
                 report.results.append(result)
                 if progress:
                     progress.checked(result)
+            wait = WAIT
         finally:
             recorder.close()
+            if notifier:
+                notifier.close(wait)
     return report
 
 

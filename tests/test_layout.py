@@ -132,6 +132,30 @@ def test_stages_below_capture_never_import_it_or_the_commands() -> None:
     assert bad == []
 
 
+def test_notifications_sit_beside_the_stages_and_only_the_runs_use_them() -> None:
+    """notify/ reads what the store published and speaks capture's Observer; it never
+    fetches, discovers, extracts, captures (beyond capture's model) or renders the site,
+    and only the commands that run a sync (and the CLI) reach it."""
+    never = {"fetch", "discover", "extract", "site"}
+    bad = [
+        f"{module} imports {target}"
+        for module, targets in GRAPH.items()
+        if module.startswith("archiver.notify")
+        for target in sorted(targets)
+        if stage(target) in never
+        or (stage(target) == "capture" and target != "archiver.capture.model")
+        or target in {"archiver.cli", "archiver.sync"}
+    ]
+    users = {
+        module
+        for module, targets in GRAPH.items()
+        if not module.startswith("archiver.notify")
+        and any(t.startswith("archiver.notify") for t in targets)
+    }
+    assert bad == []
+    assert users <= {"archiver.sync", "archiver.cli"}
+
+
 # Beside the store, the site keeps a database of its own: what its last build wrote.
 _ALSO_ALLOWED = {"git": set(), "sqlite3": {"archiver.site.buildstate"}}
 

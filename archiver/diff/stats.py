@@ -58,6 +58,30 @@ class ChangeStats:
     def _counts_any(self) -> bool:
         return any(getattr(self, attr) for attr in _COUNTS)
 
+    def summary(self) -> str:
+        """One line on what the change did, e.g. "headline changed; 2 sentences added;
+        +120/−4 characters" (the site's lists and the notifications say it so)."""
+        flags = (
+            ("headline", self.title_changed),
+            ("byline", self.byline_changed),
+            ("date", self.date_changed),
+        )
+        parts = [f"{name} changed" for name, flag in flags if flag]
+        for count, verb in (
+            (self.sentences_added, "added"),
+            (self.sentences_removed, "removed"),
+            (self.sentences_edited, "edited"),
+            (self.sentences_moved, "moved"),
+        ):
+            if count:
+                parts.append(f"{count} sentence{'s' if count != 1 else ''} {verb}")
+        moved_text = self.chars_added or self.chars_removed or self.sentences_moved
+        if self.body_changed and not moved_text:
+            parts.append("paragraphs re-split")
+        if self.chars_added or self.chars_removed:
+            parts.append(f"+{self.chars_added}/−{self.chars_removed} characters")
+        return "; ".join(parts) or "no change in the text"
+
 
 _FIELDS = ("title", "byline", "date", "body")
 _COUNTS = (

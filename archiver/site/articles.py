@@ -50,6 +50,7 @@ from archiver.site.views import (
     versions_payload,
     web_link,
 )
+from archiver.store.format import article_page, version_page
 from archiver.store.history import BlobReader
 
 ARTICLE_DEPTH = 6
@@ -90,11 +91,11 @@ def article_files(path: str, versions: int) -> list[str]:
     assert folder is not None
     if versions == 0:
         return []
-    names = ["index.html", "feed.atom"]
+    files = [article_page(folder), f"{folder}/feed.atom"]
     if versions > 1:  # an article's only version is the text on its own page
-        names += [f"v{n}.html" for n in range(1, versions + 1)]
-        names.append("compare.html")
-    return [f"{folder}/{name}" for name in names]
+        files += [version_page(folder, n) for n in range(1, versions + 1)]
+        files.append(f"{folder}/compare.html")
+    return files
 
 
 class Versions(Sequence[Captured]):
@@ -227,7 +228,7 @@ class ArticleRenderer:
         warnings: list[str] = []
         latest = self.documents(article.path, [(rows[-1].blob, rows[-1].updated)], warnings)[-1]
         pages = _ArticlePages(self.site, article, rows, [latest])
-        return self.write(f"{pages.folder}/index.html", pages.main())
+        return self.write(article_page(pages.folder), pages.main())
 
     def entry(self, row: VersionRow, old_blob: tuple[str, str]) -> str:
         """A feed entry's content for one change, outside a whole-article render."""
@@ -442,13 +443,13 @@ class _ArticlePages:
             updated=updated([r.time for r in changes], self.rows[0].time),
             author=self.site.title,
             self_href=link(base, self.folder, f"{self.folder}/feed.atom"),
-            alternate=link(base, self.folder, f"{self.folder}/index.html"),
+            alternate=link(base, self.folder, article_page(self.folder)),
             entries=entries,
         )
         return render_feed(feed)
 
     def entry(self, row: VersionRow) -> str:
-        href = link(self.site.base_url, self.folder, f"{self.folder}/v{row.number}.html")
+        href = link(self.site.base_url, self.folder, version_page(self.folder, row.number))
         return entry_xml(change_entry(row, self.folder, href, self.entry_html(row.number)))
 
     def entries_for(self, wanted: frozenset[int]) -> dict[tuple[str, int], str]:

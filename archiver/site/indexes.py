@@ -27,6 +27,7 @@ from archiver.site.config import SiteConfig
 from archiver.site.model import output_dir
 from archiver.site.templates import render
 from archiver.site.views import PAGE_SIZE, ArticleItem, ChangeItem, Pager
+from archiver.store.format import version_page
 
 MOST_CHANGED = 100
 HOME_CHANGES = 10
@@ -338,7 +339,7 @@ class IndexRenderer:
         entries = []
         for row in rows:
             article = _folder(row.path)
-            href = link(base, folder, f"{article}/v{row.number}.html")
+            href = link(base, folder, version_page(article, row.number))
             entries.append(entry_xml(change_entry(row, article, href, entry_for(row))))
         name = "feed.atom" if source is None else f"{folder}/feed.atom"
         title = "all changes" if source is None else f"changes in {source}"

@@ -31,10 +31,7 @@ Warn = Callable[[str], None]
 def output_dir(path: str) -> str | None:
     """`articles/<source>/<yyyy>/<mm>/<dd>/<slug>-<id>.md` → the folder of its pages, or
     None."""
-    match = trailer.ARTICLE_PATH.fullmatch(path)
-    if match is None:
-        return None
-    return path[: -len(".md")]
+    return trailer.pages_folder(path)
 
 
 def source_of(path: str) -> str:
@@ -321,22 +318,4 @@ def _compared(old: Captured, new: Captured) -> tuple[ChangeStats, bool]:
 
 def summary(facts: VersionFacts) -> str:
     """One line on what a change did, e.g. "headline changed; 2 sentences added; +120/−4"."""
-    stats = facts.stats
-    if stats is None:
-        return "first version"
-    flags = (("headline", stats.title_changed), ("byline", stats.byline_changed))
-    parts = [f"{name} changed" for name, flag in (*flags, ("date", stats.date_changed)) if flag]
-    for count, verb in (
-        (stats.sentences_added, "added"),
-        (stats.sentences_removed, "removed"),
-        (stats.sentences_edited, "edited"),
-        (stats.sentences_moved, "moved"),
-    ):
-        if count:
-            parts.append(f"{count} sentence{'s' if count != 1 else ''} {verb}")
-    moved_text = stats.chars_added or stats.chars_removed or stats.sentences_moved
-    if stats.body_changed and not moved_text:
-        parts.append("paragraphs re-split")
-    if stats.chars_added or stats.chars_removed:
-        parts.append(f"+{stats.chars_added}/−{stats.chars_removed} characters")
-    return "; ".join(parts) or "no change in the text"
+    return "first version" if facts.stats is None else facts.stats.summary()

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 from archiver.diff import Row, Span, align, word_diff
 from archiver.site.model import Captured, as_version, date_line
 from archiver.store.document import Document
+from archiver.store.format import version_page
 
 PAGE_SIZE = 50
 
@@ -285,7 +286,7 @@ class ChangeItem:
     @property
     def page_href(self) -> str:
         """The page of the version the change made, which shows the change."""
-        return f"{self.dir}/v{self.number}.html"
+        return version_page(self.dir, self.number)
 
 
 class ArticleItem(NamedTuple):  # a tuple: fifty make each page of a source's articles

@@ -48,6 +48,28 @@ def is_article_file(path: str) -> bool:
     return path.startswith(ARTICLES_DIR + "/") and path.endswith(ARTICLE_SUFFIX)
 
 
+# --- the site's pages of an article: the one URL scheme the site and the notifications share
+
+
+def pages_folder(path: str) -> str | None:
+    """`articles/<source>/<yyyy>/<mm>/<dd>/<slug>-<id>.md` → the folder of its pages on the
+    site, relative to the site's root; None for a path that is not an article's."""
+    if ARTICLE_PATH.fullmatch(path) is None:
+        return None
+    return path[: -len(ARTICLE_SUFFIX)]
+
+
+def article_page(folder: str) -> str:
+    """An article's main page: its latest text and the list of its versions."""
+    return f"{folder}/index.html"
+
+
+def version_page(folder: str, number: int) -> str:
+    """The page of version `number`, which shows what it changed (an article with a single
+    version has none: its text is on its main page)."""
+    return f"{folder}/v{number}.html"
+
+
 # --- commit messages ----------------------------------------------------------------------
 
 COMMITTER = ("archiver", "archiver@archiver.invalid")
