@@ -123,33 +123,11 @@ def _side_row(row: DiffRow, words: _Words) -> str:
     return f'<tr class="{row.kind}">\n{cells}</tr>\n'
 
 
-def _inline_row(row: DiffRow, words: _Words) -> str:
-    if row.kind == "moved-away":
-        return f'<p class="moved-away"><span class="note">{escape(row.note)}</span></p>\n'
-    if row.label:
-        same = " same" if row.kind == "same" else ""
-        label = f'<span class="label">{escape(row.label)}:</span> '
-        start = f'<p class="field{same}" dir="auto">{label}'
-    else:
-        cell = row.new or row.old
-        style = f" {cell.style}" if cell is not None else ""
-        start = f'<p class="{row.kind}{style}" dir="auto">'
-        if row.note:
-            start += f'<span class="note">{escape(row.note)}</span> '
-    return f"{start}{words(row.inline)}</p>\n"
-
-
 def diff_table(rows: Sequence[DiffRow]) -> Markup:
     """The rows of a diff page's table: old on the left, new on the right, and what the
     one-column view shows of each."""
     words = _Words()
     return Markup("".join([_side_row(row, words) for row in rows]))
-
-
-def inline_rows(rows: Sequence[DiffRow]) -> Markup:
-    """The rows in one column, as paragraphs (a feed entry's content, read without CSS)."""
-    words = _Words()
-    return Markup("".join([_inline_row(row, words) for row in rows]))
 
 
 def _items(items: Sequence[str]) -> str:
