@@ -35,6 +35,7 @@ from archiver.site.views import Block, blocks
 from archiver.store.document import Document
 from archiver.store.history import BlobReader
 
+from .conftest import START
 from .newsserver import NewsServer
 from .sitetools import axe_violations, broken_links, launch_browser, serve_folder, vnu_errors
 from .test_site_archives import (
@@ -47,6 +48,7 @@ from .test_site_archives import (
     commit_versions,
     news_archive,
     remove_article,
+    return_article,
 )
 
 
@@ -635,6 +637,63 @@ def test_removed_article_says_so(archive: Archive, clock: FixedClock, tmp_path: 
     assert "2025-03-02 09:00 UTC" in html
 
 
+def _removed_and_back(archive: Archive, clock: FixedClock) -> tuple[str, str]:
+    """Two articles: "gone" removed and still gone, "back" removed and restored."""
+    paths = []
+    for name in ("gone", "back"):
+        url = f"https://example.org/{name}"
+        document = Document(url=url, source="web", title=f"Story {name}", body="A.\n")
+        path = f"articles/web/2025/03/01/{name}-0123456789ab.md"
+        commit_versions(archive, path, [document], clock.now(), timedelta(hours=1))
+        paths.append(path)
+    gone, back = paths
+    remove_article(archive, gone, "https://example.org/gone", "web", START + timedelta(days=1))
+    remove_article(archive, back, "https://example.org/back", "web", START + timedelta(days=2))
+    document = Document(
+        url="https://example.org/back", source="web", title="Story back", body="A.\n"
+    )
+    return_article(archive, back, document, 1, START + timedelta(days=3))
+    return gone.removesuffix(".md"), back.removesuffix(".md")
+
+
+def test_removals_and_returns_show_in_pages_lists_and_feeds(
+    archive: Archive, clock: FixedClock, tmp_path: Path
+) -> None:
+    gone, back = _removed_and_back(archive, clock)
+    out = tmp_path / "site"
+    build(archive, out, search=False)
+    # The article page: a timeline entry each, a line of its facts, the text still there.
+    article = text_of(page(out, f"{back}/index.html"))
+    assert "Back at its address · 2025-03-04 09:00 UTC" in article
+    assert "Removed from its address · 2025-03-03 09:00 UTC" in article
+    assert "Taken down removed on 2025-03-03 09:00 UTC , back on 2025-03-04 09:00 UTC" in article
+    assert "Current text A." in article
+    # Recent changes, the source's page and its list: removals and returns, newest first.
+    for listing in ("changes/index.html", "sources/web/index.html", "changes/page-1.html"):
+        text = text_of(page(out, listing))
+        found = re.findall(r"Story (gone|back) \S+ \S+ UTC · web (removed from|back at)", text)
+        assert found == [("back", "back at"), ("back", "removed from"), ("gone", "removed from")]
+    # The index of removed articles lists those gone now, with since when.
+    removed = text_of(page(out, "removed/index.html"))
+    assert "Story gone web · 1 version · last changed" in removed
+    assert "gone from its address since 2025-03-02 09:00 UTC" in removed
+    assert "Story back" not in removed
+    assert f'href="../{gone}/index.html"' in page(out, "removed/index.html")
+    # Feeds: the article's, the source's and the global one.
+    for feed, expected in (
+        (f"{back}/feed.atom", ["back at its address", "removed from its address"]),
+        ("sources/web/feed.atom", ["back at", "removed from", "removed from"]),
+        ("feed.atom", ["back at", "removed from", "removed from"]),
+    ):
+        xml = page(out, feed)
+        titles = re.findall(r"<title>Story \w+ \(((?:back at|removed from)[^)]*)\)</title>", xml)
+        assert [t[: len(e)] for t, e in zip(titles, expected, strict=False)] == expected, feed
+        assert len(titles) == len(expected), feed
+        assert len(
+            set(re.findall(r"<id>(urn:archiver:(?:removed|returned):[^<]+)</id>", xml))
+        ) == len(expected)
+
+
 # --- serving --------------------------------------------------------------------------------
 
 
@@ -767,7 +826,7 @@ def test_build_state_reads_many_articles_in_parallel_as_one_by_one(tmp_path: Pat
     state = BuildState.open(tmp_path)
     assert state is not None
     asked = [a.path for a in articles[::2]] + ["articles/daily/2025/03/01/unknown-0.md"]
-    expected = {a.path: (a, _version_rows(a)) for a in articles[::2]}
+    expected = {a.path: (a, _version_rows(a), []) for a in articles[::2]}
     assert state.known(asked) == expected  # several connections
     assert state.known(asked[:3]) == {p: expected[p] for p in asked[:3]}  # the builder's own
     # A write not yet committed is seen: its connection then reads alone.

@@ -23,6 +23,8 @@ from .test_site_archives import (
     build,
     commit_versions,
     news_archive,
+    remove_article,
+    return_article,
     site_files,
 )
 
@@ -97,6 +99,41 @@ def test_a_change_in_one_source_leaves_the_others_feeds_as_a_full_build_makes_th
     assert report.incremental and report.articles_rendered == 1
     assert (out / "sources" / "gazette" / "feed.atom").read_bytes() == feed
     assert_same_as_full_build(archive, out, tmp_path, search=False)
+
+
+def test_a_removal_and_a_return_build_incrementally_as_in_full(
+    archive: Archive, clock: FixedClock, tmp_path: Path
+) -> None:
+    url = "https://example.org/a"
+    document = Document(url=url, source="web", title="A", body="Text.\n")
+    path = "articles/web/2025/03/01/a-0123456789ab.md"
+    commit_versions(
+        archive,
+        path,
+        [document, document.with_body("Text, edited.\n")],
+        clock.now(),
+        timedelta(hours=1),
+    )
+    out = tmp_path / "site"
+    build(archive, out, search=False)
+    folder = out / path.removesuffix(".md")
+
+    remove_article(archive, path, url, "web", clock.now() + timedelta(days=1))
+    report = build(archive, out, search=False)
+    assert report.incremental and report.articles_rendered == 1
+    assert "Removed from its address" in (folder / "index.html").read_text(encoding="utf-8")
+    listed = (out / "removed" / "index.html").read_text(encoding="utf-8")
+    assert f'href="../{path.removesuffix(".md")}/index.html"' in listed
+    assert_same_as_full_build(archive, out, tmp_path / "removed", search=False)
+
+    edited = document.with_body("Text, edited.\n")
+    return_article(archive, path, edited, 2, clock.now() + timedelta(days=2))
+    report = build(archive, out, search=False)
+    assert report.incremental and report.commits == 1
+    page = (folder / "index.html").read_text(encoding="utf-8")
+    assert "Back at its address" in page and "Removed from its address" in page
+    assert "removed from its address" in (out / "feed.atom").read_text(encoding="utf-8")
+    assert_same_as_full_build(archive, out, tmp_path / "back", search=False)
 
 
 def test_nothing_new_writes_nothing(archive: Archive, clock: FixedClock, tmp_path: Path) -> None:

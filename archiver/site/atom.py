@@ -19,8 +19,9 @@ from markupsafe import Markup, escape
 
 from archiver.diff import Span
 from archiver.site.buildstate import VersionRow
+from archiver.site.model import REMOVED
 from archiver.site.templates import render
-from archiver.site.views import DiffRow, changed_only, iso_time
+from archiver.site.views import DiffRow, changed_only, format_time, iso_time
 
 FEED_LENGTH = 50
 
@@ -57,11 +58,20 @@ def feed_id(kind: str, name: str = "") -> str:
     return f"urn:archiver:feed:{kind}" + (f":{name}" if name else "")
 
 
+def row_entry_id(row: VersionRow, article_dir: str) -> str:
+    """A change's entry id; a return's differs from that of the version its commit made."""
+    if row.event:
+        return f"urn:archiver:{row.event}:{row.sha}:{article_dir.rsplit('-', 1)[-1]}"
+    return entry_id(row.sha, article_dir)
+
+
 def change_entry(row: VersionRow, article_dir: str, href: str, content: str) -> Entry:
-    """The entry of the change that made version `row`, in any feed that lists it."""
+    """The entry of the change that made version `row` (or of a removal or return), in any
+    feed that lists it."""
+    what = row.summary if row.event else f"version {row.number}"
     return Entry(
-        id=entry_id(row.sha, article_dir),
-        title=f"{row.title or 'Untitled'} (version {row.number})",
+        id=row_entry_id(row, article_dir),
+        title=f"{row.title or 'Untitled'} ({what})",
         updated=iso_time(row.time),
         href=href,
         author=row.source,
@@ -83,6 +93,17 @@ def entry_content(rows: list[DiffRow], summary: str, minor: bool, revert_of: int
         headline=_headline(headline) if headline is not None else Markup(),
         rows=Markup("".join(_entry_row(row) for row in changed if row is not headline)),
     )
+
+
+def event_content(row: VersionRow) -> str:
+    """A removal's or a return's entry: when, and which text the archive shows."""
+    when = format_time(row.time)
+    if row.event == REMOVED:
+        return (
+            f"<p><strong>Removed from its address on {when}.</strong> The last text captured,"
+            f" version {row.number}, stays readable in the archive.</p>\n"
+        )
+    return f"<p><strong>Back at its address on {when}</strong>, as version {row.number}.</p>\n"
 
 
 # Colours that read on a light or a dark reader background, and a line or underline for

@@ -23,6 +23,7 @@ from archiver import __version__
 from archiver.archive import Archive
 from archiver.errors import BuildError
 from archiver.site.articles import ArticleJob, ArticleRenderer, ArticleResult, NextChecks
+from archiver.site.atom import event_content
 from archiver.site.buildstate import (
     ArticleRow,
     BuildPlace,
@@ -35,6 +36,7 @@ from archiver.site.config import SiteConfig
 from archiver.site.indexes import Dirty, IndexRenderer, chunks
 from archiver.site.model import (
     ArticleLog,
+    EventRef,
     History,
     Prior,
     VersionRef,
@@ -285,6 +287,7 @@ class _Builder:
                     ordinal=ordinals[log.source],
                     removed=log.removed,
                     wanted=frozenset(wanted.get(log.path, ())),
+                    events=tuple(log.events),
                 )
             )
             ordinals[log.source] += 1
@@ -313,6 +316,7 @@ class _Builder:
     ) -> None:
         state.put_articles([result.article])
         state.put_versions(result.rows)
+        state.put_events(result.events)
         entries.update(result.entries)
         self.report.pages_written += result.written
         self.report.pages_unchanged += result.unchanged
@@ -344,7 +348,7 @@ class _Builder:
                 for result in results:
                     self.keep(state, result, entries)
                     dirty.sources.add(result.article.source)
-                    dirty.new_rows += result.rows
+                    dirty.new_rows += result.rows + result.events
                     lists.kept(result.article)
             dirty.article_pages = lists.pages
             dirty.article_pages_done = lists.done
@@ -379,7 +383,20 @@ class _Builder:
                 log.versions
             )
             wanted = frozenset(range(len(rows) + 1, len(refs) + 1))
-            jobs.append(ArticleJob(log.path, refs, rows, ordinal, log.removed, wanted))
+            known_events = stored.events if stored else []
+            events = tuple(EventRef(r.seq, r.sha, r.time, r.event) for r in known_events)
+            jobs.append(
+                ArticleJob(
+                    log.path,
+                    refs,
+                    rows,
+                    ordinal,
+                    log.removed,
+                    wanted,
+                    events + tuple(log.events),
+                    len(known_events),
+                )
+            )
         return jobs, counts
 
     def refresh_next_checks(self, state: BuildState, attached: bool, rendered: set[str]) -> None:
@@ -395,7 +412,7 @@ class _Builder:
             article = state.article(path)
             assert article is not None
             article = replace(article, next_check=value)
-            written = self.renderer.main_page(article, state.versions(path))
+            written = self.renderer.main_page(article, state.versions(path), state.events(path))
             self.report.pages_written += written
             self.report.pages_unchanged += not written
         state.set_next_checks(changed)
@@ -418,6 +435,7 @@ class _Builder:
         indexes.most_changed()
         indexes.sources_page(counts)
         indexes.home(counts)
+        indexes.removed_page()
         indexes.search_page()
         used = self.feeds(state, indexes, dirty, entries)
         state.keep_entries(used)
@@ -443,11 +461,13 @@ class _Builder:
         site-wide feed holds now, which the build state keeps for the next build."""
         sources = state.sources()
         rows = {source: indexes.feed_rows(source) for source in [None, *sources]}
-        needed = {(r.path, r.number): r for listed in rows.values() for r in listed}
+        needed = {(r.path, r.number): r for listed in rows.values() for r in listed if not r.event}
         cached = state.entries(needed.keys() - fresh.keys())
         contents: dict[tuple[str, int], str] = {}
 
         def entry_for(row: VersionRow) -> str:
+            if row.event:  # a line, not a diff: made again each time
+                return event_content(row)
             key = (row.path, row.number)
             if key not in contents:
                 html = fresh.get(key) or cached.get(key)

@@ -31,7 +31,7 @@ from archiver.store import format as trailer
 from archiver.store.state import StateView, read_only_uri
 
 STATE_FILE = "build.db"
-FORMAT = "4"  # 4: the articles table is site_articles, unlike the state store's
+FORMAT = "5"  # 5: removals and returns (events)
 BUILDS = "builds"  # in the archive's state folder: one folder per output folder
 # Where earlier builds kept their state: inside the output folder, so it was published.
 LEGACY_STATE = ".archiver-build.db"
@@ -80,8 +80,33 @@ CREATE TABLE IF NOT EXISTS versions (
     minor INTEGER NOT NULL,
     revert_of INTEGER,
     headline INTEGER NOT NULL,
+    event TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (path, number)
 );
+-- Removals from and returns to an article's address, with the columns of versions (number:
+-- the version shown then), so that lists of changes read both in one ordered query.
+CREATE TABLE IF NOT EXISTS events (
+    path TEXT NOT NULL,
+    number INTEGER NOT NULL,
+    seq INTEGER NOT NULL,
+    sha TEXT NOT NULL,
+    time INTEGER NOT NULL,
+    blob TEXT NOT NULL,
+    updated TEXT NOT NULL,
+    source TEXT NOT NULL,
+    title TEXT NOT NULL,
+    old_title TEXT NOT NULL,
+    key TEXT NOT NULL,
+    stats TEXT,
+    summary TEXT NOT NULL,
+    minor INTEGER NOT NULL,
+    revert_of INTEGER,
+    headline INTEGER NOT NULL,
+    event TEXT NOT NULL,
+    PRIMARY KEY (path, seq, event)
+);
+CREATE INDEX IF NOT EXISTS events_all ON events (seq, path);
+CREATE INDEX IF NOT EXISTS events_source ON events (source, seq, path);
 CREATE INDEX IF NOT EXISTS versions_all ON versions (seq, path) WHERE number > 1;
 CREATE INDEX IF NOT EXISTS versions_source ON versions (source, seq, path) WHERE number > 1;
 CREATE INDEX IF NOT EXISTS versions_headline ON versions (seq, path) WHERE headline = 1;
@@ -143,6 +168,7 @@ class VersionRow:
     minor: bool
     revert_of: int | None
     headline: bool
+    event: str = ""  # for a removal or return (see model.EventRef): its kind
 
     def facts(self) -> VersionFacts:
         stats = trailer.read_stats(json.loads(self.stats)) if self.stats else None
@@ -336,11 +362,19 @@ class BuildState:
     def versions(self, path: str) -> list[VersionRow]:
         return _versions(self.db, path)
 
-    def change_count(self, source: str | None = None, headlines: bool = False) -> int:
-        where, args = _change_filter(source, headlines)
-        return int(
-            self.db.execute(f"SELECT count(*) FROM versions WHERE {where}", args).fetchone()[0]
+    def put_events(self, rows: Iterable[VersionRow]) -> None:
+        marks = ",".join("?" * len(fields(VersionRow)))
+        self.db.executemany(
+            f"INSERT OR REPLACE INTO events ({_VERSION_COLUMNS}) VALUES ({marks})",
+            map(_version_values, rows),
         )
+
+    def events(self, path: str) -> list[VersionRow]:
+        return _events(self.db, path)
+
+    def change_count(self, source: str | None = None, headlines: bool = False) -> int:
+        query, args = _change_query(source, headlines)
+        return int(self.db.execute(f"SELECT count(*) FROM ({query})", args).fetchone()[0])
 
     def changes(
         self, offset: int, source: str | None = None, headlines: bool = False, total: int = 0
@@ -349,18 +383,15 @@ class BuildState:
         as it goes, so paging through a list costs one scan, not one per page. Given the
         list's `total`, a tail shorter than the offset is read from the newest end: an
         incremental build's last pages cost what they hold, not the whole list."""
-        where, args = _change_filter(source, headlines)
+        query, args = _change_query(source, headlines)
         if offset > total - offset >= 0:
             tail = self.db.execute(
-                f"SELECT {_VERSION_COLUMNS} FROM versions WHERE {where}"
-                " ORDER BY seq DESC, path DESC LIMIT ?",
+                f"{query} ORDER BY seq DESC, path DESC, event DESC LIMIT ?",
                 (*args, total - offset),
             ).fetchall()
             return (_version(r) for r in reversed(tail))
         rows = self.db.execute(
-            f"SELECT {_VERSION_COLUMNS} FROM versions WHERE {where}"
-            " ORDER BY seq, path LIMIT -1 OFFSET ?",
-            (*args, offset),
+            f"{query} ORDER BY seq, path, event LIMIT -1 OFFSET ?", (*args, offset)
         )
         return (_version(r) for r in rows)
 
@@ -368,15 +399,19 @@ class BuildState:
         self, limit: int, source: str | None = None, headlines: bool = False, major: bool = False
     ) -> list[VersionRow]:
         """The latest changes, newest first."""
-        where, args = _change_filter(source, headlines)
-        if major:
-            where += " AND minor = 0"
+        query, args = _change_query(source, headlines, major)
         rows = self.db.execute(
-            f"SELECT {_VERSION_COLUMNS} FROM versions WHERE {where}"
-            " ORDER BY seq DESC, path DESC LIMIT ?",
-            (*args, limit),
+            f"{query} ORDER BY seq DESC, path DESC, event DESC LIMIT ?", (*args, limit)
         )
         return [_version(r) for r in rows]
+
+    def removed_articles(self) -> list[Listed]:
+        """The articles gone from their address now, most recently gone first."""
+        rows = self.db.execute(
+            f"SELECT {_LISTED} FROM site_articles WHERE removed IS NOT NULL"
+            " ORDER BY removed DESC, path"
+        )
+        return rows.fetchall()
 
     def shards(self) -> list[str]:
         """The search shards (source and month) that hold articles, in order."""
@@ -502,9 +537,25 @@ def _change_filter(source: str | None, headlines: bool) -> tuple[str, tuple[obje
     return f"{where} AND source = ?", (source,)
 
 
+def _change_query(
+    source: str | None, headlines: bool, major: bool = False
+) -> tuple[str, tuple[object, ...]]:
+    """What a list of changes shows, as one compound SELECT of version columns: the
+    versions, and but for headline lists, the removals and returns."""
+    where, args = _change_filter(source, headlines)
+    if major:
+        where += " AND minor = 0"
+    query = f"SELECT {_VERSION_COLUMNS} FROM versions WHERE {where}"
+    if headlines:
+        return query, args
+    events, event_args = ("", ()) if source is None else (" WHERE source = ?", (source,))
+    return f"{query} UNION ALL SELECT {_VERSION_COLUMNS} FROM events{events}", args + event_args
+
+
 class Known(NamedTuple):
     article: ArticleRow
     versions: list[VersionRow]
+    events: list[VersionRow]
 
 
 READERS = 4
@@ -554,7 +605,7 @@ def _known(db: sqlite3.Connection, paths: Iterable[str]) -> dict[str, Known]:
     for path in paths:
         article = _article(db, path)
         if article is not None:
-            found[path] = Known(article, _versions(db, path))
+            found[path] = Known(article, _versions(db, path), _events(db, path))
     return found
 
 
@@ -567,6 +618,13 @@ def _article(db: sqlite3.Connection, path: str) -> ArticleRow | None:
 def _versions(db: sqlite3.Connection, path: str) -> list[VersionRow]:
     rows = db.execute(
         f"SELECT {_VERSION_COLUMNS} FROM versions WHERE path = ? ORDER BY number", (path,)
+    )
+    return [_version(r) for r in rows]
+
+
+def _events(db: sqlite3.Connection, path: str) -> list[VersionRow]:
+    rows = db.execute(
+        f"SELECT {_VERSION_COLUMNS} FROM events WHERE path = ? ORDER BY seq, event", (path,)
     )
     return [_version(r) for r in rows]
 

@@ -50,6 +50,7 @@ def change_item(row: VersionRow) -> ChangeItem:
         minor=row.minor,
         revert_of=row.revert_of,
         old_title=row.old_title,
+        event=row.event,
     )
 
 
@@ -81,7 +82,7 @@ class ChangeList:
 
     def lists(self, row: VersionRow) -> bool:
         """Whether this list shows the version (as BuildState's change filter selects)."""
-        shown = row.headline if self.headlines else row.number > 1
+        shown = row.headline if self.headlines else row.number > 1 or bool(row.event)
         return shown and (self.source is None or row.source == self.source)
 
     def files(self, count: int) -> list[str]:
@@ -317,6 +318,23 @@ class IndexRenderer:
             ),
         )
 
+    def removed_page(self) -> None:
+        """The articles gone from their address now, with since when."""
+        self.write(
+            "removed/index.html",
+            render(
+                "articles.html",
+                **self.common("removed", "Removed articles"),
+                heading="Removed articles",
+                intro="Articles whose address answers as gone now, most recently removed first."
+                " The archive keeps every version they had.",
+                items=article_items(self.state.removed_articles()),
+                empty="No article is gone from its address now.",
+                ranked=False,
+                pager=Pager(),
+            ),
+        )
+
     def search_page(self) -> None:
         self.write(
             "search/index.html",
@@ -338,7 +356,8 @@ class IndexRenderer:
         entries = []
         for row in rows:
             article = _folder(row.path)
-            href = link(base, folder, f"{article}/v{row.number}.html")
+            page = "index.html" if row.event else f"v{row.number}.html"
+            href = link(base, folder, f"{article}/{page}")
             entries.append(entry_xml(change_entry(row, article, href, entry_for(row))))
         name = "feed.atom" if source is None else f"{folder}/feed.atom"
         title = "all changes" if source is None else f"changes in {source}"
@@ -369,6 +388,7 @@ class IndexRenderer:
             "feed.atom",
             "sources/index.html",
             "most-changed/index.html",
+            "removed/index.html",
             "search/index.html",
         ]
         for lst in self.lists():

@@ -64,6 +64,19 @@ class VersionRef:
     change: tuple[ChangeStats, bool] | None = None
 
 
+REMOVED, RETURNED = trailer.EVENT_REMOVED, trailer.EVENT_RETURNED
+
+
+@dataclass(frozen=True, slots=True)
+class EventRef:
+    """A removal of an article from its address, or its return, where git records it."""
+
+    seq: int
+    sha: str
+    when: int
+    kind: str  # REMOVED or RETURNED
+
+
 @dataclass(slots=True)
 class ArticleLog:
     """The versions of one article found in a stretch of history."""
@@ -72,6 +85,7 @@ class ArticleLog:
     base_blob: str | None = None  # the latest blob before this stretch
     versions: list[VersionRef] = field(default_factory=list)
     removed: int | None = None  # when the article was recorded as gone, if it still is
+    events: list[EventRef] = field(default_factory=list)  # removals and returns, in order
 
     @property
     def source(self) -> str:
@@ -184,8 +198,10 @@ def _apply(
     if blob is None or removal:
         if log.removed is None:
             log.removed = ref.when
-    else:
+            log.events.append(EventRef(ref.seq, ref.sha, ref.when, REMOVED))
+    elif log.removed is not None:
         log.removed = None
+        log.events.append(EventRef(ref.seq, ref.sha, ref.when, RETURNED))
     if blob is None:
         return
     previous = log.versions[-1].blob if log.versions else log.base_blob

@@ -281,10 +281,14 @@ class ChangeItem:
     minor: bool
     revert_of: int | None
     old_title: str = ""
+    event: str = ""  # a removal or return: its kind
 
     @property
     def page_href(self) -> str:
-        """The page of the version the change made, which shows the change."""
+        """The page of the version the change made, which shows the change; for a removal
+        or return, the article's page."""
+        if self.event:
+            return f"{self.dir}/index.html"
         return f"{self.dir}/v{self.number}.html"
 
 
