@@ -136,6 +136,22 @@ def test_a_removal_and_a_return_build_incrementally_as_in_full(
     assert_same_as_full_build(archive, out, tmp_path / "back", search=False)
 
 
+def test_a_headline_change_reaches_the_headline_feed_incrementally(
+    archive: Archive, clock: FixedClock, tmp_path: Path
+) -> None:
+    document = Document(url="https://example.org/a", source="web", title="A", body="Text.\n")
+    path = "articles/web/2025/03/01/a-0123456789ab.md"
+    commit_versions(archive, path, [document], clock.now(), timedelta(hours=1))
+    out = tmp_path / "site"
+    build(archive, out, search=False)
+    assert "<entry>" not in (out / "headlines" / "feed.atom").read_text(encoding="utf-8")
+    renamed = Document(url=document.url, source="web", title="A, renamed", body="Text.\n")
+    commit_versions(archive, path, [renamed], clock.now() + timedelta(hours=2), timedelta(hours=1))
+    assert build(archive, out, search=False).incremental
+    assert "A, renamed (version 2)" in (out / "headlines" / "feed.atom").read_text(encoding="utf-8")
+    assert_same_as_full_build(archive, out, tmp_path, search=False)
+
+
 def test_nothing_new_writes_nothing(archive: Archive, clock: FixedClock, tmp_path: Path) -> None:
     document = Document(url="https://example.org/a", source="web", title="A", body="Text.\n")
     path = "articles/web/2025/03/01/a-0123456789ab.md"

@@ -461,7 +461,9 @@ class _Builder:
         site-wide feed holds now, which the build state keeps for the next build."""
         sources = state.sources()
         rows = {source: indexes.feed_rows(source) for source in [None, *sources]}
-        needed = {(r.path, r.number): r for listed in rows.values() for r in listed if not r.event}
+        headlines = indexes.headline_rows()
+        listed = [*rows.values(), headlines]
+        needed = {(r.path, r.number): r for rows_ in listed for r in rows_ if not r.event}
         cached = state.entries(needed.keys() - fresh.keys())
         contents: dict[tuple[str, int], str] = {}
 
@@ -480,6 +482,8 @@ class _Builder:
         for source in [None, *sources]:
             if source is None or dirty.everything or source in dirty.sources:
                 indexes.feed(source, rows[source], entry_for)
+        if dirty.everything or any(row.headline for row in dirty.new_rows):
+            indexes.headline_feed(headlines, entry_for)
         for row in needed.values():
             entry_for(row)
         return contents

@@ -176,7 +176,7 @@ class IndexRenderer:
                 f"{lst.folder}/{lst.front}",
                 render(
                     "changes.html",
-                    **self.common(lst.folder, lst.heading, lst.folder),
+                    **self.common(lst.folder, lst.heading, lst.folder) | self.list_feed(lst),
                     heading=lst.heading,
                     intro=lst.intro,
                     items=latest,
@@ -199,7 +199,8 @@ class IndexRenderer:
                 f"{lst.folder}/{lst.page(number)}",
                 render(
                     "changes.html",
-                    **self.common(lst.folder, f"{lst.heading}, page {number}"),
+                    **self.common(lst.folder, f"{lst.heading}, page {number}")
+                    | self.list_feed(lst),
                     heading=f"{lst.heading}, page {number}",
                     intro=lst.intro,
                     items=[change_item(r) for r in reversed(rows)],
@@ -207,6 +208,12 @@ class IndexRenderer:
                     pager=pager,
                 ),
             )
+
+    def list_feed(self, lst: ChangeList) -> dict[str, str]:
+        """The feed a list of changes points at: the headline feed beside its own list."""
+        if lst.headlines:
+            return {"feed": "feed.atom", "feed_title": f"{self.site.title}: headline changes"}
+        return {}
 
     def source_front(self, source: str, count: int, latest: list[ChangeItem], older: str) -> None:
         folder = f"sources/{source}"
@@ -352,6 +359,33 @@ class IndexRenderer:
 
     def feed(self, source: str | None, rows: list[VersionRow], entry_for: EntryFor) -> None:
         folder = "" if source is None else f"sources/{source}"
+        self._feed(
+            folder,
+            feed_id("all") if source is None else feed_id("source", source),
+            "all changes" if source is None else f"changes in {source}",
+            rows,
+            entry_for,
+            0 if rows else self.latest_time(source),
+        )
+
+    def headline_rows(self) -> list[VersionRow]:
+        return self.state.last_changes(FEED_LENGTH, headlines=True)
+
+    def headline_feed(self, rows: list[VersionRow], entry_for: EntryFor) -> None:
+        """The feed beside the headline index: changes that rewrote a headline."""
+        fallback = 0 if rows else self.latest_time(None)
+        self._feed("headlines", feed_id("headlines"), "headline changes", rows, entry_for, fallback)
+
+    def _feed(
+        self,
+        folder: str,
+        id: str,
+        title: str,
+        rows: list[VersionRow],
+        entry_for: EntryFor,
+        fallback: int,
+    ) -> None:
+        """The feed `folder`/feed.atom of `rows`, newest first, beside `folder`/index.html."""
         base = self.site.base_url
         entries = []
         for row in rows:
@@ -359,20 +393,17 @@ class IndexRenderer:
             page = "index.html" if row.event else f"v{row.number}.html"
             href = link(base, folder, f"{article}/{page}")
             entries.append(entry_xml(change_entry(row, article, href, entry_for(row))))
-        name = "feed.atom" if source is None else f"{folder}/feed.atom"
-        title = "all changes" if source is None else f"changes in {source}"
+        prefix = f"{folder}/" if folder else ""
         feed = Feed(
-            id=feed_id("all") if source is None else feed_id("source", source),
+            id=id,
             title=f"{self.site.title}: {title}",
-            updated=updated([r.time for r in rows], 0 if rows else self.latest_time(source)),
+            updated=updated([r.time for r in rows], fallback),
             author=self.site.title,
-            self_href=link(base, folder, name),
-            alternate=link(
-                base, folder, "index.html" if source is None else f"{folder}/index.html"
-            ),
+            self_href=link(base, folder, f"{prefix}feed.atom"),
+            alternate=link(base, folder, f"{prefix}index.html"),
             entries=entries,
         )
-        self.write(name, render_feed(feed))
+        self.write(f"{prefix}feed.atom", render_feed(feed))
 
     def latest_time(self, source: str | None) -> int:
         """When the latest version (of `source`) was captured: a feed without changes is as
@@ -386,6 +417,7 @@ class IndexRenderer:
         names = [
             "index.html",
             "feed.atom",
+            "headlines/feed.atom",
             "sources/index.html",
             "most-changed/index.html",
             "removed/index.html",
