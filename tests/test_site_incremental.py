@@ -152,6 +152,37 @@ def test_a_headline_change_reaches_the_headline_feed_incrementally(
     assert_same_as_full_build(archive, out, tmp_path, search=False)
 
 
+def test_each_source_page_tells_its_health_and_follows_it_without_new_commits(
+    archive: Archive, server: NewsServer, clock: FixedClock, tmp_path: Path
+) -> None:
+    news_archive(archive, server, clock)
+    out = tmp_path / "site"
+    build(archive, out, search=False)
+    daily = out / "sources" / "daily" / "index.html"
+    # The last check of one of its articles that did not fail: the news archive's last sync.
+    assert "Last read without error: 2025-03-01 23:00 UTC." in daily.read_text(encoding="utf-8")
+    assert "Failing" not in daily.read_text(encoding="utf-8")
+
+    failed = clock.now() + timedelta(hours=1)
+    archive.state.record_source("daily", failed, False, "https://x.example/rss: 404 <Not Found>")
+    archive.state.record_source("daily", failed + timedelta(hours=2), False, "rss: <b>503</b>")
+    archive.state.commit()
+    report = build(archive, out, search=False)
+    assert report.incremental and report.commits == 0
+    html = daily.read_text(encoding="utf-8")
+    failing = "<strong>Failing since 2025-03-02 00:00 UTC</strong>: rss: &lt;b&gt;503&lt;/b&gt;."
+    assert failing in html
+    gazette = (out / "sources" / "gazette" / "index.html").read_text(encoding="utf-8")
+    assert "Failing" not in gazette
+    assert_same_as_full_build(archive, out, tmp_path, search=False)
+
+    archive.state.record_source("daily", failed + timedelta(hours=3), True, None)
+    archive.state.commit()
+    build(archive, out, search=False)
+    html = daily.read_text(encoding="utf-8")
+    assert "Last read without error: 2025-03-02 03:00 UTC." in html and "Failing" not in html
+
+
 def test_nothing_new_writes_nothing(archive: Archive, clock: FixedClock, tmp_path: Path) -> None:
     document = Document(url="https://example.org/a", source="web", title="A", body="Text.\n")
     path = "articles/web/2025/03/01/a-0123456789ab.md"

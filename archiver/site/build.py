@@ -58,7 +58,7 @@ from archiver.site.templates import ASSETS, asset_bytes, environment, templates_
 from archiver.site.views import PAGE_SIZE
 from archiver.site.workers import pool_rendering
 from archiver.store.history import head_commit, is_ancestor
-from archiver.store.state import StateView
+from archiver.store.state import SourceHealthLine, StateView
 
 Progress = Callable[[str], None]
 
@@ -169,6 +169,7 @@ class _Builder:
             search=search and pagefind_available(),
         )
         self.next_checks: NextChecks | None = None  # read by full() or incremental()
+        self.health: dict[str, SourceHealthLine] | None = None  # each source's, likewise
         self._renderer: ArticleRenderer | None = None
         self.stale_shards: set[str] = set()  # search shards whose articles changed
 
@@ -241,6 +242,7 @@ class _Builder:
         store = StateView.find(self.archive.state_path)
         # Read in one query, read-only: the build never creates or rebuilds the store.
         self.next_checks = store.next_checks() if store is not None else None
+        self.health = store.source_health() if store is not None else None
         before = Made.of(old, self.site) if old else None
         if old is not None:
             old.close()
@@ -332,6 +334,7 @@ class _Builder:
         try:
             store = StateView.find(self.archive.state_path)
             self.next_checks = store  # looked up article by article
+            self.health = store.source_health() if store is not None else None
             attached = store is not None and state.attach_store(store)
             built = state.meta("head")
             assert built is not None
@@ -429,7 +432,7 @@ class _Builder:
         first_seq: int = 0,
     ) -> None:
         self.notify("writing indexes and feeds")
-        indexes = IndexRenderer(state, self.site, self.writer)
+        indexes = IndexRenderer(state, self.site, self.writer, self.health)
         counts = indexes.render_lists(dirty)
         indexes.article_lists(dirty)
         indexes.most_changed()
@@ -482,8 +485,7 @@ class _Builder:
         for source in [None, *sources]:
             if source is None or dirty.everything or source in dirty.sources:
                 indexes.feed(source, rows[source], entry_for)
-        if dirty.everything or any(row.headline for row in dirty.new_rows):
-            indexes.headline_feed(headlines, entry_for)
+        indexes.headline_feed(headlines, entry_for)  # as the global one, dated by it
         for row in needed.values():
             entry_for(row)
         return contents

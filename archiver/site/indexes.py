@@ -7,7 +7,7 @@ pages holding articles that changed).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any
@@ -27,6 +27,7 @@ from archiver.site.config import SiteConfig
 from archiver.site.model import output_dir
 from archiver.site.templates import render
 from archiver.site.views import PAGE_SIZE, ArticleItem, ChangeItem, Pager
+from archiver.store.state import SourceHealthLine
 
 MOST_CHANGED = 100
 HOME_CHANGES = 10
@@ -103,10 +104,17 @@ class Dirty:
 
 
 class IndexRenderer:
-    def __init__(self, state: BuildState, site: SiteConfig, write: Write) -> None:
+    def __init__(
+        self,
+        state: BuildState,
+        site: SiteConfig,
+        write: Write,
+        health: Mapping[str, SourceHealthLine] | None = None,
+    ) -> None:
         self.state = state
         self.site = site
         self.write = write
+        self.health = health  # the state store's, when it has one
 
     def common(self, folder: str, title: str, current: str = "") -> dict[str, Any]:
         depth = folder.count("/") + 1 if folder else 0
@@ -163,29 +171,13 @@ class IndexRenderer:
             before = dirty.counts.get(lst.folder, 0)
             if dirty.everything or count != before or lst.source in dirty.sources:
                 self.change_list(lst, count, 1 if dirty.everything else max(1, chunks(before)))
+            elif lst.source is not None:
+                self.list_front(lst, count)  # its health line may have changed
         return counts
 
     def change_list(self, lst: ChangeList, count: int, first_page: int) -> None:
         total = chunks(count)
-        latest = [
-            change_item(r) for r in self.state.last_changes(PAGE_SIZE, lst.source, lst.headlines)
-        ]
-        older = lst.page(chunks(count - PAGE_SIZE)) if count > PAGE_SIZE else ""
-        if lst.source is None:
-            self.write(
-                f"{lst.folder}/{lst.front}",
-                render(
-                    "changes.html",
-                    **self.common(lst.folder, lst.heading, lst.folder) | self.list_feed(lst),
-                    heading=lst.heading,
-                    intro=lst.intro,
-                    items=latest,
-                    headlines=lst.headlines,
-                    pager=Pager(older=older),
-                ),
-            )
-        else:
-            self.source_front(lst.source, count, latest, older)
+        self.list_front(lst, count)
         offset = (first_page - 1) * PAGE_SIZE
         stream = self.state.changes(offset, lst.source, lst.headlines, total=count)
         for number in range(first_page, total + 1):
@@ -208,6 +200,28 @@ class IndexRenderer:
                     pager=pager,
                 ),
             )
+
+    def list_front(self, lst: ChangeList, count: int) -> None:
+        """The list's page of its latest changes (a source's page, for a source)."""
+        latest = [
+            change_item(r) for r in self.state.last_changes(PAGE_SIZE, lst.source, lst.headlines)
+        ]
+        older = lst.page(chunks(count - PAGE_SIZE)) if count > PAGE_SIZE else ""
+        if lst.source is None:
+            self.write(
+                f"{lst.folder}/{lst.front}",
+                render(
+                    "changes.html",
+                    **self.common(lst.folder, lst.heading, lst.folder) | self.list_feed(lst),
+                    heading=lst.heading,
+                    intro=lst.intro,
+                    items=latest,
+                    headlines=lst.headlines,
+                    pager=Pager(older=older),
+                ),
+            )
+        else:
+            self.source_front(lst.source, count, latest, older)
 
     def list_feed(self, lst: ChangeList) -> dict[str, str]:
         """The feed a list of changes points at: the headline feed beside its own list."""
@@ -233,6 +247,7 @@ class IndexRenderer:
                 items=latest,
                 articles_page=f"articles-{max(1, chunks(articles))}.html",
                 pager=Pager(older=older),
+                health=self.health.get(source) if self.health is not None else None,
             ),
         )
 

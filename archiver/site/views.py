@@ -58,6 +58,13 @@ def next_check_text(value: str | None) -> str | None:
     return when.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
+def time_text(value: str | None) -> str:
+    """An ISO time from the state store as pages show it; "" for none or one unreadable."""
+    if not value:
+        return ""
+    return next_check_text(value) or ""
+
+
 def plural(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
 
