@@ -90,12 +90,15 @@ class ArticleResult:
 Write = Callable[[str, str | bytes], bool]
 
 
-def article_files(path: str, versions: int) -> list[str]:
-    """Every file the build makes for an article with this many versions."""
+def article_files(path: str, versions: int, hidden: bool = False) -> list[str]:
+    """Every file the build makes for an article with this many versions (one withheld
+    from the site has its notice alone)."""
     folder = output_dir(path)
     assert folder is not None
     if versions == 0:
         return []
+    if hidden:
+        return [f"{folder}/index.html"]
     names = ["index.html", "feed.atom"]
     if versions > 1:  # an article's only version is the text on its own page
         names += [f"v{n}.html" for n in range(1, versions + 1)]
@@ -207,6 +210,10 @@ class ArticleRenderer:
         result = ArticleResult(
             article, rows[len(job.known) :], events[job.events_known :], warnings=warnings
         )
+        if article.hidden:
+            result.written = self.write(f"{pages.folder}/index.html", withheld_page(self.site))
+            result.unchanged = 1 - result.written
+            return result
         for name, content in pages.all(start=len(job.known)):
             changed = self.write(f"{pages.folder}/{name}", content)
             result.written += changed
@@ -229,6 +236,7 @@ class ArticleRenderer:
             changes=sum(1 for f in facts[1:] if not f.minor),
             removed=job.removed,
             next_check=self.next_check(latest.document.url),
+            hidden=latest.document.url in self.site.hidden,
         )
 
     def main_page(
@@ -236,6 +244,9 @@ class ArticleRenderer:
     ) -> bool:
         """Re-render only an article's own page (its next check moved)."""
         warnings: list[str] = []
+        folder = output_dir(article.path)
+        if article.hidden:
+            return self.write(f"{folder}/index.html", withheld_page(self.site))
         latest = self.documents(article.path, [(rows[-1].blob, rows[-1].updated)], warnings)[-1]
         pages = _ArticlePages(self.site, article, rows, [latest], events=events)
         return self.write(f"{pages.folder}/index.html", pages.main())
@@ -244,6 +255,19 @@ class ArticleRenderer:
         """A feed entry's content for one change, outside a whole-article render."""
         old, new = self.documents(row.path, [old_blob, (row.blob, row.updated)], [])
         return entry_content(diff_rows(old, new), row.summary, row.minor, row.revert_of)
+
+
+def withheld_page(site: SiteConfig) -> str:
+    """What an article withheld from the site shows instead of itself: nothing of it."""
+    return render(
+        "withheld.html",
+        site=site,
+        root=ROOT,
+        page_title="Withheld article",
+        current="",
+        feed="",
+        feed_title="",
+    )
 
 
 EVENT_SUMMARY = {REMOVED: "removed from its address", "returned": "back at its address"}

@@ -167,7 +167,11 @@ class _Builder:
             title=archive.config.title,
             base_url=archive.config.base_url.rstrip("/"),
             search=search and pagefind_available(),
+            hidden=frozenset(archive.config.hidden),
         )
+        # Articles whose withholding this build turns on or off: every page of theirs is
+        # made again (or taken down), and the lists and feeds are made anew.
+        self.reshown: set[str] = set()
         self.next_checks: NextChecks | None = None  # read by full() or incremental()
         self.health: dict[str, SourceHealthLine] | None = None  # each source's, likewise
         self._renderer: ArticleRenderer | None = None
@@ -319,11 +323,13 @@ class _Builder:
         state.put_articles([result.article])
         state.put_versions(result.rows)
         state.put_events(result.events)
+        if result.article.hidden or result.article.path in self.reshown:
+            state.mark_hidden(result.article.path, result.article.hidden)
         entries.update(result.entries)
         self.report.pages_written += result.written
         self.report.pages_unchanged += result.unchanged
         self.report.articles_rendered += 1
-        if result.rows:  # new versions: the text search indexes may have changed
+        if result.rows or result.article.path in self.reshown:  # what search indexes changed
             self.stale_shards.add(shard_of(result.article.path))
         for warning in result.warnings:
             self.warn(warning)
@@ -339,10 +345,14 @@ class _Builder:
             built = state.meta("head")
             assert built is not None
             seq = int(state.meta("seq") or 0)
+            turned = set(json.loads(state.meta("hidden") or "[]")) ^ self.site.hidden
+            before = Made.of(state, self.site) if turned else None
+            forced = state.known(state.paths_of(turned)) if turned else {}
+            self.reshown = set(forced)
             prior = _Prior(state)
             history = self.history(built, seq, prior)
-            jobs, counts = self.incremental_jobs(state, history, prior.known)
-            dirty = Dirty(counts=_load_counts(state))
+            jobs, counts = self.incremental_jobs(state, history, prior.known, forced)
+            dirty = Dirty(counts=_load_counts(state), everything=bool(forced))
             entries: dict[tuple[str, int], str] = {}
             lists = _ArticleListPages(IndexRenderer(state, self.site, self.writer), jobs, counts)
             with self.rendering(jobs) as results:
@@ -356,19 +366,31 @@ class _Builder:
             dirty.article_pages = lists.pages
             dirty.article_pages_done = lists.done
             self.finish(state, head, history.commits, dirty, entries, seq)
+            if before is not None:  # pages of articles withheld now, and of shorter lists
+                stale = before.stale(Made.of(state, self.site))
+                self.report.pages_deleted += self.writer.delete(stale)
             self.search_index(state)
             state.commit()
         finally:
             state.close()
 
     def incremental_jobs(
-        self, state: BuildState, history: History, known: dict[str, Known]
+        self,
+        state: BuildState,
+        history: History,
+        known: dict[str, Known],
+        forced: dict[str, Known] | None = None,
     ) -> tuple[list[ArticleJob], dict[str, int]]:
         """The articles to render, and how many articles each source has with them; `known`
-        holds what the build state has of them."""
+        holds what the build state has of them, `forced` the articles to render whole."""
+        forced = forced or {}
         counts = state.article_counts()
+        found = dict(history.articles)
+        for path, whole in forced.items():
+            found.setdefault(path, ArticleLog(path, removed=whole.article.removed))
+        known = {**known, **forced}
         logs = sorted(
-            history.articles.values(),
+            found.values(),
             key=lambda log: (log.versions[0].seq if log.versions else 0, log.path),
         )
         jobs = []
@@ -385,9 +407,11 @@ class _Builder:
             refs = tuple(VersionRef(r.seq, r.sha, r.time, r.blob, r.updated) for r in rows) + tuple(
                 log.versions
             )
-            wanted = frozenset(range(len(rows) + 1, len(refs) + 1))
             known_events = stored.events if stored else []
             events = tuple(EventRef(r.seq, r.sha, r.time, r.event) for r in known_events)
+            if log.path in forced:  # rendered whole, as a full build would
+                rows, known_events = (), []
+            wanted = frozenset(range(len(rows) + 1, len(refs) + 1))
             jobs.append(
                 ArticleJob(
                     log.path,
@@ -450,6 +474,7 @@ class _Builder:
         state.set_meta("seq", str(first_seq + commits))
         state.set_meta("fingerprint", self.fingerprint())
         state.set_meta("next checks", "shown" if self.next_checks is not None else "")
+        state.set_meta("hidden", json.dumps(sorted(self.site.hidden)))
         state.set_meta("output", output_stamp(self.out))  # written above, as every build does
         self.report.articles, self.report.versions = state.totals()
 

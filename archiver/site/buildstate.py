@@ -31,7 +31,7 @@ from archiver.store import format as trailer
 from archiver.store.state import StateView, read_only_uri
 
 STATE_FILE = "build.db"
-FORMAT = "5"  # 5: removals and returns (events)
+FORMAT = "6"  # 5: removals and returns (events); 6: articles withheld (hidden)
 BUILDS = "builds"  # in the archive's state folder: one folder per output folder
 # Where earlier builds kept their state: inside the output folder, so it was published.
 LEGACY_STATE = ".archiver-build.db"
@@ -59,6 +59,7 @@ CREATE TABLE IF NOT EXISTS site_articles (
     changes INTEGER NOT NULL,
     removed INTEGER,
     next_check TEXT,
+    hidden INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (source, ordinal)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS site_articles_rank
@@ -81,6 +82,7 @@ CREATE TABLE IF NOT EXISTS versions (
     revert_of INTEGER,
     headline INTEGER NOT NULL,
     event TEXT NOT NULL DEFAULT '',
+    hidden INTEGER NOT NULL DEFAULT 0, -- its article's (the lists leave it out), see mark_hidden
     PRIMARY KEY (path, number)
 );
 -- Removals from and returns to an article's address, with the columns of versions (number:
@@ -103,6 +105,7 @@ CREATE TABLE IF NOT EXISTS events (
     revert_of INTEGER,
     headline INTEGER NOT NULL,
     event TEXT NOT NULL,
+    hidden INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (path, seq, event)
 );
 CREATE INDEX IF NOT EXISTS events_all ON events (seq, path);
@@ -148,6 +151,7 @@ class ArticleRow:
     changes: int  # changes that are not minor
     removed: int | None
     next_check: str | None  # as the state store holds it: ISO time, "" for none, or unknown
+    hidden: bool = False  # withheld from the site: its page is a notice, no list shows it
 
 
 @dataclass(frozen=True, slots=True)
@@ -296,17 +300,17 @@ class BuildState:
 
     def source_articles(self, source: str, offset: int, limit: int) -> list[Listed]:
         """Articles `offset` to `offset + limit` of a source (ordinals are dense), as lists
-        show them."""
+        show them; those withheld are left out."""
         rows = self.db.execute(
-            f"SELECT {_LISTED} FROM site_articles"
-            " WHERE source = ? AND ordinal >= ? AND ordinal < ? ORDER BY ordinal",
+            f"SELECT {_LISTED} FROM site_articles WHERE source = ? AND ordinal >= ?"
+            " AND ordinal < ? AND hidden = 0 ORDER BY ordinal",
             (source, offset, offset + limit),
         )
         return rows.fetchall()
 
     def most_changed(self, limit: int) -> list[Listed]:
         rows = self.db.execute(
-            f"SELECT {_LISTED} FROM site_articles WHERE changes > 0"
+            f"SELECT {_LISTED} FROM site_articles WHERE changes > 0 AND hidden = 0"
             " ORDER BY changes DESC, last_changed DESC, path LIMIT ?",
             (limit,),
         )
@@ -333,9 +337,27 @@ class BuildState:
         )
         return dict(rows.fetchall())
 
-    def all_articles(self) -> Iterator[tuple[str, int]]:
-        """(path, versions) of every article: enough to know the files it has."""
-        yield from self.db.execute("SELECT path, versions FROM site_articles ORDER BY path")
+    def all_articles(self) -> Iterator[tuple[str, int, bool]]:
+        """(path, versions, hidden) of every article: enough to know the files it has."""
+        rows = self.db.execute("SELECT path, versions, hidden FROM site_articles ORDER BY path")
+        yield from ((path, versions, bool(hidden)) for path, versions, hidden in rows)
+
+    def mark_hidden(self, path: str, hidden: bool) -> None:
+        """Whether an article's versions and events are left out of lists and feeds."""
+        for table in ("versions", "events"):
+            self.db.execute(f"UPDATE {table} SET hidden = ? WHERE path = ?", (hidden, path))
+
+    def paths_of(self, urls: Collection[str]) -> list[str]:
+        """The articles with these URLs."""
+        found = []
+        for url in sorted(urls):
+            rows = self.db.execute("SELECT path FROM site_articles WHERE url = ?", (url,))
+            found += [row[0] for row in rows]
+        return sorted(found)
+
+    def article_urls(self) -> Iterator[tuple[str, str]]:
+        """(url, path) of every article on the site (none withheld)."""
+        yield from self.db.execute("SELECT url, path FROM site_articles WHERE hidden = 0")
 
     def totals(self) -> tuple[int, int]:
         """(articles, versions)."""
@@ -408,7 +430,7 @@ class BuildState:
     def removed_articles(self) -> list[Listed]:
         """The articles gone from their address now, most recently gone first."""
         rows = self.db.execute(
-            f"SELECT {_LISTED} FROM site_articles WHERE removed IS NOT NULL"
+            f"SELECT {_LISTED} FROM site_articles WHERE removed IS NOT NULL AND hidden = 0"
             " ORDER BY removed DESC, path"
         )
         return rows.fetchall()
@@ -531,7 +553,7 @@ def output_stamp(out: Path) -> str:
 
 
 def _change_filter(source: str | None, headlines: bool) -> tuple[str, tuple[object, ...]]:
-    where = "headline = 1" if headlines else "number > 1"
+    where = "hidden = 0 AND " + ("headline = 1" if headlines else "number > 1")
     if source is None:
         return where, ()
     return f"{where} AND source = ?", (source,)
@@ -548,8 +570,11 @@ def _change_query(
     query = f"SELECT {_VERSION_COLUMNS} FROM versions WHERE {where}"
     if headlines:
         return query, args
-    events, event_args = ("", ()) if source is None else (" WHERE source = ?", (source,))
-    return f"{query} UNION ALL SELECT {_VERSION_COLUMNS} FROM events{events}", args + event_args
+    events, event_args = ("", ()) if source is None else (" AND source = ?", (source,))
+    return (
+        f"{query} UNION ALL SELECT {_VERSION_COLUMNS} FROM events WHERE hidden = 0{events}",
+        args + event_args,
+    )
 
 
 class Known(NamedTuple):
@@ -612,7 +637,11 @@ def _known(db: sqlite3.Connection, paths: Iterable[str]) -> dict[str, Known]:
 def _article(db: sqlite3.Connection, path: str) -> ArticleRow | None:
     row = db.execute(f"SELECT {_ARTICLE_COLUMNS} FROM site_articles WHERE path = ?", (path,))
     found = row.fetchone()
-    return ArticleRow(*found) if found else None
+    if not found:
+        return None
+    values = list(found)
+    values[-1] = bool(values[-1])  # hidden
+    return ArticleRow(*values)
 
 
 def _versions(db: sqlite3.Connection, path: str) -> list[VersionRow]:

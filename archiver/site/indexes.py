@@ -423,8 +423,9 @@ class IndexRenderer:
     def latest_time(self, source: str | None) -> int:
         """When the latest version (of `source`) was captured: a feed without changes is as
         old as what it covers, so a build for another source's changes leaves it alone."""
-        where, args = ("", ()) if source is None else (" WHERE source = ?", (source,))
-        rows = self.state.db.execute(f"SELECT max(time) FROM versions{where}", args).fetchone()
+        where, args = ("", ()) if source is None else (" AND source = ?", (source,))
+        query = f"SELECT max(time) FROM versions WHERE hidden = 0{where}"
+        rows = self.state.db.execute(query, args).fetchone()
         return int(rows[0] or 0)
 
     def files(self, counts: dict[str, int]) -> list[str]:
