@@ -27,13 +27,14 @@ from archiver.clock import FixedClock
 from archiver.diff import Version, is_minor
 from archiver.errors import BuildError
 from archiver.site import html as sitehtml
-from archiver.site import serve
+from archiver.site import lookup, serve
 from archiver.site.buildstate import READ_IN_PARALLEL_FROM, ArticleRow, BuildState, VersionRow
 from archiver.site.model import Captured, load_document, output_dir, read_history, version_facts
 from archiver.site.output import OutputFolder
 from archiver.site.views import Block, blocks
 from archiver.store.document import Document
 from archiver.store.history import BlobReader
+from archiver.urls import canonical_url
 
 from .conftest import START
 from .newsserver import NewsServer
@@ -513,7 +514,7 @@ class _Tags(HTMLParser):
         self.tags.append((tag, {name: value or "" for name, value in attrs}))
 
 
-ALLOWED_SCRIPTS = re.compile(r"(\.\./)*(assets/site\.js|pagefind/pagefind-ui\.js)")
+ALLOWED_SCRIPTS = re.compile(r"(\.\./)*(assets/site\.js|assets/find\.js|pagefind/pagefind-ui\.js)")
 
 
 def assert_inert(html: str, where: str) -> None:
@@ -781,6 +782,55 @@ def test_search_compare_and_views_work_in_a_browser(built: tuple[Path, News]) ->
 
 
 # --- build state ----------------------------------------------------------------------------------
+
+
+def test_a_pasted_address_finds_its_article_in_a_browser(built: tuple[Path, News]) -> None:
+    out, news = built
+    tricky = [
+        news.flood,
+        "https://Example.ORG:443/a/b?z=1&a=2&utm_source=x#top",
+        "http://example.org/caf\u00e9/\u00fcber?q=a b&q=\u00e9",
+        "https://example.org/?fbclid=1",
+    ]
+    with serve_folder(out) as base, launch_browser() as browser:
+        page = browser.new_page()
+        problems: list[str] = []
+        page.on("pageerror", lambda error: problems.append(str(error)))
+        page.goto(f"{base}index.html")
+        # The script makes an address canonical and picks its file as archiver does.
+        found = page.evaluate(
+            "urls => urls.map(u => [archiverFindUrl.canonical(u), archiverFindUrl.shard("
+            "archiverFindUrl.canonical(u))])",
+            tricky,
+        )
+        assert found == [[canonical_url(u), lookup.shard(canonical_url(u))] for u in tricky]
+
+        form = page.locator("form.find-url")
+        assert form.is_visible()
+        form.locator("input").fill(f"{news.flood}?utm_source=feed#comments")
+        form.locator("button").click()
+        page.wait_for_url(re.compile(re.escape(news.folder(news.flood)) + "/index.html$"))
+        assert page.locator("h1").inner_text() == FLOOD_TITLE
+
+        page.goto(f"{base}sources/index.html")
+        form = page.locator("form.find-url")
+        form.locator("input").fill("https://example.org/never-archived")
+        form.locator("button").click()
+        result = page.locator(".find-result")
+        result.filter(has_text="No article at that address").wait_for()
+        assert axe_violations(page) == []
+        assert problems == []
+
+        page = browser.new_page(java_script_enabled=False)
+        page.goto(f"{base}index.html")
+        assert not page.locator("form.find-url").is_visible()  # it needs the script
+    lookups = {}
+    for name in sorted((out / "lookup").glob("urls-*.json")):
+        lookups.update(json.loads(name.read_text(encoding="utf-8")))
+    assert len(list((out / "lookup").glob("urls-*.json"))) == lookup.SHARDS
+    assert lookups == {
+        url: f"{news.folder(url)}/index.html" for url in (news.flood, news.bridge, news.harbour)
+    }
 
 
 def test_build_state_totals_follow_every_change(tmp_path: Path) -> None:

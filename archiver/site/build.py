@@ -34,6 +34,8 @@ from archiver.site.buildstate import (
 )
 from archiver.site.config import SiteConfig
 from archiver.site.indexes import Dirty, IndexRenderer, chunks
+from archiver.site.lookup import shard as lookup_shard
+from archiver.site.lookup import write_lookup
 from archiver.site.model import (
     ArticleLog,
     EventRef,
@@ -176,6 +178,7 @@ class _Builder:
         self.health: dict[str, SourceHealthLine] | None = None  # each source's, likewise
         self._renderer: ArticleRenderer | None = None
         self.stale_shards: set[str] = set()  # search shards whose articles changed
+        self.stale_lookups: set[str] = set()  # URL lookup files whose articles changed
 
     @property
     def renderer(self) -> ArticleRenderer:
@@ -329,6 +332,7 @@ class _Builder:
         self.report.pages_written += result.written
         self.report.pages_unchanged += result.unchanged
         self.report.articles_rendered += 1
+        self.stale_lookups.add(lookup_shard(result.article.url))
         if result.rows or result.article.path in self.reshown:  # what search indexes changed
             self.stale_shards.add(shard_of(result.article.path))
         for warning in result.warnings:
@@ -464,6 +468,7 @@ class _Builder:
         indexes.home(counts)
         indexes.removed_page()
         indexes.search_page()
+        write_lookup(state, self.writer, None if dirty.everything else self.stale_lookups)
         used = self.feeds(state, indexes, dirty, entries)
         state.keep_entries(used)
         for name in ASSETS:

@@ -24,6 +24,7 @@ from archiver.site.atom import (
 )
 from archiver.site.buildstate import BuildState, Listed, VersionRow
 from archiver.site.config import SiteConfig
+from archiver.site.lookup import lookup_files
 from archiver.site.model import output_dir
 from archiver.site.templates import render
 from archiver.site.views import PAGE_SIZE, ArticleItem, ChangeItem, Pager
@@ -438,6 +439,7 @@ class IndexRenderer:
             "most-changed/index.html",
             "removed/index.html",
             "search/index.html",
+            *lookup_files(),
         ]
         for lst in self.lists():
             names += lst.files(counts.get(lst.folder, 0))

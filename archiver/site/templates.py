@@ -16,7 +16,7 @@ import jinja2
 from archiver.site.html import article_rows, change_rows, timeline, version_options, when
 from archiver.site.views import next_check_text, plural, time_text
 
-ASSETS = ("site.css", "site.js")
+ASSETS = ("site.css", "site.js", "find.js")
 
 
 # --- environment --------------------------------------------------------------------------
