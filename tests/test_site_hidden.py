@@ -111,3 +111,24 @@ def test_a_bad_takedown_list_is_one_clear_error(tmp_path: Path, value: str, mess
     with pytest.raises(ConfigError) as raised:
         load_config(tmp_path)
     assert str(raised.value) == f"{tmp_path / 'archiver.toml'}: {message}"
+
+
+def _indexed_pages(out: Path, shard: str) -> int:
+    entry = json.loads((out / "pagefind" / shard / "pagefind-entry.json").read_text())
+    return sum(language["page_count"] for language in entry["languages"].values())
+
+
+def test_a_withheld_article_leaves_the_search_index(
+    archive: Archive, server: NewsServer, clock: FixedClock, tmp_path: Path
+) -> None:
+    pytest.importorskip("pagefind")
+    news = news_archive(archive, server, clock)
+    out = tmp_path / "site"
+    build(archive, out)
+    assert _indexed_pages(out, "daily/2025-03") == 2  # the flood and bridge stories
+    archive = withhold(archive, [news.bridge])
+    report = build(archive, out)
+    assert report.incremental and report.search.startswith("indexed 1 of 2")
+    assert _indexed_pages(out, "daily/2025-03") == 1
+    assert _indexed_pages(out, "gazette/2025-03") == 1
+    archive.close()
