@@ -26,7 +26,7 @@ from typing import NamedTuple
 from archiver.diff import ChangeStats
 from archiver.errors import BuildError
 from archiver.processes import LockHeld, process_lock
-from archiver.site.model import VersionFacts, shard_of
+from archiver.site.model import VersionFacts, shard_of, url_shard
 from archiver.store import format as trailer
 from archiver.store.state import StateView, read_only_uri
 
@@ -60,8 +60,10 @@ CREATE TABLE IF NOT EXISTS site_articles (
     removed INTEGER,
     next_check TEXT,
     hidden INTEGER NOT NULL DEFAULT 0,
+    lookup TEXT NOT NULL DEFAULT '', -- the file of lookup/ its URL is in (model.url_shard)
     PRIMARY KEY (source, ordinal)
 ) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS site_articles_lookup ON site_articles (lookup);
 CREATE INDEX IF NOT EXISTS site_articles_rank
     ON site_articles (changes DESC, last_changed DESC, path);
 CREATE TABLE IF NOT EXISTS versions (
@@ -262,11 +264,11 @@ class BuildState:
 
     def put_articles(self, rows: Iterable[ArticleRow]) -> None:
         rows = list(rows)
-        marks = ",".join("?" * len(fields(ArticleRow)))
+        marks = ",".join("?" * (len(fields(ArticleRow)) + 1))
         self.db.executemany(
-            f"INSERT INTO site_articles ({_ARTICLE_COLUMNS}) VALUES ({marks})"
-            f" ON CONFLICT (path) DO UPDATE SET {_ARTICLE_UPDATES}",
-            map(_article_values, rows),
+            f"INSERT INTO site_articles ({_ARTICLE_COLUMNS}, lookup) VALUES ({marks})"
+            f" ON CONFLICT (path) DO UPDATE SET {_ARTICLE_UPDATES}, lookup = excluded.lookup",
+            ((*_article_values(row), url_shard(row.url)) for row in rows),
         )
         # Kept as they come: finding them among all articles grows with the archive.
         self.db.executemany(
@@ -355,9 +357,15 @@ class BuildState:
             found += [row[0] for row in rows]
         return sorted(found)
 
-    def article_urls(self) -> Iterator[tuple[str, str]]:
-        """(url, path) of every article on the site (none withheld)."""
-        yield from self.db.execute("SELECT url, path FROM site_articles WHERE hidden = 0")
+    def article_urls(self, shard: str | None = None) -> Iterator[tuple[str, str]]:
+        """(url, path) of every article on the site (none withheld), or of those whose URL
+        is in the lookup file `shard`."""
+        if shard is None:
+            yield from self.db.execute("SELECT url, path FROM site_articles WHERE hidden = 0")
+            return
+        yield from self.db.execute(
+            "SELECT url, path FROM site_articles WHERE lookup = ? AND hidden = 0", (shard,)
+        )
 
     def totals(self) -> tuple[int, int]:
         """(articles, versions)."""

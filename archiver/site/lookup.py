@@ -8,23 +8,23 @@ fetches its file; withheld articles are in no file.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterable
 
 from archiver.site.buildstate import BuildState
+from archiver.site.model import LOOKUP_SHARDS as SHARDS
 from archiver.site.model import output_dir
+from archiver.site.model import url_shard as shard
 
-SHARDS = 64
 FOLDER = "lookup"
 
 Write = Callable[[str, str | bytes], bool]
 
 
-def shard(url: str) -> str:
-    """The file a URL is looked up in: two hex digits (find.js computes the same)."""
-    value = 0x811C9DC5
-    for byte in url.encode("utf-8"):
-        value = ((value ^ byte) * 0x01000193) & 0xFFFFFFFF
-    return f"{value % SHARDS:02x}"
+def _add(maps: dict[str, dict[str, str]], articles: Iterable[tuple[str, str]]) -> None:
+    for url, path in articles:
+        folder = output_dir(path)
+        if folder is not None:
+            maps[shard(url)][url] = f"{folder}/index.html"
 
 
 def lookup_files() -> list[str]:
@@ -32,16 +32,15 @@ def lookup_files() -> list[str]:
 
 
 def write_lookup(state: BuildState, write: Write, shards: Collection[str] | None) -> None:
-    """The lookup files of `shards` (all when None), from the build state's articles."""
-    wanted = {f"{n:02x}" for n in range(SHARDS)} if shards is None else set(shards)
-    if not wanted:
-        return
-    maps: dict[str, dict[str, str]] = {name: {} for name in wanted}
-    for url, path in state.article_urls():
-        name = shard(url)
-        folder = output_dir(path)
-        if name in maps and folder is not None:
-            maps[name][url] = f"{folder}/index.html"
+    """The lookup files of `shards` (all when None), from the build state's articles: a
+    file's articles are read by its index, so a build pays for the files it rewrites."""
+    maps: dict[str, dict[str, str]] = {}
+    if shards is None:
+        maps = {f"{n:02x}": {} for n in range(SHARDS)}
+        _add(maps, state.article_urls())
+    for name in sorted(set(shards or ())):
+        maps[name] = {}
+        _add(maps, state.article_urls(name))
     for name, found in sorted(maps.items()):
         text = json.dumps(found, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
         write(f"{FOLDER}/urls-{name}.json", text + "\n")

@@ -47,6 +47,18 @@ def shard_of(path: str) -> str:
     return f"{source}/{year}-{month}"
 
 
+LOOKUP_SHARDS = 64  # files of lookup/ (see site.lookup)
+
+
+def url_shard(url: str) -> str:
+    """The file of lookup/ an article's URL is in: FNV-1a (32 bits) of its UTF-8 bytes,
+    as two hex digits (assets/find.js computes the same)."""
+    value = 0x811C9DC5
+    for byte in url.encode("utf-8"):
+        value = ((value ^ byte) * 0x01000193) & 0xFFFFFFFF
+    return f"{value % LOOKUP_SHARDS:02x}"
+
+
 # --- history ------------------------------------------------------------------------------
 
 
