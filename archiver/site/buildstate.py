@@ -64,6 +64,8 @@ CREATE TABLE IF NOT EXISTS site_articles (
     PRIMARY KEY (source, ordinal)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS site_articles_lookup ON site_articles (lookup);
+CREATE INDEX IF NOT EXISTS site_articles_removed ON site_articles (removed DESC, path)
+    WHERE removed IS NOT NULL;
 CREATE INDEX IF NOT EXISTS site_articles_rank
     ON site_articles (changes DESC, last_changed DESC, path);
 CREATE TABLE IF NOT EXISTS versions (
