@@ -536,6 +536,8 @@ def test_hostile_content_is_only_ever_escaped(
     archive: Archive, clock: FixedClock, tmp_path: Path
 ) -> None:
     path = hostile_archive(archive, clock)
+    # Taken down: its title goes into the lists of changes and of removed articles too.
+    remove_article(archive, path, "javascript:alert('url')", "hostile", START + timedelta(days=1))
     out = tmp_path / "site"
     started = time.perf_counter()
     build(archive, out, search=False)
@@ -554,14 +556,20 @@ def test_hostile_content_is_only_ever_escaped(
     compare = (folder / "compare.html").read_text(encoding="utf-8")
     data = compare.split('id="versions-data">')[1].split("</script>")[0]
     assert "<" not in data and json.loads(data)["versions"][0]["title"] == HOSTILE_TITLE
-    for listing in ("changes/index.html", "index.html", "sources/hostile/index.html"):
-        assert_inert((out / listing).read_text(encoding="utf-8"), listing)
+    listings = ("changes/index.html", "index.html", "sources/hostile/index.html")
+    for listing in (*listings, "removed/index.html"):
+        html = (out / listing).read_text(encoding="utf-8")
+        assert_inert(html, listing)
+        assert "&lt;script&gt;alert(&#34;title&#34;)&lt;/script&gt;" in html, listing
     feed = (out / "feed.atom").read_text(encoding="utf-8")
     contents = re.findall(r'<content type="html">(.*?)</content>', feed, re.S)
     assert contents
+    assert len(contents) == 2  # the edit and the removal
     for content in contents:  # the HTML a feed reader gets, once the XML is decoded
         assert_inert(unescape(content), "feed entry")
-        assert "&lt;svg onload=alert(4)&gt;" in unescape(content)
+    assert "&lt;svg onload=alert(4)&gt;" in unescape(contents[1])
+    assert "Removed from its address" in unescape(contents[0])
+    assert "&lt;script&gt;" in re.findall(r"<title>(.*?)</title>", feed)[1]
 
 
 def test_paths_outside_the_accepted_form_are_refused(archive: Archive, clock: FixedClock) -> None:
