@@ -16,7 +16,15 @@ from archiver.store.history import iter_commits
 
 from .conftest import git
 from .newsserver import NewsServer
-from .test_site_archives import BRIDGE_TITLE, BRIDGE_TITLE_2, build, news_archive, site_files
+from .sitetools import axe_violations, launch_browser, serve_folder, vnu_errors
+from .test_site_archives import (
+    BRIDGE_TITLE,
+    BRIDGE_TITLE_2,
+    FLOOD_TITLE,
+    build,
+    news_archive,
+    site_files,
+)
 from .test_site_incremental import assert_same_as_full_build
 
 
@@ -131,4 +139,29 @@ def test_a_withheld_article_leaves_the_search_index(
     assert report.incremental and report.search.startswith("indexed 1 of 2")
     assert _indexed_pages(out, "daily/2025-03") == 1
     assert _indexed_pages(out, "gazette/2025-03") == 1
+    archive.close()
+
+
+@pytest.mark.browser
+def test_the_notice_of_a_withheld_article_is_a_valid_accessible_page(
+    archive: Archive, server: NewsServer, clock: FixedClock, tmp_path: Path
+) -> None:
+    news = news_archive(archive, server, clock)
+    archive = withhold(archive, [news.bridge])
+    out = tmp_path / "site"
+    build(archive, out, search=False)
+    folder = news.folder(news.bridge)
+    assert vnu_errors([out / folder / "index.html", out / "sources" / "daily" / "index.html"]) == []
+    with serve_folder(out) as base, launch_browser() as browser:
+        page = browser.new_page()
+        page.goto(f"{base}{folder}/index.html")
+        assert page.locator("h1").inner_text() == "Withheld article"
+        assert axe_violations(page) == []
+        page.goto(f"{base}sources/daily/index.html")
+        assert "Last read without error" in page.locator("main").inner_text()
+        assert (
+            page.locator("main a.title").all_inner_texts()
+            == ["Councillors want tougher plan on flooding"] * 3
+        )  # the flood story's three changes; none of the bridge's
+        assert axe_violations(page) == []
     archive.close()
