@@ -13,8 +13,8 @@ from typing import Any
 
 import tomlkit
 
-from archiver.errors import ConfigError, shorten
-from archiver.urls import SOURCE_NAME
+from archiver.errors import ConfigError, InvalidURL, shorten
+from archiver.urls import SOURCE_NAME, canonical_url
 
 CONFIG_FILE = "archiver.toml"
 
@@ -109,6 +109,9 @@ class Config:
     title: str = "News archive"
     contact: str = ""
     base_url: str = ""
+    # Canonical URLs of articles the site and its feeds withhold (takedown requests); their
+    # history in git is kept.
+    hidden: tuple[str, ...] = ()
     fetch: FetchConfig = field(default_factory=FetchConfig)
     schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
     sources: dict[str, SourceConfig] = field(default_factory=dict)
@@ -133,7 +136,7 @@ def load_config(root: Path) -> Config:
 def parse_config(data: dict[str, Any], where: str = CONFIG_FILE) -> Config:
     _only(data, {"archive", "fetch", "schedule", "sources", "notify"}, where, "")
     archive = _table(data, "archive", where)
-    _only(archive, {"title", "contact", "base_url"}, where, "archive.")
+    _only(archive, {"title", "contact", "base_url", "hidden"}, where, "archive.")
     schedule = _schedule(_table(data, "schedule", where), where, "schedule.")
     sources_table = _table(data, "sources", where)
     sources = {name: _source(name, value, schedule, where) for name, value in sources_table.items()}
@@ -141,6 +144,7 @@ def parse_config(data: dict[str, Any], where: str = CONFIG_FILE) -> Config:
         title=_typed(archive, "title", str, where, "archive.", Config.title),
         contact=_typed(archive, "contact", str, where, "archive.", ""),
         base_url=_typed(archive, "base_url", str, where, "archive.", ""),
+        hidden=_hidden(archive.get("hidden", []), where),
         fetch=_dataclass(FetchConfig, _table(data, "fetch", where), where, "fetch."),
         schedule=schedule,
         sources=sources,
@@ -219,6 +223,22 @@ def quiet_apprise() -> Any:
     if not any(isinstance(h, logging.NullHandler) for h in logger.handlers):
         logger.addHandler(logging.NullHandler())
     return apprise
+
+
+def _hidden(value: Any, where: str) -> tuple[str, ...]:
+    """The takedown list: article URLs, each made canonical as archiver records URLs."""
+    key = "archive.hidden"
+    if not isinstance(value, list):
+        raise ConfigError(f"{where}: {key}: expected a list of strings, got {_kind(value)}")
+    if (bad := next((url for url in value if not isinstance(url, str)), None)) is not None:
+        raise ConfigError(f"{where}: {key}: expected a list of strings, holding {_kind(bad)}")
+    urls = []
+    for url in value:
+        try:
+            urls.append(canonical_url(url))
+        except InvalidURL as err:
+            raise ConfigError(f"{where}: {key}: {shorten(repr(url))}: {err.reason}") from None
+    return tuple(dict.fromkeys(urls))
 
 
 def _source(name: str, value: Any, schedule: ScheduleConfig, where: str) -> SourceConfig:

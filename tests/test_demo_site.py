@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import feedparser
 import pytest
 
 from archiver.demo import run_demo
@@ -107,3 +108,46 @@ def test_moved_paragraph_and_reverted_headline_read_as_such(site: Path):
     assert any("moved" in text and 'class="note"' in text for text in pages)
     assert any(re.search(r"[Rr]everted to version \d", text) for text in pages)
     assert any("minor" in text.lower() for text in pages)
+
+
+PIER = "articles/fenmouth-courier/2025/03/03/fenmouth-pier-for-sale-70960049b7e3"
+
+
+def test_the_taken_down_and_restored_article_reads_as_such(site: Path):
+    """The demo's pier story answered 404 for a day, then came back: its page, the lists of
+    changes and the feeds tell it, not "not changed since it was first seen"."""
+    with serve_folder(site) as base, launch_browser() as browser:
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.goto(f"{base}{PIER}/index.html")
+        timeline = page.locator("ol.timeline").inner_text()
+        assert re.search(r"Back at its address · 2025-03-05 09:00 UTC", timeline), timeline
+        assert re.search(r"Removed from its address · 2025-03-04 \d\d:00 UTC", timeline)
+        assert (
+            timeline.index("Back at") < timeline.index("Removed from") < timeline.index("Version 1")
+        )
+        facts = page.locator("dl.facts").inner_text()
+        assert re.search(r"removed on 2025-03-04 \d\d:00 UTC, back on 2025-03-05 09:00 UTC", facts)
+        assert page.locator("#text-heading ~ .text p").count() > 0  # its text still reads
+        page.screenshot(path=artifact_path("demo-returned-article.png"), full_page=True)
+        assert axe_violations(page) == []
+
+        page.goto(f"{base}changes/index.html")
+        pier = page.locator("li.event", has_text="Fenmouth pier put up for sale")
+        assert pier.count() == 2
+        assert "back at its address" in pier.first.inner_text()
+        assert axe_violations(page) == []
+        pier.first.locator("a.title").click()
+        page.wait_for_load_state()
+        assert page.url.endswith(f"{PIER}/index.html")
+
+        page.goto(f"{base}removed/index.html")
+        assert "No article is gone from its address now." in page.locator("main").inner_text()
+        assert axe_violations(page) == []
+
+    for feed in ("feed.atom", "sources/fenmouth-courier/feed.atom", f"{PIER}/feed.atom"):
+        entries = feedparser.parse((site / feed).read_bytes()).entries
+        titles = [e.title for e in entries if e.title.startswith("Fenmouth pier put up for sale")]
+        assert titles[:2] == [
+            "Fenmouth pier put up for sale for £1 (back at its address)",
+            "Fenmouth pier put up for sale for £1 (removed from its address)",
+        ], feed

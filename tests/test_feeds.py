@@ -84,14 +84,14 @@ def test_entry_content_is_the_diff(site: tuple[Path, News, Archive]) -> None:
     assert "Reverted to version 2" in revert.content[0].value
     html = edit.content[0].value
     assert edit.content[0].type == "text/html"
-    assert "<ins>" in html and "around 12" in html
+    assert re.search(r"<ins [^>]*>[^<]*around 12", html)
     assert "moved from ¶3" in html
     assert "2 sentences added" in edit.summary
-    assert "<ins>" in headline.content[0].value and "urgent" in headline.content[0].value
+    assert re.search(r"<ins [^>]*>Old bridge to close for urgent", headline.content[0].value)
     raw = (out / "feed.atom").read_text(encoding="utf-8")
     content = re.findall(r'<content type="html">(.*?)</content>', raw, re.S)[2]
-    assert "&lt;ins&gt;" in content  # escaped once in the XML: HTML for the reader
-    assert "<ins>" in unescape(content)
+    assert "&lt;ins style=" in content  # escaped once in the XML: HTML for the reader
+    assert "<ins style=" in unescape(content)
 
 
 def test_source_and_article_feeds(site: tuple[Path, News, Archive]) -> None:
@@ -183,3 +183,22 @@ def test_a_configured_address_makes_every_link_absolute(
     assert feed.entries[0].link == f"{base}/{path[:-3]}/v2.html"
     article = parse(out / path[:-3] / "feed.atom")
     assert article.feed.links[0].href == f"{base}/{path[:-3]}/feed.atom"
+
+
+def test_the_feed_of_headline_changes_sits_beside_the_headline_index(
+    site: tuple[Path, News, Archive],
+) -> None:
+    out, news, _ = site
+    feed = parse(out / "headlines" / "feed.atom")
+    assert feed.feed.id == "urn:archiver:feed:headlines"
+    assert feed.feed.title == "News archive: headline changes"
+    # Only the bridge's headline was rewritten; the flood story's edits kept theirs.
+    assert [entry.title for entry in feed.entries] == [f"{BRIDGE_TITLE_2} (version 2)"]
+    entry = feed.entries[0]
+    assert (out / "headlines" / entry.link).resolve() == (
+        out / news.folder(news.bridge) / "v2.html"
+    ).resolve()
+    assert "<strong>Headline:</strong>" in entry.content[0].value
+    index = (out / "headlines" / "index.html").read_text(encoding="utf-8")
+    assert '<link rel="alternate" type="application/atom+xml"' in index
+    assert 'href="feed.atom">Atom feed of headline changes</a>' in index

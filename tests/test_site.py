@@ -27,14 +27,16 @@ from archiver.clock import FixedClock
 from archiver.diff import Version, is_minor
 from archiver.errors import BuildError
 from archiver.site import html as sitehtml
-from archiver.site import serve
+from archiver.site import lookup, serve
 from archiver.site.buildstate import READ_IN_PARALLEL_FROM, ArticleRow, BuildState, VersionRow
 from archiver.site.model import Captured, load_document, output_dir, read_history, version_facts
 from archiver.site.output import OutputFolder
 from archiver.site.views import Block, blocks
 from archiver.store.document import Document
 from archiver.store.history import BlobReader
+from archiver.urls import canonical_url
 
+from .conftest import START
 from .newsserver import NewsServer
 from .sitetools import axe_violations, broken_links, launch_browser, serve_folder, vnu_errors
 from .test_site_archives import (
@@ -47,6 +49,7 @@ from .test_site_archives import (
     commit_versions,
     news_archive,
     remove_article,
+    return_article,
 )
 
 
@@ -511,7 +514,7 @@ class _Tags(HTMLParser):
         self.tags.append((tag, {name: value or "" for name, value in attrs}))
 
 
-ALLOWED_SCRIPTS = re.compile(r"(\.\./)*(assets/site\.js|pagefind/pagefind-ui\.js)")
+ALLOWED_SCRIPTS = re.compile(r"(\.\./)*(assets/site\.js|assets/find\.js|pagefind/pagefind-ui\.js)")
 
 
 def assert_inert(html: str, where: str) -> None:
@@ -533,6 +536,8 @@ def test_hostile_content_is_only_ever_escaped(
     archive: Archive, clock: FixedClock, tmp_path: Path
 ) -> None:
     path = hostile_archive(archive, clock)
+    # Taken down: its title goes into the lists of changes and of removed articles too.
+    remove_article(archive, path, "javascript:alert('url')", "hostile", START + timedelta(days=1))
     out = tmp_path / "site"
     started = time.perf_counter()
     build(archive, out, search=False)
@@ -551,14 +556,20 @@ def test_hostile_content_is_only_ever_escaped(
     compare = (folder / "compare.html").read_text(encoding="utf-8")
     data = compare.split('id="versions-data">')[1].split("</script>")[0]
     assert "<" not in data and json.loads(data)["versions"][0]["title"] == HOSTILE_TITLE
-    for listing in ("changes/index.html", "index.html", "sources/hostile/index.html"):
-        assert_inert((out / listing).read_text(encoding="utf-8"), listing)
+    listings = ("changes/index.html", "index.html", "sources/hostile/index.html")
+    for listing in (*listings, "removed/index.html"):
+        html = (out / listing).read_text(encoding="utf-8")
+        assert_inert(html, listing)
+        assert "&lt;script&gt;alert(&#34;title&#34;)&lt;/script&gt;" in html, listing
     feed = (out / "feed.atom").read_text(encoding="utf-8")
     contents = re.findall(r'<content type="html">(.*?)</content>', feed, re.S)
     assert contents
+    assert len(contents) == 2  # the edit and the removal
     for content in contents:  # the HTML a feed reader gets, once the XML is decoded
         assert_inert(unescape(content), "feed entry")
-        assert "&lt;svg onload=alert(4)&gt;" in unescape(content)
+    assert "&lt;svg onload=alert(4)&gt;" in unescape(contents[1])
+    assert "Removed from its address" in unescape(contents[0])
+    assert "&lt;script&gt;" in re.findall(r"<title>(.*?)</title>", feed)[1]
 
 
 def test_paths_outside_the_accepted_form_are_refused(archive: Archive, clock: FixedClock) -> None:
@@ -633,6 +644,63 @@ def test_removed_article_says_so(archive: Archive, clock: FixedClock, tmp_path: 
     html = (out / path.removesuffix(".md") / "index.html").read_text(encoding="utf-8")
     assert "This article was gone from its address on" in html
     assert "2025-03-02 09:00 UTC" in html
+
+
+def _removed_and_back(archive: Archive, clock: FixedClock) -> tuple[str, str]:
+    """Two articles: "gone" removed and still gone, "back" removed and restored."""
+    paths = []
+    for name in ("gone", "back"):
+        url = f"https://example.org/{name}"
+        document = Document(url=url, source="web", title=f"Story {name}", body="A.\n")
+        path = f"articles/web/2025/03/01/{name}-0123456789ab.md"
+        commit_versions(archive, path, [document], clock.now(), timedelta(hours=1))
+        paths.append(path)
+    gone, back = paths
+    remove_article(archive, gone, "https://example.org/gone", "web", START + timedelta(days=1))
+    remove_article(archive, back, "https://example.org/back", "web", START + timedelta(days=2))
+    document = Document(
+        url="https://example.org/back", source="web", title="Story back", body="A.\n"
+    )
+    return_article(archive, back, document, 1, START + timedelta(days=3))
+    return gone.removesuffix(".md"), back.removesuffix(".md")
+
+
+def test_removals_and_returns_show_in_pages_lists_and_feeds(
+    archive: Archive, clock: FixedClock, tmp_path: Path
+) -> None:
+    gone, back = _removed_and_back(archive, clock)
+    out = tmp_path / "site"
+    build(archive, out, search=False)
+    # The article page: a timeline entry each, a line of its facts, the text still there.
+    article = text_of(page(out, f"{back}/index.html"))
+    assert "Back at its address · 2025-03-04 09:00 UTC" in article
+    assert "Removed from its address · 2025-03-03 09:00 UTC" in article
+    assert "Taken down removed on 2025-03-03 09:00 UTC , back on 2025-03-04 09:00 UTC" in article
+    assert "Current text A." in article
+    # Recent changes, the source's page and its list: removals and returns, newest first.
+    for listing in ("changes/index.html", "sources/web/index.html", "changes/page-1.html"):
+        text = text_of(page(out, listing))
+        found = re.findall(r"Story (gone|back) \S+ \S+ UTC · web (removed from|back at)", text)
+        assert found == [("back", "back at"), ("back", "removed from"), ("gone", "removed from")]
+    # The index of removed articles lists those gone now, with since when.
+    removed = text_of(page(out, "removed/index.html"))
+    assert "Story gone web · 1 version · last changed" in removed
+    assert "gone from its address since 2025-03-02 09:00 UTC" in removed
+    assert "Story back" not in removed
+    assert f'href="../{gone}/index.html"' in page(out, "removed/index.html")
+    # Feeds: the article's, the source's and the global one.
+    for feed, expected in (
+        (f"{back}/feed.atom", ["back at its address", "removed from its address"]),
+        ("sources/web/feed.atom", ["back at", "removed from", "removed from"]),
+        ("feed.atom", ["back at", "removed from", "removed from"]),
+    ):
+        xml = page(out, feed)
+        titles = re.findall(r"<title>Story \w+ \(((?:back at|removed from)[^)]*)\)</title>", xml)
+        assert [t[: len(e)] for t, e in zip(titles, expected, strict=False)] == expected, feed
+        assert len(titles) == len(expected), feed
+        assert len(
+            set(re.findall(r"<id>(urn:archiver:(?:removed|returned):[^<]+)</id>", xml))
+        ) == len(expected)
 
 
 # --- serving --------------------------------------------------------------------------------
@@ -724,6 +792,55 @@ def test_search_compare_and_views_work_in_a_browser(built: tuple[Path, News]) ->
 # --- build state ----------------------------------------------------------------------------------
 
 
+def test_a_pasted_address_finds_its_article_in_a_browser(built: tuple[Path, News]) -> None:
+    out, news = built
+    tricky = [
+        news.flood,
+        "https://Example.ORG:443/a/b?z=1&a=2&utm_source=x#top",
+        "http://example.org/caf\u00e9/\u00fcber?q=a b&q=\u00e9",
+        "https://example.org/?fbclid=1",
+    ]
+    with serve_folder(out) as base, launch_browser() as browser:
+        page = browser.new_page()
+        problems: list[str] = []
+        page.on("pageerror", lambda error: problems.append(str(error)))
+        page.goto(f"{base}index.html")
+        # The script makes an address canonical and picks its file as archiver does.
+        found = page.evaluate(
+            "urls => urls.map(u => [archiverFindUrl.canonical(u), archiverFindUrl.shard("
+            "archiverFindUrl.canonical(u))])",
+            tricky,
+        )
+        assert found == [[canonical_url(u), lookup.shard(canonical_url(u))] for u in tricky]
+
+        form = page.locator("form.find-url")
+        assert form.is_visible()
+        form.locator("input").fill(f"{news.flood}?utm_source=feed#comments")
+        form.locator("button").click()
+        page.wait_for_url(re.compile(re.escape(news.folder(news.flood)) + "/index.html$"))
+        assert page.locator("h1").inner_text() == FLOOD_TITLE
+
+        page.goto(f"{base}sources/index.html")
+        form = page.locator("form.find-url")
+        form.locator("input").fill("https://example.org/never-archived")
+        form.locator("button").click()
+        result = page.locator(".find-result")
+        result.filter(has_text="No article at that address").wait_for()
+        assert axe_violations(page) == []
+        assert problems == []
+
+        page = browser.new_page(java_script_enabled=False)
+        page.goto(f"{base}index.html")
+        assert not page.locator("form.find-url").is_visible()  # it needs the script
+    lookups = {}
+    for name in sorted((out / "lookup").glob("urls-*.json")):
+        lookups.update(json.loads(name.read_text(encoding="utf-8")))
+    assert len(list((out / "lookup").glob("urls-*.json"))) == lookup.SHARDS
+    assert lookups == {
+        url: f"{news.folder(url)}/index.html" for url in (news.flood, news.bridge, news.harbour)
+    }
+
+
 def test_build_state_totals_follow_every_change(tmp_path: Path) -> None:
     """Per-source counts kept by triggers agree with counting the articles themselves."""
     state = BuildState.fresh(tmp_path)
@@ -767,7 +884,7 @@ def test_build_state_reads_many_articles_in_parallel_as_one_by_one(tmp_path: Pat
     state = BuildState.open(tmp_path)
     assert state is not None
     asked = [a.path for a in articles[::2]] + ["articles/daily/2025/03/01/unknown-0.md"]
-    expected = {a.path: (a, _version_rows(a)) for a in articles[::2]}
+    expected = {a.path: (a, _version_rows(a), []) for a in articles[::2]}
     assert state.known(asked) == expected  # several connections
     assert state.known(asked[:3]) == {p: expected[p] for p in asked[:3]}  # the builder's own
     # A write not yet committed is seen: its connection then reads alone.

@@ -157,6 +157,29 @@ def remove_article(archive: Archive, path: str, url: str, source: str, when: dat
         )
 
 
+def return_article(
+    archive: Archive, path: str, document: Document, version: int, when: datetime
+) -> None:
+    """A return as a capture records it: the file written again, the event in a trailer."""
+    with CommitStream(archive.repo) as stream:
+        stream.commit(
+            Change(
+                source=document.source,
+                subject=subject_line(document.source, document.title),
+                trailers={
+                    "Archiver-URL": document.url,
+                    "Archiver-Source": document.source,
+                    "Archiver-Version": str(version),
+                    "Archiver-Status": "200",
+                    "Archiver-Event": "returned",
+                    "Archiver-Fetched": isoformat(when),
+                },
+                when=when,
+                files={path: document.render()},
+            )
+        )
+
+
 def build(archive: Archive, out: Path, **options: object) -> BuildReport:
     report = build_site(archive, out, **options)  # type: ignore[arg-type]
     return report

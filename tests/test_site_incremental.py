@@ -23,6 +23,8 @@ from .test_site_archives import (
     build,
     commit_versions,
     news_archive,
+    remove_article,
+    return_article,
     site_files,
 )
 
@@ -97,6 +99,88 @@ def test_a_change_in_one_source_leaves_the_others_feeds_as_a_full_build_makes_th
     assert report.incremental and report.articles_rendered == 1
     assert (out / "sources" / "gazette" / "feed.atom").read_bytes() == feed
     assert_same_as_full_build(archive, out, tmp_path, search=False)
+
+
+def test_a_removal_and_a_return_build_incrementally_as_in_full(
+    archive: Archive, clock: FixedClock, tmp_path: Path
+) -> None:
+    url = "https://example.org/a"
+    document = Document(url=url, source="web", title="A", body="Text.\n")
+    path = "articles/web/2025/03/01/a-0123456789ab.md"
+    commit_versions(
+        archive,
+        path,
+        [document, document.with_body("Text, edited.\n")],
+        clock.now(),
+        timedelta(hours=1),
+    )
+    out = tmp_path / "site"
+    build(archive, out, search=False)
+    folder = out / path.removesuffix(".md")
+
+    remove_article(archive, path, url, "web", clock.now() + timedelta(days=1))
+    report = build(archive, out, search=False)
+    assert report.incremental and report.articles_rendered == 1
+    assert "Removed from its address" in (folder / "index.html").read_text(encoding="utf-8")
+    listed = (out / "removed" / "index.html").read_text(encoding="utf-8")
+    assert f'href="../{path.removesuffix(".md")}/index.html"' in listed
+    assert_same_as_full_build(archive, out, tmp_path / "removed", search=False)
+
+    edited = document.with_body("Text, edited.\n")
+    return_article(archive, path, edited, 2, clock.now() + timedelta(days=2))
+    report = build(archive, out, search=False)
+    assert report.incremental and report.commits == 1
+    page = (folder / "index.html").read_text(encoding="utf-8")
+    assert "Back at its address" in page and "Removed from its address" in page
+    assert "removed from its address" in (out / "feed.atom").read_text(encoding="utf-8")
+    assert_same_as_full_build(archive, out, tmp_path / "back", search=False)
+
+
+def test_a_headline_change_reaches_the_headline_feed_incrementally(
+    archive: Archive, clock: FixedClock, tmp_path: Path
+) -> None:
+    document = Document(url="https://example.org/a", source="web", title="A", body="Text.\n")
+    path = "articles/web/2025/03/01/a-0123456789ab.md"
+    commit_versions(archive, path, [document], clock.now(), timedelta(hours=1))
+    out = tmp_path / "site"
+    build(archive, out, search=False)
+    assert "<entry>" not in (out / "headlines" / "feed.atom").read_text(encoding="utf-8")
+    renamed = Document(url=document.url, source="web", title="A, renamed", body="Text.\n")
+    commit_versions(archive, path, [renamed], clock.now() + timedelta(hours=2), timedelta(hours=1))
+    assert build(archive, out, search=False).incremental
+    assert "A, renamed (version 2)" in (out / "headlines" / "feed.atom").read_text(encoding="utf-8")
+    assert_same_as_full_build(archive, out, tmp_path, search=False)
+
+
+def test_each_source_page_tells_its_health_and_follows_it_without_new_commits(
+    archive: Archive, server: NewsServer, clock: FixedClock, tmp_path: Path
+) -> None:
+    news_archive(archive, server, clock)
+    out = tmp_path / "site"
+    build(archive, out, search=False)
+    daily = out / "sources" / "daily" / "index.html"
+    # The last check of one of its articles that did not fail: the news archive's last sync.
+    assert "Last read without error: 2025-03-01 23:00 UTC." in daily.read_text(encoding="utf-8")
+    assert "Failing" not in daily.read_text(encoding="utf-8")
+
+    failed = clock.now() + timedelta(hours=1)
+    archive.state.record_source("daily", failed, False, "https://x.example/rss: 404 <Not Found>")
+    archive.state.record_source("daily", failed + timedelta(hours=2), False, "rss: <b>503</b>")
+    archive.state.commit()
+    report = build(archive, out, search=False)
+    assert report.incremental and report.commits == 0
+    html = daily.read_text(encoding="utf-8")
+    failing = "<strong>Failing since 2025-03-02 00:00 UTC</strong>: rss: &lt;b&gt;503&lt;/b&gt;."
+    assert failing in html
+    gazette = (out / "sources" / "gazette" / "index.html").read_text(encoding="utf-8")
+    assert "Failing" not in gazette
+    assert_same_as_full_build(archive, out, tmp_path, search=False)
+
+    archive.state.record_source("daily", failed + timedelta(hours=3), True, None)
+    archive.state.commit()
+    build(archive, out, search=False)
+    html = daily.read_text(encoding="utf-8")
+    assert "Last read without error: 2025-03-02 03:00 UTC." in html and "Failing" not in html
 
 
 def test_nothing_new_writes_nothing(archive: Archive, clock: FixedClock, tmp_path: Path) -> None:

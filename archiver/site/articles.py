@@ -20,19 +20,22 @@ from archiver.site.atom import (
     Feed,
     change_entry,
     entry_content,
-    entry_id,
     entry_xml,
+    event_content,
     feed_entries,
     feed_id,
     link,
     render_feed,
+    row_entry_id,
     updated,
     xml_id,
 )
 from archiver.site.buildstate import ArticleRow, VersionRow, stats_json
 from archiver.site.config import SiteConfig
 from archiver.site.model import (
+    REMOVED,
     Captured,
+    EventRef,
     VersionFacts,
     VersionRef,
     load_document,
@@ -70,12 +73,15 @@ class ArticleJob:
     ordinal: int
     removed: int | None
     wanted: frozenset[int] = frozenset()  # versions whose feed entry the builder needs
+    events: tuple[EventRef, ...] = ()  # every removal and return, oldest first
+    events_known: int = 0  # how many of them the build state holds
 
 
 @dataclass
 class ArticleResult:
     article: ArticleRow
     rows: list[VersionRow]  # the versions that are new to the build state
+    events: list[VersionRow] = field(default_factory=list)  # removals and returns, new to it
     entries: dict[tuple[str, int], str] = field(default_factory=dict)
     written: int = 0
     unchanged: int = 0
@@ -85,12 +91,15 @@ class ArticleResult:
 Write = Callable[[str, str | bytes], bool]
 
 
-def article_files(path: str, versions: int) -> list[str]:
-    """Every file the build makes for an article with this many versions."""
+def article_files(path: str, versions: int, hidden: bool = False) -> list[str]:
+    """Every file the build makes for an article with this many versions (one withheld
+    from the site has its notice alone)."""
     folder = output_dir(path)
     assert folder is not None
     if versions == 0:
         return []
+    if hidden:
+        return [article_page(folder)]
     files = [article_page(folder), f"{folder}/feed.atom"]
     if versions > 1:  # an article's only version is the text on its own page
         files += [version_page(folder, n) for n in range(1, versions + 1)]
@@ -197,8 +206,15 @@ class ArticleRenderer:
             rows.append(_version_row(job, index, facts[index], documents))
         article = self.article_row(job, documents[-1], facts)
         built = self.out if job.known else None  # what the last build wrote, to reuse
-        pages = _ArticlePages(self.site, article, rows, documents, built)
-        result = ArticleResult(article, rows[len(job.known) :], warnings=warnings)
+        events = event_rows(job, rows)
+        pages = _ArticlePages(self.site, article, rows, documents, built, events)
+        result = ArticleResult(
+            article, rows[len(job.known) :], events[job.events_known :], warnings=warnings
+        )
+        if article.hidden:
+            result.written = self.write(article_page(pages.folder), withheld_page(self.site))
+            result.unchanged = 1 - result.written
+            return result
         for name, content in pages.all(start=len(job.known)):
             changed = self.write(f"{pages.folder}/{name}", content)
             result.written += changed
@@ -221,19 +237,76 @@ class ArticleRenderer:
             changes=sum(1 for f in facts[1:] if not f.minor),
             removed=job.removed,
             next_check=self.next_check(latest.document.url),
+            hidden=latest.document.url in self.site.hidden,
         )
 
-    def main_page(self, article: ArticleRow, rows: list[VersionRow]) -> bool:
+    def main_page(
+        self, article: ArticleRow, rows: list[VersionRow], events: list[VersionRow]
+    ) -> bool:
         """Re-render only an article's own page (its next check moved)."""
         warnings: list[str] = []
+        folder = output_dir(article.path)
+        if article.hidden:
+            return self.write(f"{folder}/index.html", withheld_page(self.site))
         latest = self.documents(article.path, [(rows[-1].blob, rows[-1].updated)], warnings)[-1]
-        pages = _ArticlePages(self.site, article, rows, [latest])
+        pages = _ArticlePages(self.site, article, rows, [latest], events=events)
         return self.write(article_page(pages.folder), pages.main())
 
     def entry(self, row: VersionRow, old_blob: tuple[str, str]) -> str:
         """A feed entry's content for one change, outside a whole-article render."""
         old, new = self.documents(row.path, [old_blob, (row.blob, row.updated)], [])
         return entry_content(diff_rows(old, new), row.summary, row.minor, row.revert_of)
+
+
+def withheld_page(site: SiteConfig) -> str:
+    """What an article withheld from the site shows instead of itself: nothing of it."""
+    return render(
+        "withheld.html",
+        site=site,
+        root=ROOT,
+        page_title="Withheld article",
+        current="",
+        feed="",
+        feed_title="",
+    )
+
+
+EVENT_SUMMARY = {REMOVED: "removed from its address", "returned": "back at its address"}
+
+
+def event_rows(job: ArticleJob, rows: Sequence[VersionRow]) -> list[VersionRow]:
+    """The article's removals and returns as rows of the version shown at the time."""
+    found = []
+    for event in job.events:
+        then = [row for row in rows if row.seq <= event.seq] or rows[:1]
+        shown = then[-1]
+        found.append(
+            VersionRow(
+                path=job.path,
+                number=shown.number,
+                seq=event.seq,
+                sha=event.sha,
+                time=event.when,
+                blob=shown.blob,
+                updated=shown.updated,
+                source=shown.source,
+                title=shown.title,
+                old_title="",
+                key=shown.key,
+                stats=None,
+                summary=EVENT_SUMMARY.get(event.kind, event.kind),
+                minor=False,
+                revert_of=None,
+                headline=False,
+                event=event.kind,
+            )
+        )
+    return found
+
+
+def in_order(rows: Iterable[VersionRow]) -> list[VersionRow]:
+    """Versions, removals and returns as lists of changes order them (seq, path, event)."""
+    return sorted(rows, key=lambda row: (row.seq, row.event))
 
 
 def _version_row(
@@ -272,10 +345,12 @@ class _ArticlePages:
         rows: list[VersionRow],
         documents: Sequence[Captured],
         built: Path | None = None,
+        events: Sequence[VersionRow] = (),
     ) -> None:
         self.site = site
         self.article = article
         self.rows = rows
+        self.events = events
         self.documents = documents
         self.latest = documents[-1]
         folder = output_dir(article.path)
@@ -328,7 +403,8 @@ class _ArticlePages:
             "article.html",
             **self.common(article.title or "Untitled article"),
             url_link=web_link(article.url),
-            versions=list(reversed(self.rows)),
+            versions=list(reversed(in_order([*self.rows, *self.events]))),
+            address=sitehtml.address_history(in_order(self.events)),
             minor=sum(1 for r in self.rows[1:] if r.minor),
             text=self.text(len(self.documents) - 1),
             byline=self.latest.document.byline,
@@ -430,11 +506,12 @@ class _ArticlePages:
         return self._entries[number]
 
     def feed(self) -> str:
-        changes = [row for row in self.rows[1:] if not row.minor][-FEED_LENGTH:]
+        edits = [row for row in self.rows[1:] if not row.minor]
+        changes = in_order([*edits, *self.events])[-FEED_LENGTH:]
         base = self.site.base_url
         written = self.written_entries()
         entries = [
-            written.get(xml_id(entry_id(row.sha, self.folder))) or self.entry(row)
+            written.get(xml_id(row_entry_id(row, self.folder))) or self.entry(row)
             for row in reversed(changes)
         ]
         feed = Feed(
@@ -449,6 +526,9 @@ class _ArticlePages:
         return render_feed(feed)
 
     def entry(self, row: VersionRow) -> str:
+        if row.event:
+            href = link(self.site.base_url, self.folder, article_page(self.folder))
+            return entry_xml(change_entry(row, self.folder, href, event_content(row)))
         href = link(self.site.base_url, self.folder, version_page(self.folder, row.number))
         return entry_xml(change_entry(row, self.folder, href, self.entry_html(row.number)))
 

@@ -23,6 +23,7 @@ from archiver import __version__
 from archiver.archive import Archive
 from archiver.errors import BuildError
 from archiver.site.articles import ArticleJob, ArticleRenderer, ArticleResult, NextChecks
+from archiver.site.atom import event_content
 from archiver.site.buildstate import (
     ArticleRow,
     BuildPlace,
@@ -33,8 +34,11 @@ from archiver.site.buildstate import (
 )
 from archiver.site.config import SiteConfig
 from archiver.site.indexes import Dirty, IndexRenderer, chunks
+from archiver.site.lookup import shard as lookup_shard
+from archiver.site.lookup import write_lookup
 from archiver.site.model import (
     ArticleLog,
+    EventRef,
     History,
     Prior,
     VersionRef,
@@ -56,7 +60,7 @@ from archiver.site.templates import ASSETS, asset_bytes, environment, templates_
 from archiver.site.views import PAGE_SIZE
 from archiver.site.workers import pool_rendering
 from archiver.store.history import head_commit, is_ancestor
-from archiver.store.state import StateView
+from archiver.store.state import SourceHealthLine, StateView
 
 Progress = Callable[[str], None]
 
@@ -165,10 +169,16 @@ class _Builder:
             title=archive.config.title,
             base_url=archive.config.base_url.rstrip("/"),
             search=search and pagefind_available(),
+            hidden=frozenset(archive.config.hidden),
         )
+        # Articles whose withholding this build turns on or off: every page of theirs is
+        # made again (or taken down), and the lists and feeds are made anew.
+        self.reshown: set[str] = set()
         self.next_checks: NextChecks | None = None  # read by full() or incremental()
+        self.health: dict[str, SourceHealthLine] | None = None  # each source's, likewise
         self._renderer: ArticleRenderer | None = None
         self.stale_shards: set[str] = set()  # search shards whose articles changed
+        self.stale_lookups: set[str] = set()  # URL lookup files whose articles changed
 
     @property
     def renderer(self) -> ArticleRenderer:
@@ -239,6 +249,7 @@ class _Builder:
         store = StateView.find(self.archive.state_path)
         # Read in one query, read-only: the build never creates or rebuilds the store.
         self.next_checks = store.next_checks() if store is not None else None
+        self.health = store.source_health() if store is not None else None
         before = Made.of(old, self.site) if old else None
         if old is not None:
             old.close()
@@ -285,6 +296,7 @@ class _Builder:
                     ordinal=ordinals[log.source],
                     removed=log.removed,
                     wanted=frozenset(wanted.get(log.path, ())),
+                    events=tuple(log.events),
                 )
             )
             ordinals[log.source] += 1
@@ -313,11 +325,15 @@ class _Builder:
     ) -> None:
         state.put_articles([result.article])
         state.put_versions(result.rows)
+        state.put_events(result.events)
+        if result.article.hidden or result.article.path in self.reshown:
+            state.mark_hidden(result.article.path, result.article.hidden)
         entries.update(result.entries)
         self.report.pages_written += result.written
         self.report.pages_unchanged += result.unchanged
         self.report.articles_rendered += 1
-        if result.rows:  # new versions: the text search indexes may have changed
+        self.stale_lookups.add(lookup_shard(result.article.url))
+        if result.rows or result.article.path in self.reshown:  # what search indexes changed
             self.stale_shards.add(shard_of(result.article.path))
         for warning in result.warnings:
             self.warn(warning)
@@ -328,14 +344,19 @@ class _Builder:
         try:
             store = StateView.find(self.archive.state_path)
             self.next_checks = store  # looked up article by article
+            self.health = store.source_health() if store is not None else None
             attached = store is not None and state.attach_store(store)
             built = state.meta("head")
             assert built is not None
             seq = int(state.meta("seq") or 0)
+            turned = set(json.loads(state.meta("hidden") or "[]")) ^ self.site.hidden
+            before = Made.of(state, self.site) if turned else None
+            forced = state.known(state.paths_of(turned)) if turned else {}
+            self.reshown = set(forced)
             prior = _Prior(state)
             history = self.history(built, seq, prior)
-            jobs, counts = self.incremental_jobs(state, history, prior.known)
-            dirty = Dirty(counts=_load_counts(state))
+            jobs, counts = self.incremental_jobs(state, history, prior.known, forced)
+            dirty = Dirty(counts=_load_counts(state), everything=bool(forced))
             entries: dict[tuple[str, int], str] = {}
             lists = _ArticleListPages(IndexRenderer(state, self.site, self.writer), jobs, counts)
             with self.rendering(jobs) as results:
@@ -344,24 +365,36 @@ class _Builder:
                 for result in results:
                     self.keep(state, result, entries)
                     dirty.sources.add(result.article.source)
-                    dirty.new_rows += result.rows
+                    dirty.new_rows += result.rows + result.events
                     lists.kept(result.article)
             dirty.article_pages = lists.pages
             dirty.article_pages_done = lists.done
             self.finish(state, head, history.commits, dirty, entries, seq)
+            if before is not None:  # pages of articles withheld now, and of shorter lists
+                stale = before.stale(Made.of(state, self.site))
+                self.report.pages_deleted += self.writer.delete(stale)
             self.search_index(state)
             state.commit()
         finally:
             state.close()
 
     def incremental_jobs(
-        self, state: BuildState, history: History, known: dict[str, Known]
+        self,
+        state: BuildState,
+        history: History,
+        known: dict[str, Known],
+        forced: dict[str, Known] | None = None,
     ) -> tuple[list[ArticleJob], dict[str, int]]:
         """The articles to render, and how many articles each source has with them; `known`
-        holds what the build state has of them."""
+        holds what the build state has of them, `forced` the articles to render whole."""
+        forced = forced or {}
         counts = state.article_counts()
+        found = dict(history.articles)
+        for path, whole in forced.items():
+            found.setdefault(path, ArticleLog(path, removed=whole.article.removed))
+        known = {**known, **forced}
         logs = sorted(
-            history.articles.values(),
+            found.values(),
             key=lambda log: (log.versions[0].seq if log.versions else 0, log.path),
         )
         jobs = []
@@ -378,8 +411,23 @@ class _Builder:
             refs = tuple(VersionRef(r.seq, r.sha, r.time, r.blob, r.updated) for r in rows) + tuple(
                 log.versions
             )
+            known_events = stored.events if stored else []
+            events = tuple(EventRef(r.seq, r.sha, r.time, r.event) for r in known_events)
+            if log.path in forced:  # rendered whole, as a full build would
+                rows, known_events = (), []
             wanted = frozenset(range(len(rows) + 1, len(refs) + 1))
-            jobs.append(ArticleJob(log.path, refs, rows, ordinal, log.removed, wanted))
+            jobs.append(
+                ArticleJob(
+                    log.path,
+                    refs,
+                    rows,
+                    ordinal,
+                    log.removed,
+                    wanted,
+                    events + tuple(log.events),
+                    len(known_events),
+                )
+            )
         return jobs, counts
 
     def refresh_next_checks(self, state: BuildState, attached: bool, rendered: set[str]) -> None:
@@ -395,7 +443,7 @@ class _Builder:
             article = state.article(path)
             assert article is not None
             article = replace(article, next_check=value)
-            written = self.renderer.main_page(article, state.versions(path))
+            written = self.renderer.main_page(article, state.versions(path), state.events(path))
             self.report.pages_written += written
             self.report.pages_unchanged += not written
         state.set_next_checks(changed)
@@ -412,13 +460,15 @@ class _Builder:
         first_seq: int = 0,
     ) -> None:
         self.notify("writing indexes and feeds")
-        indexes = IndexRenderer(state, self.site, self.writer)
+        indexes = IndexRenderer(state, self.site, self.writer, self.health)
         counts = indexes.render_lists(dirty)
         indexes.article_lists(dirty)
         indexes.most_changed()
         indexes.sources_page(counts)
         indexes.home(counts)
+        indexes.removed_page()
         indexes.search_page()
+        write_lookup(state, self.writer, None if dirty.everything else self.stale_lookups)
         used = self.feeds(state, indexes, dirty, entries)
         state.keep_entries(used)
         for name in ASSETS:
@@ -429,6 +479,7 @@ class _Builder:
         state.set_meta("seq", str(first_seq + commits))
         state.set_meta("fingerprint", self.fingerprint())
         state.set_meta("next checks", "shown" if self.next_checks is not None else "")
+        state.set_meta("hidden", json.dumps(sorted(self.site.hidden)))
         state.set_meta("output", output_stamp(self.out))  # written above, as every build does
         self.report.articles, self.report.versions = state.totals()
 
@@ -443,11 +494,15 @@ class _Builder:
         site-wide feed holds now, which the build state keeps for the next build."""
         sources = state.sources()
         rows = {source: indexes.feed_rows(source) for source in [None, *sources]}
-        needed = {(r.path, r.number): r for listed in rows.values() for r in listed}
+        headlines = indexes.headline_rows()
+        listed = [*rows.values(), headlines]
+        needed = {(r.path, r.number): r for rows_ in listed for r in rows_ if not r.event}
         cached = state.entries(needed.keys() - fresh.keys())
         contents: dict[tuple[str, int], str] = {}
 
         def entry_for(row: VersionRow) -> str:
+            if row.event:  # a line, not a diff: made again each time
+                return event_content(row)
             key = (row.path, row.number)
             if key not in contents:
                 html = fresh.get(key) or cached.get(key)
@@ -460,6 +515,7 @@ class _Builder:
         for source in [None, *sources]:
             if source is None or dirty.everything or source in dirty.sources:
                 indexes.feed(source, rows[source], entry_for)
+        indexes.headline_feed(headlines, entry_for)  # as the global one, dated by it
         for row in needed.values():
             entry_for(row)
         return contents

@@ -26,12 +26,12 @@ from typing import NamedTuple
 from archiver.diff import ChangeStats
 from archiver.errors import BuildError
 from archiver.processes import LockHeld, process_lock
-from archiver.site.model import VersionFacts, shard_of
+from archiver.site.model import VersionFacts, shard_of, url_shard
 from archiver.store import format as trailer
 from archiver.store.state import StateView, read_only_uri
 
 STATE_FILE = "build.db"
-FORMAT = "4"  # 4: the articles table is site_articles, unlike the state store's
+FORMAT = "6"  # 5: removals and returns (events); 6: articles withheld (hidden)
 BUILDS = "builds"  # in the archive's state folder: one folder per output folder
 # Where earlier builds kept their state: inside the output folder, so it was published.
 LEGACY_STATE = ".archiver-build.db"
@@ -59,8 +59,13 @@ CREATE TABLE IF NOT EXISTS site_articles (
     changes INTEGER NOT NULL,
     removed INTEGER,
     next_check TEXT,
+    hidden INTEGER NOT NULL DEFAULT 0,
+    lookup TEXT NOT NULL DEFAULT '', -- the file of lookup/ its URL is in (model.url_shard)
     PRIMARY KEY (source, ordinal)
 ) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS site_articles_lookup ON site_articles (lookup);
+CREATE INDEX IF NOT EXISTS site_articles_removed ON site_articles (removed DESC, path)
+    WHERE removed IS NOT NULL;
 CREATE INDEX IF NOT EXISTS site_articles_rank
     ON site_articles (changes DESC, last_changed DESC, path);
 CREATE TABLE IF NOT EXISTS versions (
@@ -80,8 +85,35 @@ CREATE TABLE IF NOT EXISTS versions (
     minor INTEGER NOT NULL,
     revert_of INTEGER,
     headline INTEGER NOT NULL,
+    event TEXT NOT NULL DEFAULT '',
+    hidden INTEGER NOT NULL DEFAULT 0, -- its article's (the lists leave it out), see mark_hidden
     PRIMARY KEY (path, number)
 );
+-- Removals from and returns to an article's address, with the columns of versions (number:
+-- the version shown then), so that lists of changes read both in one ordered query.
+CREATE TABLE IF NOT EXISTS events (
+    path TEXT NOT NULL,
+    number INTEGER NOT NULL,
+    seq INTEGER NOT NULL,
+    sha TEXT NOT NULL,
+    time INTEGER NOT NULL,
+    blob TEXT NOT NULL,
+    updated TEXT NOT NULL,
+    source TEXT NOT NULL,
+    title TEXT NOT NULL,
+    old_title TEXT NOT NULL,
+    key TEXT NOT NULL,
+    stats TEXT,
+    summary TEXT NOT NULL,
+    minor INTEGER NOT NULL,
+    revert_of INTEGER,
+    headline INTEGER NOT NULL,
+    event TEXT NOT NULL,
+    hidden INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (path, seq, event)
+);
+CREATE INDEX IF NOT EXISTS events_all ON events (seq, path);
+CREATE INDEX IF NOT EXISTS events_source ON events (source, seq, path);
 CREATE INDEX IF NOT EXISTS versions_all ON versions (seq, path) WHERE number > 1;
 CREATE INDEX IF NOT EXISTS versions_source ON versions (source, seq, path) WHERE number > 1;
 CREATE INDEX IF NOT EXISTS versions_headline ON versions (seq, path) WHERE headline = 1;
@@ -123,6 +155,7 @@ class ArticleRow:
     changes: int  # changes that are not minor
     removed: int | None
     next_check: str | None  # as the state store holds it: ISO time, "" for none, or unknown
+    hidden: bool = False  # withheld from the site: its page is a notice, no list shows it
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +176,7 @@ class VersionRow:
     minor: bool
     revert_of: int | None
     headline: bool
+    event: str = ""  # for a removal or return (see model.EventRef): its kind
 
     def facts(self) -> VersionFacts:
         stats = trailer.read_stats(json.loads(self.stats)) if self.stats else None
@@ -232,11 +266,11 @@ class BuildState:
 
     def put_articles(self, rows: Iterable[ArticleRow]) -> None:
         rows = list(rows)
-        marks = ",".join("?" * len(fields(ArticleRow)))
+        marks = ",".join("?" * (len(fields(ArticleRow)) + 1))
         self.db.executemany(
-            f"INSERT INTO site_articles ({_ARTICLE_COLUMNS}) VALUES ({marks})"
-            f" ON CONFLICT (path) DO UPDATE SET {_ARTICLE_UPDATES}",
-            map(_article_values, rows),
+            f"INSERT INTO site_articles ({_ARTICLE_COLUMNS}, lookup) VALUES ({marks})"
+            f" ON CONFLICT (path) DO UPDATE SET {_ARTICLE_UPDATES}, lookup = excluded.lookup",
+            ((*_article_values(row), url_shard(row.url)) for row in rows),
         )
         # Kept as they come: finding them among all articles grows with the archive.
         self.db.executemany(
@@ -270,17 +304,17 @@ class BuildState:
 
     def source_articles(self, source: str, offset: int, limit: int) -> list[Listed]:
         """Articles `offset` to `offset + limit` of a source (ordinals are dense), as lists
-        show them."""
+        show them; those withheld are left out."""
         rows = self.db.execute(
-            f"SELECT {_LISTED} FROM site_articles"
-            " WHERE source = ? AND ordinal >= ? AND ordinal < ? ORDER BY ordinal",
+            f"SELECT {_LISTED} FROM site_articles WHERE source = ? AND ordinal >= ?"
+            " AND ordinal < ? AND hidden = 0 ORDER BY ordinal",
             (source, offset, offset + limit),
         )
         return rows.fetchall()
 
     def most_changed(self, limit: int) -> list[Listed]:
         rows = self.db.execute(
-            f"SELECT {_LISTED} FROM site_articles WHERE changes > 0"
+            f"SELECT {_LISTED} FROM site_articles WHERE changes > 0 AND hidden = 0"
             " ORDER BY changes DESC, last_changed DESC, path LIMIT ?",
             (limit,),
         )
@@ -307,9 +341,33 @@ class BuildState:
         )
         return dict(rows.fetchall())
 
-    def all_articles(self) -> Iterator[tuple[str, int]]:
-        """(path, versions) of every article: enough to know the files it has."""
-        yield from self.db.execute("SELECT path, versions FROM site_articles ORDER BY path")
+    def all_articles(self) -> Iterator[tuple[str, int, bool]]:
+        """(path, versions, hidden) of every article: enough to know the files it has."""
+        rows = self.db.execute("SELECT path, versions, hidden FROM site_articles ORDER BY path")
+        yield from ((path, versions, bool(hidden)) for path, versions, hidden in rows)
+
+    def mark_hidden(self, path: str, hidden: bool) -> None:
+        """Whether an article's versions and events are left out of lists and feeds."""
+        for table in ("versions", "events"):
+            self.db.execute(f"UPDATE {table} SET hidden = ? WHERE path = ?", (hidden, path))
+
+    def paths_of(self, urls: Collection[str]) -> list[str]:
+        """The articles with these URLs."""
+        found = []
+        for url in sorted(urls):
+            rows = self.db.execute("SELECT path FROM site_articles WHERE url = ?", (url,))
+            found += [row[0] for row in rows]
+        return sorted(found)
+
+    def article_urls(self, shard: str | None = None) -> Iterator[tuple[str, str]]:
+        """(url, path) of every article on the site (none withheld), or of those whose URL
+        is in the lookup file `shard`."""
+        if shard is None:
+            yield from self.db.execute("SELECT url, path FROM site_articles WHERE hidden = 0")
+            return
+        yield from self.db.execute(
+            "SELECT url, path FROM site_articles WHERE lookup = ? AND hidden = 0", (shard,)
+        )
 
     def totals(self) -> tuple[int, int]:
         """(articles, versions)."""
@@ -336,11 +394,19 @@ class BuildState:
     def versions(self, path: str) -> list[VersionRow]:
         return _versions(self.db, path)
 
-    def change_count(self, source: str | None = None, headlines: bool = False) -> int:
-        where, args = _change_filter(source, headlines)
-        return int(
-            self.db.execute(f"SELECT count(*) FROM versions WHERE {where}", args).fetchone()[0]
+    def put_events(self, rows: Iterable[VersionRow]) -> None:
+        marks = ",".join("?" * len(fields(VersionRow)))
+        self.db.executemany(
+            f"INSERT OR REPLACE INTO events ({_VERSION_COLUMNS}) VALUES ({marks})",
+            map(_version_values, rows),
         )
+
+    def events(self, path: str) -> list[VersionRow]:
+        return _events(self.db, path)
+
+    def change_count(self, source: str | None = None, headlines: bool = False) -> int:
+        query, args = _change_query(source, headlines)
+        return int(self.db.execute(f"SELECT count(*) FROM ({query})", args).fetchone()[0])
 
     def changes(
         self, offset: int, source: str | None = None, headlines: bool = False, total: int = 0
@@ -349,18 +415,15 @@ class BuildState:
         as it goes, so paging through a list costs one scan, not one per page. Given the
         list's `total`, a tail shorter than the offset is read from the newest end: an
         incremental build's last pages cost what they hold, not the whole list."""
-        where, args = _change_filter(source, headlines)
+        query, args = _change_query(source, headlines)
         if offset > total - offset >= 0:
             tail = self.db.execute(
-                f"SELECT {_VERSION_COLUMNS} FROM versions WHERE {where}"
-                " ORDER BY seq DESC, path DESC LIMIT ?",
+                f"{query} ORDER BY seq DESC, path DESC, event DESC LIMIT ?",
                 (*args, total - offset),
             ).fetchall()
             return (_version(r) for r in reversed(tail))
         rows = self.db.execute(
-            f"SELECT {_VERSION_COLUMNS} FROM versions WHERE {where}"
-            " ORDER BY seq, path LIMIT -1 OFFSET ?",
-            (*args, offset),
+            f"{query} ORDER BY seq, path, event LIMIT -1 OFFSET ?", (*args, offset)
         )
         return (_version(r) for r in rows)
 
@@ -368,15 +431,19 @@ class BuildState:
         self, limit: int, source: str | None = None, headlines: bool = False, major: bool = False
     ) -> list[VersionRow]:
         """The latest changes, newest first."""
-        where, args = _change_filter(source, headlines)
-        if major:
-            where += " AND minor = 0"
+        query, args = _change_query(source, headlines, major)
         rows = self.db.execute(
-            f"SELECT {_VERSION_COLUMNS} FROM versions WHERE {where}"
-            " ORDER BY seq DESC, path DESC LIMIT ?",
-            (*args, limit),
+            f"{query} ORDER BY seq DESC, path DESC, event DESC LIMIT ?", (*args, limit)
         )
         return [_version(r) for r in rows]
+
+    def removed_articles(self) -> list[Listed]:
+        """The articles gone from their address now, most recently gone first."""
+        rows = self.db.execute(
+            f"SELECT {_LISTED} FROM site_articles WHERE removed IS NOT NULL AND hidden = 0"
+            " ORDER BY removed DESC, path"
+        )
+        return rows.fetchall()
 
     def shards(self) -> list[str]:
         """The search shards (source and month) that hold articles, in order."""
@@ -496,15 +563,34 @@ def output_stamp(out: Path) -> str:
 
 
 def _change_filter(source: str | None, headlines: bool) -> tuple[str, tuple[object, ...]]:
-    where = "headline = 1" if headlines else "number > 1"
+    where = "hidden = 0 AND " + ("headline = 1" if headlines else "number > 1")
     if source is None:
         return where, ()
     return f"{where} AND source = ?", (source,)
 
 
+def _change_query(
+    source: str | None, headlines: bool, major: bool = False
+) -> tuple[str, tuple[object, ...]]:
+    """What a list of changes shows, as one compound SELECT of version columns: the
+    versions, and but for headline lists, the removals and returns."""
+    where, args = _change_filter(source, headlines)
+    if major:
+        where += " AND minor = 0"
+    query = f"SELECT {_VERSION_COLUMNS} FROM versions WHERE {where}"
+    if headlines:
+        return query, args
+    events, event_args = ("", ()) if source is None else (" AND source = ?", (source,))
+    return (
+        f"{query} UNION ALL SELECT {_VERSION_COLUMNS} FROM events WHERE hidden = 0{events}",
+        args + event_args,
+    )
+
+
 class Known(NamedTuple):
     article: ArticleRow
     versions: list[VersionRow]
+    events: list[VersionRow]
 
 
 READERS = 4
@@ -554,19 +640,30 @@ def _known(db: sqlite3.Connection, paths: Iterable[str]) -> dict[str, Known]:
     for path in paths:
         article = _article(db, path)
         if article is not None:
-            found[path] = Known(article, _versions(db, path))
+            found[path] = Known(article, _versions(db, path), _events(db, path))
     return found
 
 
 def _article(db: sqlite3.Connection, path: str) -> ArticleRow | None:
     row = db.execute(f"SELECT {_ARTICLE_COLUMNS} FROM site_articles WHERE path = ?", (path,))
     found = row.fetchone()
-    return ArticleRow(*found) if found else None
+    if not found:
+        return None
+    values = list(found)
+    values[-1] = bool(values[-1])  # hidden
+    return ArticleRow(*values)
 
 
 def _versions(db: sqlite3.Connection, path: str) -> list[VersionRow]:
     rows = db.execute(
         f"SELECT {_VERSION_COLUMNS} FROM versions WHERE path = ? ORDER BY number", (path,)
+    )
+    return [_version(r) for r in rows]
+
+
+def _events(db: sqlite3.Connection, path: str) -> list[VersionRow]:
+    rows = db.execute(
+        f"SELECT {_VERSION_COLUMNS} FROM events WHERE path = ? ORDER BY seq, event", (path,)
     )
     return [_version(r) for r in rows]
 

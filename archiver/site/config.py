@@ -12,3 +12,4 @@ class SiteConfig:
     title: str
     base_url: str = ""
     search: bool = False
+    hidden: frozenset[str] = frozenset()  # canonical URLs of articles withheld from the site

@@ -123,33 +123,11 @@ def _side_row(row: DiffRow, words: _Words) -> str:
     return f'<tr class="{row.kind}">\n{cells}</tr>\n'
 
 
-def _inline_row(row: DiffRow, words: _Words) -> str:
-    if row.kind == "moved-away":
-        return f'<p class="moved-away"><span class="note">{escape(row.note)}</span></p>\n'
-    if row.label:
-        same = " same" if row.kind == "same" else ""
-        label = f'<span class="label">{escape(row.label)}:</span> '
-        start = f'<p class="field{same}" dir="auto">{label}'
-    else:
-        cell = row.new or row.old
-        style = f" {cell.style}" if cell is not None else ""
-        start = f'<p class="{row.kind}{style}" dir="auto">'
-        if row.note:
-            start += f'<span class="note">{escape(row.note)}</span> '
-    return f"{start}{words(row.inline)}</p>\n"
-
-
 def diff_table(rows: Sequence[DiffRow]) -> Markup:
     """The rows of a diff page's table: old on the left, new on the right, and what the
     one-column view shows of each."""
     words = _Words()
     return Markup("".join([_side_row(row, words) for row in rows]))
-
-
-def inline_rows(rows: Sequence[DiffRow]) -> Markup:
-    """The rows in one column, as paragraphs (a feed entry's content, read without CSS)."""
-    words = _Words()
-    return Markup("".join([_inline_row(row, words) for row in rows]))
 
 
 def _items(items: Sequence[str]) -> str:
@@ -195,7 +173,7 @@ def article_rows(items: Sequence[ArticleItem], root: str, ranked: bool = False) 
     rows = []
     for item in items:
         changes = f" · {plural(item.changes, 'change')} (not minor)" if ranked else ""
-        gone = " · gone from its address" if item.removed else ""
+        gone = f" · gone from its address since {when(item.removed)}" if item.removed else ""
         rows.append(
             f'<li>\n<a class="title" href="{root}{escape(item.dir)}/index.html" dir="auto">'
             f"{escape(item.title or 'Untitled')}</a>\n"
@@ -211,6 +189,9 @@ def change_rows(items: Sequence[ChangeItem], root: str, headlines: bool = False)
     rows = []
     for item in items:
         title = escape(item.title or "Untitled")
+        if item.event:
+            rows.append(_event_row(item, root, title))
+            continue
         parts = [
             f'<li class="change{" minor" if item.minor else ""}">\n'
             f'<a class="title" href="{root}{escape(item.page_href)}" dir="auto">{title}</a>\n'
@@ -234,6 +215,16 @@ def change_rows(items: Sequence[ChangeItem], root: str, headlines: bool = False)
     return Markup("".join(rows))
 
 
+def _event_row(item: ChangeItem, root: str, title: str) -> str:
+    """A removal or return in a list of changes: it links to the article's page."""
+    return (
+        f'<li class="change event {escape(item.event)}">\n'
+        f'<a class="title" href="{root}{escape(item.page_href)}" dir="auto">{title}</a>\n'
+        f'<span class="meta">{when(item.time)} · {_source_link(root, item.source)}</span>\n'
+        f'<span class="summary"><strong>{escape(item.summary)}</strong></span>\n</li>\n'
+    )
+
+
 # --- an article's versions --------------------------------------------------------------------
 
 
@@ -242,6 +233,9 @@ def timeline(versions: Iterable[VersionRow], linked: bool) -> Markup:
     article's only version is the text on its own page)."""
     items = []
     for v in versions:
+        if v.event:
+            items.append(_timeline_event(v))
+            continue
         classes = " ".join(name for name, on in (("minor", v.minor), ("revert", v.revert_of)) if on)
         attribute = f' class="{classes}"' if classes else ""
         if not linked:
@@ -263,6 +257,26 @@ def timeline(versions: Iterable[VersionRow], linked: bool) -> Markup:
             about = '<span class="summary">first version</span>\n'
         items.append(f"<li{attribute}>\n{link} · {when(v.time)}\n{about}</li>\n")
     return Markup("".join(items))
+
+
+def address_history(events: Iterable[VersionRow]) -> Markup:
+    """An article's removals and returns in one line: "removed on …, back on …"."""
+    words = {"removed": "removed on", "returned": "back on"}
+    return Markup(", ".join(f"{words.get(e.event, e.event)} {when(e.time)}" for e in events))
+
+
+def _timeline_event(v: VersionRow) -> str:
+    """A removal or return among an article's versions."""
+    if v.event == "removed":
+        what = "Removed from its address"
+        about = f"the last text captured, version {v.number}, stays readable here"
+    else:
+        what = "Back at its address"
+        about = f"as version {v.number}"
+    return (
+        f'<li class="event {escape(v.event)}">\n<strong>{what}</strong> · {when(v.time)}\n'
+        f'<span class="summary">{about}</span>\n</li>\n'
+    )
 
 
 def version_options(versions: Sequence[VersionRow], selected: int) -> Markup:

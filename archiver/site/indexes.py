@@ -7,7 +7,7 @@ pages holding articles that changed).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any
@@ -24,10 +24,12 @@ from archiver.site.atom import (
 )
 from archiver.site.buildstate import BuildState, Listed, VersionRow
 from archiver.site.config import SiteConfig
+from archiver.site.lookup import lookup_files
 from archiver.site.model import output_dir
 from archiver.site.templates import render
 from archiver.site.views import PAGE_SIZE, ArticleItem, ChangeItem, Pager
-from archiver.store.format import version_page
+from archiver.store.format import article_page, version_page
+from archiver.store.state import SourceHealthLine
 
 MOST_CHANGED = 100
 HOME_CHANGES = 10
@@ -51,6 +53,7 @@ def change_item(row: VersionRow) -> ChangeItem:
         minor=row.minor,
         revert_of=row.revert_of,
         old_title=row.old_title,
+        event=row.event,
     )
 
 
@@ -82,7 +85,7 @@ class ChangeList:
 
     def lists(self, row: VersionRow) -> bool:
         """Whether this list shows the version (as BuildState's change filter selects)."""
-        shown = row.headline if self.headlines else row.number > 1
+        shown = row.headline if self.headlines else row.number > 1 or bool(row.event)
         return shown and (self.source is None or row.source == self.source)
 
     def files(self, count: int) -> list[str]:
@@ -103,10 +106,17 @@ class Dirty:
 
 
 class IndexRenderer:
-    def __init__(self, state: BuildState, site: SiteConfig, write: Write) -> None:
+    def __init__(
+        self,
+        state: BuildState,
+        site: SiteConfig,
+        write: Write,
+        health: Mapping[str, SourceHealthLine] | None = None,
+    ) -> None:
         self.state = state
         self.site = site
         self.write = write
+        self.health = health  # the state store's, when it has one
 
     def common(self, folder: str, title: str, current: str = "") -> dict[str, Any]:
         depth = folder.count("/") + 1 if folder else 0
@@ -163,29 +173,13 @@ class IndexRenderer:
             before = dirty.counts.get(lst.folder, 0)
             if dirty.everything or count != before or lst.source in dirty.sources:
                 self.change_list(lst, count, 1 if dirty.everything else max(1, chunks(before)))
+            elif lst.source is not None:
+                self.list_front(lst, count)  # its health line may have changed
         return counts
 
     def change_list(self, lst: ChangeList, count: int, first_page: int) -> None:
         total = chunks(count)
-        latest = [
-            change_item(r) for r in self.state.last_changes(PAGE_SIZE, lst.source, lst.headlines)
-        ]
-        older = lst.page(chunks(count - PAGE_SIZE)) if count > PAGE_SIZE else ""
-        if lst.source is None:
-            self.write(
-                f"{lst.folder}/{lst.front}",
-                render(
-                    "changes.html",
-                    **self.common(lst.folder, lst.heading, lst.folder),
-                    heading=lst.heading,
-                    intro=lst.intro,
-                    items=latest,
-                    headlines=lst.headlines,
-                    pager=Pager(older=older),
-                ),
-            )
-        else:
-            self.source_front(lst.source, count, latest, older)
+        self.list_front(lst, count)
         offset = (first_page - 1) * PAGE_SIZE
         stream = self.state.changes(offset, lst.source, lst.headlines, total=count)
         for number in range(first_page, total + 1):
@@ -199,7 +193,8 @@ class IndexRenderer:
                 f"{lst.folder}/{lst.page(number)}",
                 render(
                     "changes.html",
-                    **self.common(lst.folder, f"{lst.heading}, page {number}"),
+                    **self.common(lst.folder, f"{lst.heading}, page {number}")
+                    | self.list_feed(lst),
                     heading=f"{lst.heading}, page {number}",
                     intro=lst.intro,
                     items=[change_item(r) for r in reversed(rows)],
@@ -207,6 +202,34 @@ class IndexRenderer:
                     pager=pager,
                 ),
             )
+
+    def list_front(self, lst: ChangeList, count: int) -> None:
+        """The list's page of its latest changes (a source's page, for a source)."""
+        latest = [
+            change_item(r) for r in self.state.last_changes(PAGE_SIZE, lst.source, lst.headlines)
+        ]
+        older = lst.page(chunks(count - PAGE_SIZE)) if count > PAGE_SIZE else ""
+        if lst.source is None:
+            self.write(
+                f"{lst.folder}/{lst.front}",
+                render(
+                    "changes.html",
+                    **self.common(lst.folder, lst.heading, lst.folder) | self.list_feed(lst),
+                    heading=lst.heading,
+                    intro=lst.intro,
+                    items=latest,
+                    headlines=lst.headlines,
+                    pager=Pager(older=older),
+                ),
+            )
+        else:
+            self.source_front(lst.source, count, latest, older)
+
+    def list_feed(self, lst: ChangeList) -> dict[str, str]:
+        """The feed a list of changes points at: the headline feed beside its own list."""
+        if lst.headlines:
+            return {"feed": "feed.atom", "feed_title": f"{self.site.title}: headline changes"}
+        return {}
 
     def source_front(self, source: str, count: int, latest: list[ChangeItem], older: str) -> None:
         folder = f"sources/{source}"
@@ -226,6 +249,7 @@ class IndexRenderer:
                 items=latest,
                 articles_page=f"articles-{max(1, chunks(articles))}.html",
                 pager=Pager(older=older),
+                health=self.health.get(source) if self.health is not None else None,
             ),
         )
 
@@ -318,6 +342,23 @@ class IndexRenderer:
             ),
         )
 
+    def removed_page(self) -> None:
+        """The articles gone from their address now, with since when."""
+        self.write(
+            "removed/index.html",
+            render(
+                "articles.html",
+                **self.common("removed", "Removed articles"),
+                heading="Removed articles",
+                intro="Articles whose address answers as gone now, most recently removed first."
+                " The archive keeps every version they had.",
+                items=article_items(self.state.removed_articles()),
+                empty="No article is gone from its address now.",
+                ranked=False,
+                pager=Pager(),
+            ),
+        )
+
     def search_page(self) -> None:
         self.write(
             "search/index.html",
@@ -335,32 +376,60 @@ class IndexRenderer:
 
     def feed(self, source: str | None, rows: list[VersionRow], entry_for: EntryFor) -> None:
         folder = "" if source is None else f"sources/{source}"
+        self._feed(
+            folder,
+            feed_id("all") if source is None else feed_id("source", source),
+            "all changes" if source is None else f"changes in {source}",
+            rows,
+            entry_for,
+            0 if rows else self.latest_time(source),
+        )
+
+    def headline_rows(self) -> list[VersionRow]:
+        return self.state.last_changes(FEED_LENGTH, headlines=True)
+
+    def headline_feed(self, rows: list[VersionRow], entry_for: EntryFor) -> None:
+        """The feed beside the headline index: changes that rewrote a headline."""
+        fallback = 0 if rows else self.latest_time(None)
+        self._feed("headlines", feed_id("headlines"), "headline changes", rows, entry_for, fallback)
+
+    def _feed(
+        self,
+        folder: str,
+        id: str,
+        title: str,
+        rows: list[VersionRow],
+        entry_for: EntryFor,
+        fallback: int,
+    ) -> None:
+        """The feed `folder`/feed.atom of `rows`, newest first, beside `folder`/index.html."""
         base = self.site.base_url
         entries = []
         for row in rows:
             article = _folder(row.path)
-            href = link(base, folder, version_page(article, row.number))
+            if row.event:
+                href = link(base, folder, article_page(article))
+            else:
+                href = link(base, folder, version_page(article, row.number))
             entries.append(entry_xml(change_entry(row, article, href, entry_for(row))))
-        name = "feed.atom" if source is None else f"{folder}/feed.atom"
-        title = "all changes" if source is None else f"changes in {source}"
+        prefix = f"{folder}/" if folder else ""
         feed = Feed(
-            id=feed_id("all") if source is None else feed_id("source", source),
+            id=id,
             title=f"{self.site.title}: {title}",
-            updated=updated([r.time for r in rows], 0 if rows else self.latest_time(source)),
+            updated=updated([r.time for r in rows], fallback),
             author=self.site.title,
-            self_href=link(base, folder, name),
-            alternate=link(
-                base, folder, "index.html" if source is None else f"{folder}/index.html"
-            ),
+            self_href=link(base, folder, f"{prefix}feed.atom"),
+            alternate=link(base, folder, f"{prefix}index.html"),
             entries=entries,
         )
-        self.write(name, render_feed(feed))
+        self.write(f"{prefix}feed.atom", render_feed(feed))
 
     def latest_time(self, source: str | None) -> int:
         """When the latest version (of `source`) was captured: a feed without changes is as
         old as what it covers, so a build for another source's changes leaves it alone."""
-        where, args = ("", ()) if source is None else (" WHERE source = ?", (source,))
-        rows = self.state.db.execute(f"SELECT max(time) FROM versions{where}", args).fetchone()
+        where, args = ("", ()) if source is None else (" AND source = ?", (source,))
+        query = f"SELECT max(time) FROM versions WHERE hidden = 0{where}"
+        rows = self.state.db.execute(query, args).fetchone()
         return int(rows[0] or 0)
 
     def files(self, counts: dict[str, int]) -> list[str]:
@@ -368,9 +437,12 @@ class IndexRenderer:
         names = [
             "index.html",
             "feed.atom",
+            "headlines/feed.atom",
             "sources/index.html",
             "most-changed/index.html",
+            "removed/index.html",
             "search/index.html",
+            *lookup_files(),
         ]
         for lst in self.lists():
             names += lst.files(counts.get(lst.folder, 0))

@@ -44,6 +44,18 @@ def shard_of(path: str) -> str:
     return f"{source}/{year}-{month}"
 
 
+LOOKUP_SHARDS = 64  # files of lookup/ (see site.lookup)
+
+
+def url_shard(url: str) -> str:
+    """The file of lookup/ an article's URL is in: FNV-1a (32 bits) of its UTF-8 bytes,
+    as two hex digits (assets/find.js computes the same)."""
+    value = 0x811C9DC5
+    for byte in url.encode("utf-8"):
+        value = ((value ^ byte) * 0x01000193) & 0xFFFFFFFF
+    return f"{value % LOOKUP_SHARDS:02x}"
+
+
 # --- history ------------------------------------------------------------------------------
 
 
@@ -61,6 +73,19 @@ class VersionRef:
     change: tuple[ChangeStats, bool] | None = None
 
 
+REMOVED, RETURNED = trailer.EVENT_REMOVED, trailer.EVENT_RETURNED
+
+
+@dataclass(frozen=True, slots=True)
+class EventRef:
+    """A removal of an article from its address, or its return, where git records it."""
+
+    seq: int
+    sha: str
+    when: int
+    kind: str  # REMOVED or RETURNED
+
+
 @dataclass(slots=True)
 class ArticleLog:
     """The versions of one article found in a stretch of history."""
@@ -69,6 +94,7 @@ class ArticleLog:
     base_blob: str | None = None  # the latest blob before this stretch
     versions: list[VersionRef] = field(default_factory=list)
     removed: int | None = None  # when the article was recorded as gone, if it still is
+    events: list[EventRef] = field(default_factory=list)  # removals and returns, in order
 
     @property
     def source(self) -> str:
@@ -181,8 +207,10 @@ def _apply(
     if blob is None or removal:
         if log.removed is None:
             log.removed = ref.when
-    else:
+            log.events.append(EventRef(ref.seq, ref.sha, ref.when, REMOVED))
+    elif log.removed is not None:
         log.removed = None
+        log.events.append(EventRef(ref.seq, ref.sha, ref.when, RETURNED))
     if blob is None:
         return
     previous = log.versions[-1].blob if log.versions else log.base_blob

@@ -153,7 +153,7 @@ class Made:
     """What a build made, as the counts its file names follow from: enough to tell which
     files a later build no longer makes, without listing every file."""
 
-    articles: dict[str, int]  # path → versions
+    articles: dict[str, tuple[int, bool]]  # path → (versions, hidden)
     indexes: set[str]
 
     @classmethod
@@ -162,14 +162,15 @@ class Made:
         counts = {**indexes.list_counts(), **indexes.article_counts()}
         files = set(indexes.files(counts))
         files.update(f"assets/{name}" for name in ASSETS)
-        return cls(dict(state.all_articles()), files)
+        articles = {path: (versions, hidden) for path, versions, hidden in state.all_articles()}
+        return cls(articles, files)
 
     def stale(self, now: Made) -> set[str]:
         gone = self.indexes - now.indexes
-        for path, versions in self.articles.items():
-            kept = now.articles.get(path, 0)
-            if kept < versions:
-                gone.update(set(article_files(path, versions)) - set(article_files(path, kept)))
+        for path, made in self.articles.items():
+            kept = now.articles.get(path, (0, False))
+            if kept != made:
+                gone.update(set(article_files(path, *made)) - set(article_files(path, *kept)))
         return gone
 
 

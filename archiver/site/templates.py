@@ -14,9 +14,9 @@ from typing import Any
 import jinja2
 
 from archiver.site.html import article_rows, change_rows, timeline, version_options, when
-from archiver.site.views import next_check_text, plural
+from archiver.site.views import next_check_text, plural, time_text
 
-ASSETS = ("site.css", "site.js")
+ASSETS = ("site.css", "site.js", "find.js")
 
 
 # --- environment --------------------------------------------------------------------------
@@ -36,6 +36,7 @@ def environment() -> jinja2.Environment:
     env.globals.update(  # the hot fragments, built in Python (see site.html)
         plural=plural,
         next_check_text=next_check_text,
+        time_text=time_text,
         article_rows=article_rows,
         change_rows=change_rows,
         timeline=timeline,

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 from archiver.diff import Row, Span, align, word_diff
 from archiver.site.model import Captured, as_version, date_line
 from archiver.store.document import Document
-from archiver.store.format import version_page
+from archiver.store.format import article_page, version_page
 
 PAGE_SIZE = 50
 
@@ -57,6 +57,13 @@ def next_check_text(value: str | None) -> str | None:
     except ValueError:
         return None
     return when.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def time_text(value: str | None) -> str:
+    """An ISO time from the state store as pages show it; "" for none or one unreadable."""
+    if not value:
+        return ""
+    return next_check_text(value) or ""
 
 
 def plural(count: int, word: str) -> str:
@@ -282,10 +289,14 @@ class ChangeItem:
     minor: bool
     revert_of: int | None
     old_title: str = ""
+    event: str = ""  # a removal or return: its kind
 
     @property
     def page_href(self) -> str:
-        """The page of the version the change made, which shows the change."""
+        """The page of the version the change made, which shows the change; for a removal
+        or return, the article's page."""
+        if self.event:
+            return article_page(self.dir)
         return version_page(self.dir, self.number)
 
 

@@ -436,6 +436,15 @@ def read_only_uri(path: Path) -> str:
     return f"{path.resolve().as_uri()}?mode=ro"
 
 
+@dataclass(frozen=True)
+class SourceHealthLine:
+    """A source's health as the site shows it: ISO times (UTC), or None."""
+
+    last_success: str | None = None
+    failing_since: str | None = None
+    last_error: str | None = None
+
+
 class StateView:
     """The state store as the site reads it: the next check of each article, read-only
     (`mode=ro`), so a build never creates, changes or rebuilds the store. A store that
@@ -470,6 +479,31 @@ class StateView:
         except sqlite3.Error:
             return None
         return {url: value or "" for url, value in rows}
+
+    def source_health(self) -> dict[str, SourceHealthLine] | None:
+        """Per source, what `archiver status` tells of its health: when it last worked (a
+        document read, or an article checked without failing), and while its discovery
+        fails, since when and its last error; None when the store cannot be read."""
+        try:
+            db = sqlite3.connect(self.uri(), uri=True)
+            try:
+                recorded = db.execute(
+                    "SELECT name, last_success, failing_since, last_error FROM sources"
+                ).fetchall()
+                checked = db.execute(
+                    "SELECT source, max(last_checked) FROM articles"
+                    " WHERE failures = 0 AND last_checked IS NOT NULL GROUP BY source"
+                ).fetchall()
+            finally:
+                db.close()
+        except sqlite3.Error:
+            return None
+        found = {name: SourceHealthLine(ok, since, error) for name, ok, since, error in recorded}
+        for name, when in checked:
+            line = found.get(name, SourceHealthLine())
+            last = max(line.last_success or when, when)  # ISO times in one format sort so
+            found[name] = SourceHealthLine(last, line.failing_since, line.last_error)
+        return found
 
     def get(self, url: str, /) -> str | None:
         """One article's next check ("" for none scheduled; None when unknown), looked up
