@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import re
@@ -31,6 +32,7 @@ from archiver.site import serve
 from archiver.site.buildstate import READ_IN_PARALLEL_FROM, ArticleRow, BuildState, VersionRow
 from archiver.site.model import Captured, load_document, output_dir, read_history, version_facts
 from archiver.site.output import OutputFolder
+from archiver.site.records import found_in
 from archiver.site.views import Block, blocks
 from archiver.store.document import Document
 from archiver.store.history import BlobReader
@@ -40,6 +42,7 @@ from .sitetools import axe_violations, broken_links, launch_browser, serve_folde
 from .test_site_archives import (
     BRIDGE_TITLE,
     BRIDGE_TITLE_2,
+    FLOOD,
     FLOOD_EDITED,
     FLOOD_TITLE,
     News,
@@ -399,6 +402,58 @@ def test_search_is_indexed_with_pagefind(built: tuple[Path, News]) -> None:
     search = page(out, "search/index.html")
     assert 'src="../pagefind/daily/2025-03/pagefind-ui.js"' in search
     assert 'data-bundles="pagefind/daily/2025-03/ pagefind/gazette/2025-03/"' in search
+
+
+def search_records(out: Path, shard: str) -> list[dict[str, object]]:
+    """The records of a published search bundle, as pagefind's search script reads them:
+    each fragment is gzip'd JSON after a signature."""
+    records = []
+    for fragment in sorted((out / "pagefind" / shard / "fragment").iterdir()):
+        data = gzip.decompress(fragment.read_bytes())
+        records.append(json.loads(data.removeprefix(b"pagefind_dcd")))
+    return records
+
+
+def test_search_finds_every_versions_text_with_the_versions_that_held_it(
+    built: tuple[Path, News],
+) -> None:
+    pytest.importorskip("pagefind")
+    out, news = built
+    flood = news.folder(news.flood)
+    records = search_records(out, "daily/2025-03")
+
+    def found(text: str) -> list[tuple[object, object]]:
+        meta = [r["meta"] for r in records if text in str(r["content"])]
+        return [(m["found in"], m["url"]) for m in meta]  # type: ignore[index]
+
+    # Deleted in version 2: found, and leads to the version that had it.
+    assert found(FLOOD[1]) == [("version 1 of 4, gone since version 2", f"../{flood}/v1.html")]
+    assert found("flood maps every week.") == [
+        ("version 3 of 4, gone since version 4", f"../{flood}/v3.html")
+    ]
+    # Back in version 4 (a revert): the current text, on the article's page.
+    current = ("versions 1–2 and 4 of 4, the current text", f"../{flood}/index.html")
+    assert found(FLOOD[4]) == [current]
+    # Text every version holds is indexed once, not once per version.
+    assert found(FLOOD[5]) == [("all 4 versions", f"../{flood}/index.html")]
+    assert all(r["meta"]["title"] == FLOOD_TITLE for r in records if flood in str(r["meta"]))  # type: ignore[index]
+    harbour = search_records(out, "gazette/2025-03")
+    assert [r["meta"]["found in"] for r in harbour] == ["the only version"]  # type: ignore[index]
+
+
+@pytest.mark.parametrize(
+    ("held", "count", "said"),
+    [
+        ([1], 1, "the only version"),
+        ([1, 2, 3], 3, "all 3 versions"),
+        ([3], 3, "version 3 of 3, the current text"),
+        ([1, 2, 4, 6, 7], 9, "versions 1–2, 4 and 6–7 of 9, gone since version 8"),
+    ],
+)
+def test_a_search_result_says_which_versions_hold_the_words(
+    held: list[int], count: int, said: str
+) -> None:
+    assert found_in(held, count) == said
 
 
 # --- fast paths that must agree with the library ----------------------------------------------
