@@ -285,6 +285,8 @@ def test_most_changed_ranks_by_changes_that_are_not_minor(built: tuple[Path, New
     titles = re.findall(r'class="title" href="[^"]+" dir="auto">([^<]+)</a>', html)
     assert titles == [FLOOD_TITLE, BRIDGE_TITLE_2]
     assert "3 changes (not minor)" in html and "1 change (not minor)" in html
+    # The heading says what the list holds: both changed articles, not "the 100".
+    assert "Every article that has changed (2 articles), most changes first" in html
 
 
 def test_sources_have_their_pages(built: tuple[Path, News]) -> None:

@@ -26,7 +26,7 @@ from archiver.site.buildstate import BuildState, Listed, VersionRow
 from archiver.site.config import SiteConfig
 from archiver.site.model import output_dir
 from archiver.site.templates import render
-from archiver.site.views import PAGE_SIZE, ArticleItem, ChangeItem, Pager
+from archiver.site.views import PAGE_SIZE, ArticleItem, ChangeItem, Pager, plural
 
 MOST_CHANGED = 100
 HOME_CHANGES = 10
@@ -99,6 +99,19 @@ class Dirty:
     article_pages_done: set[tuple[str, int]] = field(default_factory=set)  # written already
     new_rows: list[VersionRow] = field(default_factory=list)  # versions new to the build
     everything: bool = False
+
+
+def most_changed_intro(shown: int) -> str:
+    """What the most-changed list holds, as many as it shows: all of the changed articles
+    until there are more than it lists."""
+    minor = "not counting minor ones (punctuation, spacing or letter case only)"
+    if shown >= MOST_CHANGED:
+        return f"The {shown} articles with the most changes, {minor}."
+    if shown == 0:
+        return f"Articles are ranked here by their changes, {minor}, once one has changed."
+    return (
+        f"Every article that has changed ({plural(shown, 'article')}), most changes first, {minor}."
+    )
 
 
 class IndexRenderer:
@@ -278,8 +291,7 @@ class IndexRenderer:
                 "articles.html",
                 **self.common("most-changed", "Most changed articles", "most-changed"),
                 heading="Most changed articles",
-                intro=f"The {MOST_CHANGED} articles with the most changes, not counting minor "
-                "ones (punctuation, spacing or letter case only).",
+                intro=most_changed_intro(len(rows)),
                 items=article_items(rows),
                 ranked=True,
                 pager=Pager(),
