@@ -713,6 +713,37 @@ def test_serve_answers_over_http(built: tuple[Path, News]) -> None:
         pytest.fail("serve did not answer")
 
 
+def test_serve_says_every_text_is_utf8(built: tuple[Path, News]) -> None:
+    out, news = built
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    threading.Thread(target=serve, args=(out, "127.0.0.1", port), daemon=True).start()
+    base = f"http://127.0.0.1:{port}"
+    article = news.folder(news.flood)
+    names = ["feed.atom", "index.html", "assets/site.css", "assets/site.js", f"{article}/v2.html"]
+    names += ["pagefind/daily/2025-03/pagefind-entry.json"]
+    types = {}
+    for name in names:
+        for _ in range(50):
+            try:
+                with urllib.request.urlopen(f"{base}/{name}", timeout=5) as reply:
+                    types[name] = reply.headers["Content-Type"]
+                break
+            except OSError:
+                time.sleep(0.1)
+    assert types == {
+        "feed.atom": "application/atom+xml; charset=utf-8",
+        "index.html": "text/html; charset=utf-8",
+        "assets/site.css": "text/css; charset=utf-8",
+        "assets/site.js": "text/javascript; charset=utf-8",
+        f"{article}/v2.html": "text/html; charset=utf-8",
+        "pagefind/daily/2025-03/pagefind-entry.json": "application/json; charset=utf-8",
+    }
+    with urllib.request.urlopen(f"{base}/pagefind/daily/2025-03/wasm.en.pagefind") as reply:
+        assert reply.headers["Content-Type"] == "application/octet-stream"  # not text
+
+
 def test_serve_refuses_a_folder_without_a_site(tmp_path: Path) -> None:
     with pytest.raises(BuildError, match="no site here"):
         serve(tmp_path)
