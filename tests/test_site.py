@@ -809,6 +809,82 @@ def test_search_compare_and_views_work_in_a_browser(built: tuple[Path, News]) ->
         assert problems == []
 
 
+@pytest.mark.browser
+@pytest.mark.parametrize("width", [390, 1280])
+def test_view_switch_is_hidden_without_javascript(built: tuple[Path, News], width: int) -> None:
+    """Without the script its buttons would do nothing: the page shows its one view."""
+    out, news = built
+    with serve_folder(out) as base, launch_browser() as browser:
+        context = browser.new_context(java_script_enabled=False)
+        page = context.new_page()
+        page.set_viewport_size({"width": width, "height": 800})
+        page.goto(f"{base}{news.folder(news.flood)}/v2.html")
+        assert page.locator("table.diff").is_visible()
+        assert not page.locator(".view-switch").is_visible()
+        context.close()
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize(("width", "pressed"), [(390, "Inline"), (1280, "Side by side")])
+def test_the_view_shown_is_the_button_pressed(
+    built: tuple[Path, News], width: int, pressed: str
+) -> None:
+    """On a phone side by side reads as one column and its button is hidden: the inline one
+    is shown pressed, and looks it."""
+    out, news = built
+    with serve_folder(out) as base, launch_browser() as browser:
+        page = browser.new_page(viewport={"width": width, "height": 800})
+        page.goto(f"{base}{news.folder(news.flood)}/v2.html")
+        buttons = page.locator(".view-switch button:visible")
+        assert buttons.count() >= 2
+        chosen = page.locator(".view-switch button[aria-pressed=true]:visible")
+        assert chosen.all_inner_texts() == [pressed]
+        other = page.locator(".view-switch button[aria-pressed=false]:visible").first
+        background = "e => getComputedStyle(e).backgroundColor"
+        assert chosen.evaluate(background) != other.evaluate(background)
+        page.click(".view-switch button[data-view=text]")
+        assert chosen.all_inner_texts() == ["Text only"]
+
+
+@pytest.mark.browser
+def test_no_page_is_wider_than_a_phone(built: tuple[Path, News]) -> None:
+    out, news = built
+    pages = ["index.html", "sources/index.html", "sources/daily/index.html", "search/index.html"]
+    pages += [f"{news.folder(news.flood)}/index.html", "most-changed/index.html"]
+    with serve_folder(out) as base, launch_browser() as browser:
+        page = browser.new_page(viewport={"width": 390, "height": 800})
+        wider = {}
+        for name in pages:
+            page.goto(f"{base}{name}")
+            width = page.evaluate("() => document.documentElement.scrollWidth")
+            if width > 390:
+                wider[name] = width
+        assert wider == {}
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_print_is_dark_on_white_whatever_the_screens_scheme(
+    built: tuple[Path, News], scheme: str
+) -> None:
+    out, news = built
+    with serve_folder(out) as base, launch_browser() as browser:
+        page = browser.new_page()
+        page.emulate_media(media="print", color_scheme=scheme)
+        page.goto(f"{base}{news.folder(news.flood)}/v2.html")
+        colours = page.evaluate(
+            "() => [document.body, document.querySelector('table.diff td')]"
+            ".map(e => [getComputedStyle(e).backgroundColor, getComputedStyle(e).color])"
+        )
+        (body_bg, body_fg), (_, cell_fg) = colours
+        assert body_bg == "rgb(253, 252, 249)"  # the light scheme's paper
+        assert body_fg == cell_fg == "rgb(31, 35, 40)"
+        page.emulate_media(media="screen")
+        assert page.evaluate("() => getComputedStyle(document.body).backgroundColor") == (
+            "rgb(22, 24, 27)" if scheme == "dark" else "rgb(253, 252, 249)"
+        )
+
+
 # --- build state ----------------------------------------------------------------------------------
 
 
