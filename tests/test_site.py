@@ -186,6 +186,22 @@ def test_diff_table_reads_as_each_view(built: tuple[Path, News]) -> None:
     assert _read(one_column_words, "vh").endswith("every monthweek.")
 
 
+def test_a_moved_paragraphs_notes_link_to_each_other(built: tuple[Path, News]) -> None:
+    out, news = built
+    html = page(out, f"{news.folder(news.flood)}/v2.html")
+    # FLOOD[2], ¶3 of version 1, is ¶7 of version 2.
+    assert re.findall(r'<span class="note"><a href="#([\w-]+)">([^<]+)</a>', html) == [
+        ("new-7", "moved down to ¶7"),
+        ("old-3", "moved from ¶3"),  # both columns of its new row
+        ("old-3", "moved from ¶3"),
+    ]
+    for anchor in ("old-3", "new-7"):
+        cell = re.search(f'<td [^>]*id="{anchor}"[^>]*>(.*?)</td>', html, re.S)
+        assert cell is not None and FLOOD[2] in cell.group(1), anchor
+    ids = re.findall(r' id="([^"]+)"', html)
+    assert len(ids) == len(set(ids)) and "new-1" in ids and "old-1" in ids
+
+
 def test_minor_change_and_revert_are_marked(built: tuple[Path, News]) -> None:
     out, news = built
     minor = page(out, f"{news.folder(news.bridge)}/v3.html")
@@ -797,6 +813,9 @@ def test_search_compare_and_views_work_in_a_browser(built: tuple[Path, News]) ->
         assert len(set(_visible_cell_lefts(page))) == 1  # one column
         inline = body.inner_text()
         assert "around 12" in inline and "moved down to ¶7" in inline
+        page.click(".note a[href='#new-7']")  # to where the paragraph went, shown there
+        assert page.evaluate("location.hash") == "#new-7"
+        assert page.locator("#new-7").is_visible()
         assert inline.count(FLOOD_EDITED[6][:40]) == 1  # the moved paragraph, once
         assert axe_violations(page) == []
         page.click(".view-switch button[data-view=text]")
