@@ -40,7 +40,7 @@ from archiver.site.model import (
     summary,
     version_facts,
 )
-from archiver.site.records import version_text
+from archiver.site.records import Texts, held_texts
 from archiver.site.templates import render
 from archiver.site.views import (
     VersionData,
@@ -77,7 +77,7 @@ class ArticleResult:
     article: ArticleRow
     rows: list[VersionRow]  # the versions that are new to the build state
     entries: dict[tuple[str, int], str] = field(default_factory=dict)
-    texts: dict[int, list[str]] = field(default_factory=dict)  # new versions' search text
+    texts: Texts = field(default_factory=list)  # the new versions' text, for search
     written: int = 0
     unchanged: int = 0
     warnings: list[str] = field(default_factory=list)
@@ -205,10 +205,8 @@ class ArticleRenderer:
             result.written += changed
             result.unchanged += not changed
         result.entries = pages.entries_for(job.wanted)
-        result.texts = {
-            index + 1: version_text(documents[index].document)
-            for index in range(len(job.known), len(job.refs))
-        }
+        new = range(len(job.known), len(job.refs))
+        result.texts = held_texts((i + 1, documents[i].document) for i in new)
         return result
 
     def article_row(

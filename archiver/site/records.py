@@ -11,7 +11,7 @@ archive, not with its number of versions.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from html import escape
 
@@ -40,16 +40,24 @@ def version_text(document: Document) -> list[str]:
     return list(seen)
 
 
-def merged_texts(stored: str | None, new: dict[int, list[str]]) -> str:
+def held_texts(versions: Iterable[tuple[int, Document]]) -> Texts:
+    """The texts of these (number, document) versions, each with the numbers holding it:
+    what a render sends the builder, each distinct paragraph once however many hold it."""
+    held: dict[str, list[int]] = {}
+    for number, document in versions:
+        for text in version_text(document):
+            held.setdefault(text, []).append(number)
+    return list(held.items())
+
+
+def merged_texts(stored: str | None, new: Texts) -> str:
     """The article's search text as the build state keeps it (JSON of `Texts`), with the
-    versions in `new` (number → version_text) added."""
+    versions of `new` added."""
     known: dict[str, list[int]] = dict(json.loads(stored)) if stored else {}
-    for number, texts in sorted(new.items()):
-        for text in texts:
-            numbers = known.setdefault(text, [])
-            if number not in numbers:
-                numbers.append(number)
-                numbers.sort()
+    for text, numbers in new:
+        held = known.setdefault(text, [])
+        held += (n for n in numbers if n not in held)
+        held.sort()
     return json.dumps(list(known.items()), ensure_ascii=False)
 
 
