@@ -135,6 +135,18 @@ def test_a_deleted_sentence_is_found_and_leads_to_the_version_that_had_it(site: 
                 ".map(e => getComputedStyle(e).backgroundColor)"
             )
             assert colours[0] == colours[1]
+        # The filter keeps only wording the current text no longer holds.
+        page.fill(".pagefind-ui__search-input", "councillors")
+        page.wait_for_selector(".pagefind-ui__result", timeout=15_000)
+        page.get_by_label(re.compile("^changed or deleted since")).check()
+        page.wait_for_function(
+            "() => [...document.querySelectorAll('.pagefind-ui__result-tag')].every("
+            "tag => tag.textContent.includes('gone since'))",
+            timeout=15_000,
+        )
+        assert page.locator(".pagefind-ui__result").count() >= 1
+        page.fill(".pagefind-ui__search-input", "relative asked not to be named")
+        result.first.wait_for(timeout=15_000)
         result.locator(".pagefind-ui__result-link").click()
         page.wait_for_load_state()
         assert page.url.endswith("/v1.html")

@@ -69,6 +69,12 @@ class Record:
     title: str  # the headline of that version
     found_in: str  # which versions hold the text, as the result says it
     paragraphs: tuple[str, ...]
+    current: bool  # the latest version holds it
+
+    @property
+    def wording(self) -> str:
+        """The search page's filter: text a reader can still read, or text since changed."""
+        return "in the current text" if self.current else "changed or deleted since"
 
 
 def article_records(folder: str, texts: Texts, titles: Sequence[str]) -> list[Record]:
@@ -84,7 +90,8 @@ def article_records(folder: str, texts: Texts, titles: Sequence[str]) -> list[Re
         last = held[-1]
         page = "index.html" if last == count else f"v{last}.html"
         title = titles[last - 1] or "Untitled article"
-        records.append(Record(f"{folder}/{page}", title, found_in(held, count), tuple(paragraphs)))
+        said = found_in(held, count)
+        records.append(Record(f"{folder}/{page}", title, said, tuple(paragraphs), last == count))
     return records
 
 
@@ -114,12 +121,14 @@ def _runs(numbers: Sequence[int]) -> str:
 
 def record_page(record: Record) -> str:
     """A record as the HTML page pagefind indexes, in a scratch folder: the text alone, the
-    result's title, versions and link as metadata (the link relative to the search page)."""
+    result's title, versions and link as metadata (the link relative to the search page),
+    and whether the current text holds it as a filter."""
     meta = (("title", record.title), ("found in", record.found_in), ("url", f"../{record.page}"))
     head = "".join(
         f'<meta data-pagefind-meta="{key}[content]" content="{escape(value)}">'
         for key, value in meta
     )
+    head += f'<meta data-pagefind-filter="wording[content]" content="{record.wording}">'
     body = "".join(f"<p>{escape(text)}</p>" for text in record.paragraphs)
     return (
         f'<!DOCTYPE html><html lang="{LANGUAGE}"><head><meta charset="utf-8">{head}</head>'
