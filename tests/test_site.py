@@ -639,6 +639,34 @@ def test_hostile_content_is_only_ever_escaped(
         assert "&lt;svg onload=alert(4)&gt;" in unescape(content)
 
 
+@pytest.mark.browser
+def test_hostile_content_is_only_text_in_search_results(
+    archive: Archive, clock: FixedClock, tmp_path: Path
+) -> None:
+    pytest.importorskip("pagefind")
+    hostile_archive(archive, clock)
+    out = tmp_path / "site"
+    build(archive, out)
+    with serve_folder(out) as base, launch_browser() as browser:
+        page = browser.new_page()
+        dialogs: list[str] = []
+        page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+        page.goto(f"{base}search/index.html")
+        page.fill(".pagefind-ui__search-input", "alert paragraph image")
+        page.wait_for_selector(".pagefind-ui__result-link", timeout=15_000)
+        results = page.locator(".pagefind-ui__results")
+        titles = page.locator(".pagefind-ui__result-link").all_inner_texts()
+        assert set(titles) <= {HOSTILE_TITLE, HOSTILE_TITLE + " <i>again</i>"} and titles
+        assert "<img src=x" in results.inner_text()  # the page's markup, shown as text
+        assert results.locator("img, iframe, style, svg, b, i, script").count() == 0
+        links = page.locator(".pagefind-ui__result-link").evaluate_all(
+            "links => links.map(a => a.getAttribute('href'))"
+        )
+        assert all(link.startswith("../articles/hostile/") for link in links), links
+        page.wait_for_timeout(300)
+        assert dialogs == []
+
+
 def test_paths_outside_the_accepted_form_are_refused(archive: Archive, clock: FixedClock) -> None:
     document = Document(url="https://example.org/x", source="web", title="X", body="Text.\n")
     for path in (
