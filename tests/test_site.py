@@ -464,6 +464,20 @@ def test_search_finds_every_versions_text_with_the_versions_that_held_it(
     assert [r["meta"]["found in"] for r in harbour] == ["the only version"]  # type: ignore[index]
 
 
+def test_an_article_without_text_is_found_by_its_headline(
+    archive: Archive, clock: FixedClock, tmp_path: Path
+) -> None:
+    pytest.importorskip("pagefind")
+    empty = Document(url="https://example.org/e", source="blank", title="", body="")
+    path = "articles/blank/2025/03/01/empty-0123456789ab.md"
+    commit_versions(archive, path, [empty], clock.now(), timedelta(hours=1))
+    out = tmp_path / "site"
+    report = build(archive, out)
+    assert report.warnings == [] and report.search == "indexed 1 of 1 search shards"
+    [record] = search_records(out, "blank/2025-03")
+    assert str(record["content"]).startswith("Untitled article")
+
+
 @pytest.mark.parametrize(
     ("held", "count", "said"),
     [

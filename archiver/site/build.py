@@ -320,10 +320,9 @@ class _Builder:
         self.report.pages_written += result.written
         self.report.pages_unchanged += result.unchanged
         self.report.articles_rendered += 1
-        if result.rows:  # new versions: the text search indexes may have changed
-            self.stale_shards.add(shard_of(result.article.path))
-        if result.texts:
+        if result.rows:  # new versions: the text search indexes changed
             path = result.article.path
+            self.stale_shards.add(shard_of(path))
             state.put_search_text(path, merged_texts(state.search_text(path), result.texts))
         for warning in result.warnings:
             self.warn(warning)

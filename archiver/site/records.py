@@ -85,6 +85,10 @@ def article_records(folder: str, texts: Texts, titles: Sequence[str]) -> list[Re
         held = tuple(n for n in numbers if 1 <= n <= count)
         if held:
             groups.setdefault(held, []).append(text)
+    if not groups and count:
+        # No text at all: found by the headline its page shows, as every article is (and a
+        # shard of such articles still gets a bundle, which pagefind refuses to make empty).
+        groups[tuple(range(1, count + 1))] = [titles[-1] or "Untitled article"]
     records = []
     for held, paragraphs in groups.items():
         last = held[-1]
