@@ -24,6 +24,8 @@ LANGUAGE = "en"
 # A version's text as search keeps it: headline and paragraphs, each with the numbers of
 # the versions that held it, in order of first appearance.
 Texts = list[tuple[str, list[int]]]
+# The search page's filter value of text the current version no longer holds.
+SINCE_CHANGED = "changed or deleted since"
 
 
 def version_text(document: Document) -> list[str]:
@@ -70,11 +72,6 @@ class Record:
     found_in: str  # which versions hold the text, as the result says it
     paragraphs: tuple[str, ...]
     current: bool  # the latest version holds it
-
-    @property
-    def wording(self) -> str:
-        """The search page's filter: text a reader can still read, or text since changed."""
-        return "in the current text" if self.current else "changed or deleted since"
 
 
 def article_records(folder: str, texts: Texts, titles: Sequence[str]) -> list[Record]:
@@ -126,13 +123,16 @@ def _runs(numbers: Sequence[int]) -> str:
 def record_page(record: Record) -> str:
     """A record as the HTML page pagefind indexes, in a scratch folder: the text alone, the
     result's title, versions and link as metadata (the link relative to the search page),
-    and whether the current text holds it as a filter."""
+    and, for text the current version no longer holds, a filter value."""
     meta = (("title", record.title), ("found in", record.found_in), ("url", f"../{record.page}"))
     head = "".join(
         f'<meta data-pagefind-meta="{key}[content]" content="{escape(value)}">'
         for key, value in meta
     )
-    head += f'<meta data-pagefind-filter="wording[content]" content="{record.wording}">'
+    if not record.current:
+        # One value only: pagefind writes a filter of several values in no fixed order,
+        # and the same records must make the same bundle (incremental builds equal full).
+        head += f'<meta data-pagefind-filter="wording[content]" content="{SINCE_CHANGED}">'
     body = "".join(f"<p>{escape(text)}</p>" for text in record.paragraphs)
     return (
         f'<!DOCTYPE html><html lang="{LANGUAGE}"><head><meta charset="utf-8">{head}</head>'
