@@ -30,6 +30,7 @@ from archiver.errors import BuildError
 from archiver.site import html as sitehtml
 from archiver.site import serve
 from archiver.site.buildstate import READ_IN_PARALLEL_FROM, ArticleRow, BuildState, VersionRow
+from archiver.site.indexes import most_changed_intro
 from archiver.site.model import Captured, load_document, output_dir, read_history, version_facts
 from archiver.site.output import OutputFolder
 from archiver.site.records import found_in
@@ -303,6 +304,18 @@ def test_most_changed_ranks_by_changes_that_are_not_minor(built: tuple[Path, New
     assert "3 changes (not minor)" in html and "1 change (not minor)" in html
     # The heading says what the list holds: both changed articles, not "the 100".
     assert "Every article that has changed (2 articles), most changes first" in html
+
+
+@pytest.mark.parametrize(
+    ("shown", "starts"),
+    [
+        (0, "No article has changed yet."),
+        (1, "Every article that has changed (1 article), most changes first"),
+        (100, "The 100 articles with the most changes"),
+    ],
+)
+def test_most_changed_says_how_many_it_lists(shown: int, starts: str) -> None:
+    assert most_changed_intro(shown).startswith(starts)
 
 
 def test_sources_have_their_pages(built: tuple[Path, News]) -> None:

@@ -108,10 +108,9 @@ def most_changed_intro(shown: int) -> str:
     if shown >= MOST_CHANGED:
         return f"The {shown} articles with the most changes, {minor}."
     if shown == 0:
-        return f"Articles are ranked here by their changes, {minor}, once one has changed."
-    return (
-        f"Every article that has changed ({plural(shown, 'article')}), most changes first, {minor}."
-    )
+        return f"No article has changed yet. Articles are ranked here by their changes, {minor}."
+    counted = plural(shown, "article")
+    return f"Every article that has changed ({counted}), most changes first, {minor}."
 
 
 class IndexRenderer:
