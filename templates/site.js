@@ -16,13 +16,24 @@
     }
   }
 
+  // Narrow screens show side by side as one column and hide its button (site.css): the
+  // one-column button is the one pressed there.
+  var NARROW = window.matchMedia("(max-width: 48rem)");
+
+  function markPressed() {
+    var views = document.querySelector(".views");
+    var view = views ? views.getAttribute("data-view") : "side";
+    var shown = view === "side" && NARROW.matches ? "inline" : view;
+    document.querySelectorAll(".view-switch button").forEach(function (button) {
+      button.setAttribute("aria-pressed", String(button.getAttribute("data-view") === shown));
+    });
+  }
+
   function setView(view) {
     document.querySelectorAll(".views").forEach(function (el) {
       el.setAttribute("data-view", view);
     });
-    document.querySelectorAll(".view-switch button").forEach(function (button) {
-      button.setAttribute("aria-pressed", String(button.getAttribute("data-view") === view));
-    });
+    markPressed();
     try {
       window.localStorage.setItem(VIEW_KEY, view);
     } catch (e) {
@@ -44,6 +55,8 @@
     // "text" only where the switch offers it (a version page; not the comparison).
     var offered = document.querySelector('.view-switch button[data-view="' + saved + '"]');
     if (saved && offered) setView(saved);
+    markPressed();
+    NARROW.addEventListener("change", markPressed);
   }
 
   // --- diffs ----------------------------------------------------------------------------------

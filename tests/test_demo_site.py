@@ -151,3 +151,49 @@ def test_the_taken_down_and_restored_article_reads_as_such(site: Path):
             "Fenmouth pier put up for sale for £1 (back at its address)",
             "Fenmouth pier put up for sale for £1 (removed from its address)",
         ], feed
+
+
+# Dropped from the care-home story in its second version (sample-archive/stories).
+DELETED = (
+    "A relative of one resident, who asked not to be named, said families had raised "
+    "concerns about staffing with the home last summer and had been ignored."
+)
+
+
+def test_a_deleted_sentence_is_found_and_leads_to_the_version_that_had_it(site: Path):
+    with serve_folder(site) as base, launch_browser() as browser:
+        for scheme in ("light", "dark"):
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.emulate_media(color_scheme=scheme)
+            page.goto(f"{base}search/index.html")
+            page.fill(".pagefind-ui__search-input", "relative asked not to be named")
+            result = page.locator(".pagefind-ui__result", has_text="gone since version 2")
+            result.first.wait_for(timeout=15_000)
+            assert result.count() == 1
+            assert "Found in: version 1 of 2, gone since version 2" in result.inner_text()
+            page.screenshot(path=artifact_path(f"demo-search-{scheme}.png"), full_page=True)
+            # Results and the box in the page's colours, readable in either scheme.
+            assert axe_violations(page) == []
+            colours = page.evaluate(
+                "() => [document.body, document.querySelector('.pagefind-ui__search-input')]"
+                ".map(e => getComputedStyle(e).backgroundColor)"
+            )
+            assert colours[0] == colours[1]
+        # The filter keeps only wording the current text no longer holds.
+        page.fill(".pagefind-ui__search-input", "councillors")
+        page.wait_for_selector(".pagefind-ui__result", timeout=15_000)
+        page.get_by_label(re.compile("^changed or deleted since")).check()
+        page.wait_for_function(
+            "() => [...document.querySelectorAll('.pagefind-ui__result-tag')].every("
+            "tag => tag.textContent.includes('gone since'))",
+            timeout=15_000,
+        )
+        assert page.locator(".pagefind-ui__result").count() >= 1
+        page.fill(".pagefind-ui__search-input", "relative asked not to be named")
+        result.first.wait_for(timeout=15_000)
+        result.locator(".pagefind-ui__result-link").click()
+        page.wait_for_load_state()
+        assert page.url.endswith("/v1.html")
+        assert DELETED in " ".join(page.locator("main").inner_text().split())
+        page.goto(page.url.removesuffix("v1.html") + "index.html")
+        assert "asked not to be named" not in page.locator("main").inner_text()

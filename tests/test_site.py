@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import re
@@ -29,8 +30,10 @@ from archiver.errors import BuildError
 from archiver.site import html as sitehtml
 from archiver.site import lookup, serve
 from archiver.site.buildstate import READ_IN_PARALLEL_FROM, ArticleRow, BuildState, VersionRow
+from archiver.site.indexes import most_changed_intro
 from archiver.site.model import Captured, load_document, output_dir, read_history, version_facts
 from archiver.site.output import OutputFolder
+from archiver.site.records import found_in
 from archiver.site.views import Block, blocks
 from archiver.store.document import Document
 from archiver.store.history import BlobReader
@@ -42,6 +45,7 @@ from .sitetools import axe_violations, broken_links, launch_browser, serve_folde
 from .test_site_archives import (
     BRIDGE_TITLE,
     BRIDGE_TITLE_2,
+    FLOOD,
     FLOOD_EDITED,
     FLOOD_TITLE,
     News,
@@ -186,6 +190,22 @@ def test_diff_table_reads_as_each_view(built: tuple[Path, News]) -> None:
     assert _read(one_column_words, "vh").endswith("every monthweek.")
 
 
+def test_a_moved_paragraphs_notes_link_to_each_other(built: tuple[Path, News]) -> None:
+    out, news = built
+    html = page(out, f"{news.folder(news.flood)}/v2.html")
+    # FLOOD[2], ¶3 of version 1, is ¶7 of version 2.
+    assert re.findall(r'<span class="note"><a href="#([\w-]+)">([^<]+)</a>', html) == [
+        ("new-7", "moved down to ¶7"),
+        ("old-3", "moved from ¶3"),  # both columns of its new row
+        ("old-3", "moved from ¶3"),
+    ]
+    for anchor in ("old-3", "new-7"):
+        cell = re.search(f'<td [^>]*id="{anchor}"[^>]*>(.*?)</td>', html, re.S)
+        assert cell is not None and FLOOD[2] in cell.group(1), anchor
+    ids = re.findall(r' id="([^"]+)"', html)
+    assert len(ids) == len(set(ids)) and "new-1" in ids and "old-1" in ids
+
+
 def test_minor_change_and_revert_are_marked(built: tuple[Path, News]) -> None:
     out, news = built
     minor = page(out, f"{news.folder(news.bridge)}/v3.html")
@@ -285,6 +305,20 @@ def test_most_changed_ranks_by_changes_that_are_not_minor(built: tuple[Path, New
     titles = re.findall(r'class="title" href="[^"]+" dir="auto">([^<]+)</a>', html)
     assert titles == [FLOOD_TITLE, BRIDGE_TITLE_2]
     assert "3 changes (not minor)" in html and "1 change (not minor)" in html
+    # The heading says what the list holds: both changed articles, not "the 100".
+    assert "Every article that has changed (2 articles), most changes first" in html
+
+
+@pytest.mark.parametrize(
+    ("shown", "starts"),
+    [
+        (0, "No article has changed yet."),
+        (1, "Every article that has changed (1 article), most changes first"),
+        (100, "The 100 articles with the most changes"),
+    ],
+)
+def test_most_changed_says_how_many_it_lists(shown: int, starts: str) -> None:
+    assert most_changed_intro(shown).startswith(starts)
 
 
 def test_sources_have_their_pages(built: tuple[Path, News]) -> None:
@@ -402,6 +436,77 @@ def test_search_is_indexed_with_pagefind(built: tuple[Path, News]) -> None:
     search = page(out, "search/index.html")
     assert 'src="../pagefind/daily/2025-03/pagefind-ui.js"' in search
     assert 'data-bundles="pagefind/daily/2025-03/ pagefind/gazette/2025-03/"' in search
+
+
+def search_records(out: Path, shard: str) -> list[dict[str, object]]:
+    """The records of a published search bundle, as pagefind's search script reads them:
+    each fragment is gzip'd JSON after a signature."""
+    records = []
+    for fragment in sorted((out / "pagefind" / shard / "fragment").iterdir()):
+        data = gzip.decompress(fragment.read_bytes())
+        records.append(json.loads(data.removeprefix(b"pagefind_dcd")))
+    return records
+
+
+def test_search_finds_every_versions_text_with_the_versions_that_held_it(
+    built: tuple[Path, News],
+) -> None:
+    pytest.importorskip("pagefind")
+    out, news = built
+    flood = news.folder(news.flood)
+    records = search_records(out, "daily/2025-03")
+
+    def found(text: str) -> list[tuple[object, object]]:
+        meta = [r["meta"] for r in records if text in str(r["content"])]
+        return [(m["found in"], m["url"]) for m in meta]  # type: ignore[index]
+
+    # Deleted in version 2: found, and leads to the version that had it.
+    assert found(FLOOD[1]) == [("version 1 of 4, gone since version 2", f"../{flood}/v1.html")]
+    assert found("flood maps every week.") == [
+        ("version 3 of 4, gone since version 4", f"../{flood}/v3.html")
+    ]
+    # Back in version 4 (a revert): the current text, on the article's page.
+    current = ("versions 1–2 and 4 of 4, the current text", f"../{flood}/index.html")
+    assert found(FLOOD[4]) == [current]
+    # Text every version holds is indexed once, not once per version.
+    assert found(FLOOD[5]) == [("all 4 versions", f"../{flood}/index.html")]
+    assert all(r["meta"]["title"] == FLOOD_TITLE for r in records if flood in str(r["meta"]))  # type: ignore[index]
+    # The search page's filter: wording the current text no longer holds.
+    filters = {str(r["filters"]) for r in records if FLOOD[1] in str(r["content"])}
+    assert filters == {str({"wording": ["changed or deleted since"]})}
+    filters = {str(r["filters"]) for r in records if FLOOD[4] in str(r["content"])}
+    assert filters == {str({})}
+    harbour = search_records(out, "gazette/2025-03")
+    assert [r["meta"]["found in"] for r in harbour] == ["the only version"]  # type: ignore[index]
+
+
+def test_an_article_without_text_is_found_by_its_headline(
+    archive: Archive, clock: FixedClock, tmp_path: Path
+) -> None:
+    pytest.importorskip("pagefind")
+    empty = Document(url="https://example.org/e", source="blank", title="", body="")
+    path = "articles/blank/2025/03/01/empty-0123456789ab.md"
+    commit_versions(archive, path, [empty], clock.now(), timedelta(hours=1))
+    out = tmp_path / "site"
+    report = build(archive, out)
+    assert report.warnings == [] and report.search == "indexed 1 of 1 search shards"
+    [record] = search_records(out, "blank/2025-03")
+    assert str(record["content"]).startswith("Untitled article")
+
+
+@pytest.mark.parametrize(
+    ("held", "count", "said"),
+    [
+        ([1], 1, "the only version"),
+        ([1, 2, 3], 3, "all 3 versions"),
+        ([3], 3, "version 3 of 3, the current text"),
+        ([1, 2, 4, 6, 7], 9, "versions 1–2, 4 and 6–7 of 9, gone since version 8"),
+    ],
+)
+def test_a_search_result_says_which_versions_hold_the_words(
+    held: list[int], count: int, said: str
+) -> None:
+    assert found_in(held, count) == said
 
 
 # --- fast paths that must agree with the library ----------------------------------------------
@@ -572,6 +677,34 @@ def test_hostile_content_is_only_ever_escaped(
     assert "&lt;script&gt;" in re.findall(r"<title>(.*?)</title>", feed)[1]
 
 
+@pytest.mark.browser
+def test_hostile_content_is_only_text_in_search_results(
+    archive: Archive, clock: FixedClock, tmp_path: Path
+) -> None:
+    pytest.importorskip("pagefind")
+    hostile_archive(archive, clock)
+    out = tmp_path / "site"
+    build(archive, out)
+    with serve_folder(out) as base, launch_browser() as browser:
+        page = browser.new_page()
+        dialogs: list[str] = []
+        page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+        page.goto(f"{base}search/index.html")
+        page.fill(".pagefind-ui__search-input", "alert paragraph image")
+        page.wait_for_selector(".pagefind-ui__result-link", timeout=15_000)
+        results = page.locator(".pagefind-ui__results")
+        titles = page.locator(".pagefind-ui__result-link").all_inner_texts()
+        assert set(titles) <= {HOSTILE_TITLE, HOSTILE_TITLE + " <i>again</i>"} and titles
+        assert "<img src=x" in results.inner_text()  # the page's markup, shown as text
+        assert results.locator("img, iframe, style, svg, b, i, script").count() == 0
+        links = page.locator(".pagefind-ui__result-link").evaluate_all(
+            "links => links.map(a => a.getAttribute('href'))"
+        )
+        assert all(link.startswith("../articles/hostile/") for link in links), links
+        page.wait_for_timeout(300)
+        assert dialogs == []
+
+
 def test_paths_outside_the_accepted_form_are_refused(archive: Archive, clock: FixedClock) -> None:
     document = Document(url="https://example.org/x", source="web", title="X", body="Text.\n")
     for path in (
@@ -724,6 +857,37 @@ def test_serve_answers_over_http(built: tuple[Path, News]) -> None:
         pytest.fail("serve did not answer")
 
 
+def test_serve_says_every_text_is_utf8(built: tuple[Path, News]) -> None:
+    out, news = built
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    threading.Thread(target=serve, args=(out, "127.0.0.1", port), daemon=True).start()
+    base = f"http://127.0.0.1:{port}"
+    article = news.folder(news.flood)
+    names = ["feed.atom", "index.html", "assets/site.css", "assets/site.js", f"{article}/v2.html"]
+    names += ["pagefind/daily/2025-03/pagefind-entry.json"]
+    types = {}
+    for name in names:
+        for _ in range(50):
+            try:
+                with urllib.request.urlopen(f"{base}/{name}", timeout=5) as reply:
+                    types[name] = reply.headers["Content-Type"]
+                break
+            except OSError:
+                time.sleep(0.1)
+    assert types == {
+        "feed.atom": "application/atom+xml; charset=utf-8",
+        "index.html": "text/html; charset=utf-8",
+        "assets/site.css": "text/css; charset=utf-8",
+        "assets/site.js": "text/javascript; charset=utf-8",
+        f"{article}/v2.html": "text/html; charset=utf-8",
+        "pagefind/daily/2025-03/pagefind-entry.json": "application/json; charset=utf-8",
+    }
+    with urllib.request.urlopen(f"{base}/pagefind/daily/2025-03/wasm.en.pagefind") as reply:
+        assert reply.headers["Content-Type"] == "application/octet-stream"  # not text
+
+
 def test_serve_refuses_a_folder_without_a_site(tmp_path: Path) -> None:
     with pytest.raises(BuildError, match="no site here"):
         serve(tmp_path)
@@ -777,6 +941,9 @@ def test_search_compare_and_views_work_in_a_browser(built: tuple[Path, News]) ->
         assert len(set(_visible_cell_lefts(page))) == 1  # one column
         inline = body.inner_text()
         assert "around 12" in inline and "moved down to ¶7" in inline
+        page.click(".note a[href='#new-7']")  # to where the paragraph went, shown there
+        assert page.evaluate("location.hash") == "#new-7"
+        assert page.locator("#new-7").is_visible()
         assert inline.count(FLOOD_EDITED[6][:40]) == 1  # the moved paragraph, once
         assert axe_violations(page) == []
         page.click(".view-switch button[data-view=text]")
@@ -787,6 +954,82 @@ def test_search_compare_and_views_work_in_a_browser(built: tuple[Path, News]) ->
         # Phones always get one column.
         assert not old_column.is_visible() and len(set(_visible_cell_lefts(page))) == 1
         assert problems == []
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("width", [390, 1280])
+def test_view_switch_is_hidden_without_javascript(built: tuple[Path, News], width: int) -> None:
+    """Without the script its buttons would do nothing: the page shows its one view."""
+    out, news = built
+    with serve_folder(out) as base, launch_browser() as browser:
+        context = browser.new_context(java_script_enabled=False)
+        page = context.new_page()
+        page.set_viewport_size({"width": width, "height": 800})
+        page.goto(f"{base}{news.folder(news.flood)}/v2.html")
+        assert page.locator("table.diff").is_visible()
+        assert not page.locator(".view-switch").is_visible()
+        context.close()
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize(("width", "pressed"), [(390, "Inline"), (1280, "Side by side")])
+def test_the_view_shown_is_the_button_pressed(
+    built: tuple[Path, News], width: int, pressed: str
+) -> None:
+    """On a phone side by side reads as one column and its button is hidden: the inline one
+    is shown pressed, and looks it."""
+    out, news = built
+    with serve_folder(out) as base, launch_browser() as browser:
+        page = browser.new_page(viewport={"width": width, "height": 800})
+        page.goto(f"{base}{news.folder(news.flood)}/v2.html")
+        buttons = page.locator(".view-switch button:visible")
+        assert buttons.count() >= 2
+        chosen = page.locator(".view-switch button[aria-pressed=true]:visible")
+        assert chosen.all_inner_texts() == [pressed]
+        other = page.locator(".view-switch button[aria-pressed=false]:visible").first
+        background = "e => getComputedStyle(e).backgroundColor"
+        assert chosen.evaluate(background) != other.evaluate(background)
+        page.click(".view-switch button[data-view=text]")
+        assert chosen.all_inner_texts() == ["Text only"]
+
+
+@pytest.mark.browser
+def test_no_page_is_wider_than_a_phone(built: tuple[Path, News]) -> None:
+    out, news = built
+    pages = ["index.html", "sources/index.html", "sources/daily/index.html", "search/index.html"]
+    pages += [f"{news.folder(news.flood)}/index.html", "most-changed/index.html"]
+    with serve_folder(out) as base, launch_browser() as browser:
+        page = browser.new_page(viewport={"width": 390, "height": 800})
+        wider = {}
+        for name in pages:
+            page.goto(f"{base}{name}")
+            width = page.evaluate("() => document.documentElement.scrollWidth")
+            if width > 390:
+                wider[name] = width
+        assert wider == {}
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_print_is_dark_on_white_whatever_the_screens_scheme(
+    built: tuple[Path, News], scheme: str
+) -> None:
+    out, news = built
+    with serve_folder(out) as base, launch_browser() as browser:
+        page = browser.new_page()
+        page.emulate_media(media="print", color_scheme=scheme)
+        page.goto(f"{base}{news.folder(news.flood)}/v2.html")
+        colours = page.evaluate(
+            "() => [document.body, document.querySelector('table.diff td')]"
+            ".map(e => [getComputedStyle(e).backgroundColor, getComputedStyle(e).color])"
+        )
+        (body_bg, body_fg), (_, cell_fg) = colours
+        assert body_bg == "rgb(253, 252, 249)"  # the light scheme's paper
+        assert body_fg == cell_fg == "rgb(31, 35, 40)"
+        page.emulate_media(media="screen")
+        assert page.evaluate("() => getComputedStyle(document.body).backgroundColor") == (
+            "rgb(22, 24, 27)" if scheme == "dark" else "rgb(253, 252, 249)"
+        )
 
 
 # --- build state ----------------------------------------------------------------------------------

@@ -43,6 +43,7 @@ from archiver.site.model import (
     summary,
     version_facts,
 )
+from archiver.site.records import Texts, held_texts
 from archiver.site.templates import render
 from archiver.site.views import (
     VersionData,
@@ -83,6 +84,7 @@ class ArticleResult:
     rows: list[VersionRow]  # the versions that are new to the build state
     events: list[VersionRow] = field(default_factory=list)  # removals and returns, new to it
     entries: dict[tuple[str, int], str] = field(default_factory=dict)
+    texts: Texts = field(default_factory=list)  # the new versions' text, for search
     written: int = 0
     unchanged: int = 0
     warnings: list[str] = field(default_factory=list)
@@ -220,6 +222,8 @@ class ArticleRenderer:
             result.written += changed
             result.unchanged += not changed
         result.entries = pages.entries_for(job.wanted)
+        new = range(len(job.known), len(job.refs))
+        result.texts = held_texts((i + 1, documents[i].document) for i in new)
         return result
 
     def article_row(

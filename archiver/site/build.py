@@ -17,6 +17,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 
 from archiver import __version__
@@ -42,6 +43,7 @@ from archiver.site.model import (
     History,
     Prior,
     VersionRef,
+    output_dir,
     read_history,
     shard_of,
     source_of,
@@ -55,6 +57,7 @@ from archiver.site.output import (
     refuse_others_files,
     resolved,
 )
+from archiver.site.records import Record, article_records, merged_texts
 from archiver.site.search import pagefind_available, update_search_index
 from archiver.site.templates import ASSETS, asset_bytes, environment, templates_fingerprint
 from archiver.site.views import PAGE_SIZE
@@ -333,8 +336,11 @@ class _Builder:
         self.report.pages_unchanged += result.unchanged
         self.report.articles_rendered += 1
         self.stale_lookups.add(lookup_shard(result.article.url))
-        if result.rows or result.article.path in self.reshown:  # what search indexes changed
-            self.stale_shards.add(shard_of(result.article.path))
+        path = result.article.path
+        if result.rows:  # new versions: the text search indexes changed
+            state.put_search_text(path, merged_texts(state.search_text(path), result.texts))
+        if result.rows or path in self.reshown:  # what search indexes changed
+            self.stale_shards.add(shard_of(path))
         for warning in result.warnings:
             self.warn(warning)
 
@@ -534,7 +540,13 @@ class _Builder:
         shards = state.shards()
         started = time.perf_counter()
         done = update_search_index(
-            self.out, shards, self.stale_shards, self.writer, self.place.folder, self.notify
+            self.out,
+            shards,
+            self.stale_shards,
+            partial(_shard_records, state),
+            self.writer,
+            self.place.folder,
+            self.notify,
         )
         if done.failure:
             self.report.search = done.failure
@@ -612,6 +624,15 @@ def _feed_candidates(logs: list[ArticleLog]) -> dict[str, set[int]]:
             picked.setdefault(path, set()).add(number)
         per_source[source] += 1
     return picked
+
+
+def _shard_records(state: BuildState, shard: str) -> Iterator[Record]:
+    """The search records of a shard's articles, from the build state."""
+    for path, texts in state.shard_texts(shard):
+        folder = output_dir(path)
+        assert folder is not None  # only accepted paths are rendered
+        titles = [row.title for row in state.versions(path)]
+        yield from article_records(folder, json.loads(texts), titles)
 
 
 def _load_counts(state: BuildState) -> dict[str, int]:

@@ -31,7 +31,7 @@ from archiver.store import format as trailer
 from archiver.store.state import StateView, read_only_uri
 
 STATE_FILE = "build.db"
-FORMAT = "6"  # 5: removals and returns (events); 6: articles withheld (hidden)
+FORMAT = "7"  # 7: search_text; 6: articles withheld (hidden); 5: removals and returns
 BUILDS = "builds"  # in the archive's state folder: one folder per output folder
 # Where earlier builds kept their state: inside the output folder, so it was published.
 LEGACY_STATE = ".archiver-build.db"
@@ -133,6 +133,14 @@ CREATE TRIGGER IF NOT EXISTS article_updated AFTER UPDATE OF versions ON site_ar
     UPDATE source_totals SET versions = versions - old.versions + new.versions
     WHERE source = new.source;
 END;
+-- Per article, the text search indexes: each paragraph and headline with the versions that
+-- held it (JSON), so a new version adds its own text, not every version's again.
+CREATE TABLE IF NOT EXISTS search_text (
+    path TEXT PRIMARY KEY,
+    shard TEXT NOT NULL,
+    texts TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS search_text_shard ON search_text (shard, path);
 CREATE TABLE IF NOT EXISTS entries (
     path TEXT NOT NULL,
     number INTEGER NOT NULL,
@@ -452,6 +460,27 @@ class BuildState:
     def sources(self) -> list[str]:
         rows = self.db.execute("SELECT source FROM source_totals WHERE articles > 0 ORDER BY 1")
         return [r[0] for r in rows]
+
+    # -- search text
+
+    def search_text(self, path: str) -> str | None:
+        row = self.db.execute("SELECT texts FROM search_text WHERE path = ?", (path,)).fetchone()
+        return row[0] if row else None
+
+    def put_search_text(self, path: str, texts: str) -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO search_text (path, shard, texts) VALUES (?, ?, ?)",
+            (path, shard_of(path), texts),
+        )
+
+    def shard_texts(self, shard: str) -> Iterator[tuple[str, str]]:
+        """(path, texts) of the shard's articles, in path order; withheld ones left out."""
+        rows = self.db.execute(
+            "SELECT s.path, s.texts FROM search_text s JOIN site_articles a USING (path)"
+            " WHERE s.shard = ? AND a.hidden = 0 ORDER BY s.path",
+            (shard,),
+        )
+        return (tuple(row) for row in rows)
 
     # -- feed entries
 

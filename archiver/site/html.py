@@ -76,20 +76,29 @@ class _Words:
 
 
 def _cell(
-    cell: Cell | None, label: str, words: _Words, merged: tuple[Span, ...] | None = None
+    cell: Cell | None,
+    label: str,
+    words: _Words,
+    merged: tuple[Span, ...] | None = None,
+    anchor: str = "",
 ) -> str:
     """One side of a row. The cell the one-column view shows is marked `io`; when that view
     reads differently (both deletions and insertions, or only a note), the words this side
-    shows are wrapped in `w` and the one-column reading follows in `m`."""
+    shows are wrapped in `w` and the one-column reading follows in `m`. `anchor` is the
+    cell's id, which a moved paragraph's note at its other position links to."""
     if cell is None:
         return '<td class="blank"></td>\n'
     io = " io" if merged is not None else ""
-    parts = [f'<td class="{cell.style}{" muted" if cell.muted else ""}{io}" dir="auto">']
+    where = f' id="{anchor}"' if anchor else ""
+    parts = [f'<td class="{cell.style}{" muted" if cell.muted else ""}{io}"{where} dir="auto">']
     if label:
         parts += ('<span class="label">', escape(label), "</span> ")
     if cell.number:
         parts.append(f'<span class="pn">¶{cell.number}</span> ')
-    if cell.note:
+    if cell.note and cell.link:
+        link = f'<span class="note"><a href="#{cell.link}">'
+        parts += (link, escape(cell.note), "</a></span> ")
+    elif cell.note:
         parts += ('<span class="note">', escape(cell.note), "</span> ")
     if merged is None or merged is cell.spans:
         parts += (words(cell.spans), "</td>\n")
@@ -116,11 +125,21 @@ def _side_row(row: DiffRow, words: _Words) -> str:
     """A row of the diff table. The table is all three views of a diff page: side by side,
     one column (the `io` cells, `m` in place of `w`), and the new text (right cells)."""
     merged = _one_column(row)
+    old, new = _anchors(row)
     if row.new is not None:
-        cells = _cell(row.old, row.label, words) + _cell(row.new, row.label, words, merged)
+        cells = _cell(row.old, row.label, words, None, old)
+        cells += _cell(row.new, row.label, words, merged, new)
     else:
-        cells = _cell(row.old, row.label, words, merged) + _cell(None, row.label, words)
+        cells = _cell(row.old, row.label, words, merged, old) + _cell(None, row.label, words)
     return f'<tr class="{row.kind}">\n{cells}</tr>\n'
+
+
+def _anchors(row: DiffRow) -> tuple[str, str]:
+    """Ids of a row's paragraphs: `old-N` and `new-N` by their numbers in each version. A
+    moved paragraph's old number belongs to the row it moved away from, which has the id."""
+    old = row.old.number if row.old is not None and row.kind != "moved" else None
+    new = row.new.number if row.new is not None else None
+    return (f"old-{old}" if old else "", f"new-{new}" if new else "")
 
 
 def diff_table(rows: Sequence[DiffRow]) -> Markup:

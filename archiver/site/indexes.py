@@ -27,7 +27,7 @@ from archiver.site.config import SiteConfig
 from archiver.site.lookup import lookup_files
 from archiver.site.model import output_dir
 from archiver.site.templates import render
-from archiver.site.views import PAGE_SIZE, ArticleItem, ChangeItem, Pager
+from archiver.site.views import PAGE_SIZE, ArticleItem, ChangeItem, Pager, plural
 from archiver.store.format import article_page, version_page
 from archiver.store.state import SourceHealthLine
 
@@ -103,6 +103,18 @@ class Dirty:
     article_pages_done: set[tuple[str, int]] = field(default_factory=set)  # written already
     new_rows: list[VersionRow] = field(default_factory=list)  # versions new to the build
     everything: bool = False
+
+
+def most_changed_intro(shown: int) -> str:
+    """What the most-changed list holds, as many as it shows: all of the changed articles
+    until there are more than it lists."""
+    minor = "not counting minor ones (punctuation, spacing or letter case only)"
+    if shown >= MOST_CHANGED:
+        return f"The {shown} articles with the most changes, {minor}."
+    if shown == 0:
+        return f"No article has changed yet. Articles are ranked here by their changes, {minor}."
+    counted = plural(shown, "article")
+    return f"Every article that has changed ({counted}), most changes first, {minor}."
 
 
 class IndexRenderer:
@@ -303,8 +315,7 @@ class IndexRenderer:
                 "articles.html",
                 **self.common("most-changed", "Most changed articles", "most-changed"),
                 heading="Most changed articles",
-                intro=f"The {MOST_CHANGED} articles with the most changes, not counting minor "
-                "ones (punctuation, spacing or letter case only).",
+                intro=most_changed_intro(len(rows)),
                 items=article_items(rows),
                 ranked=True,
                 pager=Pager(),

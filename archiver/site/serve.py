@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import http.server
+import os
 from functools import partial
 from pathlib import Path
 
@@ -21,6 +22,10 @@ def serve(out: Path, host: str = "127.0.0.1", port: int = 8000) -> None:
         server.serve_forever()
 
 
+# Types that are text though not text/*: the build writes them in UTF-8 too.
+_TEXT_TYPES = {"application/atom+xml", "application/json", "application/xml", "image/svg+xml"}
+
+
 class _Handler(http.server.SimpleHTTPRequestHandler):
     # The base class declares it per instance, so ClassVar would contradict it.
     extensions_map = {  # noqa: RUF012
@@ -32,6 +37,14 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
         ".js": "text/javascript",
         ".css": "text/css",
     }
+
+    def guess_type(self, path: str | os.PathLike[str]) -> str:
+        # Every text the build writes is UTF-8: said so, a browser reads a feed's or a
+        # script's non-ASCII characters as they are instead of guessing another charset.
+        kind = super().guess_type(path)
+        if kind.startswith("text/") or kind in _TEXT_TYPES:
+            return f"{kind}; charset=utf-8"
+        return kind
 
     def log_message(self, format: str, *args: object) -> None:
         pass

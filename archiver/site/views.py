@@ -151,6 +151,7 @@ class Cell(NamedTuple):
     number: int | None = None  # paragraph number, 1-based
     note: str = ""
     muted: bool = False
+    link: str = ""  # a moved paragraph's note links here: the anchor of its other position
 
 
 class DiffRow(NamedTuple):
@@ -212,7 +213,8 @@ def _paragraph_row(row: Row, moves_down: bool) -> DiffRow:
     if row.kind == "moved-away":
         assert row.moved_to is not None
         note = f"moved {'down' if moves_down else 'up'} to ¶{row.moved_to + 1}"
-        cell = Cell((Span("equal", old_text),), style, old_no, note, muted=True)
+        to = f"new-{row.moved_to + 1}"
+        cell = Cell((Span("equal", old_text),), style, old_no, note, muted=True, link=to)
         return DiffRow(row.kind, old=cell, note=f"¶{old_no} {note}")
     if row.kind == "same":  # most rows: one span, shared by both cells and the inline view
         words = (Span("equal", old_text),)
@@ -226,10 +228,13 @@ def _paragraph_row(row: Row, moves_down: bool) -> DiffRow:
         note = f"moved from ¶{old_no}"
         same = old_text == new_text
         assert old_cell is not None and new_cell is not None  # a move has both texts
+        came = f"old-{old_no}"
         old_cell = (
-            Cell((), style, old_no, note) if same else Cell(old_cell.spans, style, None, note)
+            Cell((), style, old_no, note, link=came)
+            if same
+            else Cell(old_cell.spans, style, None, note, link=came)
         )
-        new_cell = Cell(new_cell.spans, style, new_no, note)
+        new_cell = Cell(new_cell.spans, style, new_no, note, link=came)
         return DiffRow(row.kind, old=old_cell, new=new_cell, inline=diff, note=note)
     return DiffRow(row.kind, old=old_cell, new=new_cell, inline=diff)
 
