@@ -4,6 +4,7 @@ list changes takes them down or puts them back, incrementally."""
 
 from __future__ import annotations
 
+import gzip
 import json
 import re
 from pathlib import Path
@@ -121,9 +122,14 @@ def test_a_bad_takedown_list_is_one_clear_error(tmp_path: Path, value: str, mess
     assert str(raised.value) == f"{tmp_path / 'archiver.toml'}: {message}"
 
 
-def _indexed_pages(out: Path, shard: str) -> int:
-    entry = json.loads((out / "pagefind" / shard / "pagefind-entry.json").read_text())
-    return sum(language["page_count"] for language in entry["languages"].values())
+def _indexed_articles(out: Path, shard: str) -> set[str]:
+    """The article folders a shard's search records link to (a record is one paragraph or
+    headline; its meta url names the version page it leads to)."""
+    folders = set()
+    for fragment in (out / "pagefind" / shard / "fragment").iterdir():
+        record = gzip.decompress(fragment.read_bytes()).removeprefix(b"pagefind_dcd")
+        folders.add(json.loads(record)["meta"]["url"].rsplit("/", 1)[0].lstrip("./"))
+    return folders
 
 
 def test_a_withheld_article_leaves_the_search_index(
@@ -133,12 +139,13 @@ def test_a_withheld_article_leaves_the_search_index(
     news = news_archive(archive, server, clock)
     out = tmp_path / "site"
     build(archive, out)
-    assert _indexed_pages(out, "daily/2025-03") == 2  # the flood and bridge stories
+    flood, bridge = news.folder(news.flood), news.folder(news.bridge)
+    assert _indexed_articles(out, "daily/2025-03") == {flood, bridge}
     archive = withhold(archive, [news.bridge])
     report = build(archive, out)
     assert report.incremental and report.search.startswith("indexed 1 of 2")
-    assert _indexed_pages(out, "daily/2025-03") == 1
-    assert _indexed_pages(out, "gazette/2025-03") == 1
+    assert _indexed_articles(out, "daily/2025-03") == {flood}
+    assert len(_indexed_articles(out, "gazette/2025-03")) == 1
     archive.close()
 
 
