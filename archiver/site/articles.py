@@ -47,6 +47,7 @@ from archiver.site.views import (
     diff_rows,
     language,
     later,
+    rewritten,
     versions_payload,
     web_link,
 )
@@ -345,6 +346,7 @@ class _ArticlePages:
                 "old": old,
                 "later": later(row.time - old.time),
                 "diff_table": sitehtml.diff_table(self.diff_rows(number)),
+                "rewritten": rewritten(self.diff_rows(number)),
             }
         return render(
             "version.html",

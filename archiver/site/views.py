@@ -16,7 +16,7 @@ from functools import lru_cache
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
-from archiver.diff import Row, Span, align, word_diff
+from archiver.diff import Row, Span, align, compact, replaced_count, word_diff
 from archiver.site.model import Captured, as_version, date_line
 from archiver.store.document import Document
 
@@ -146,7 +146,7 @@ class Cell(NamedTuple):
 
 
 class DiffRow(NamedTuple):
-    kind: str  # field, same, changed, removed, added, moved, moved-away
+    kind: str  # field, same, changed, removed, added, moved, moved-away, replaced
     label: str = ""  # for field rows: Headline, Byline, Date
     old: Cell | None = None
     new: Cell | None = None
@@ -191,6 +191,8 @@ def diff_rows(old: Captured, new: Captured) -> list[DiffRow]:
     if date_line(old) != date_line(new):
         out.append(field_row("Date", date_line(old), date_line(new)))
     aligned = align(a.body, b.body)
+    if replaced_count(aligned):
+        aligned = compact(aligned)
     new_position = {r.moved_from: n for n, r in enumerate(aligned) if r.kind == "moved"}
     for n, row in enumerate(aligned):
         out.append(_paragraph_row(row, new_position.get(row.old_index, n) > n))
@@ -202,10 +204,21 @@ def _paragraph_row(row: Row, moves_down: bool) -> DiffRow:
     old_no = None if row.old_index is None else row.old_index + 1
     new_no = None if row.new_index is None else row.new_index + 1
     if row.kind == "moved-away":
+        # Only a marker: the text shows once, in the row of its new place.
         assert row.moved_to is not None
         note = f"moved {'down' if moves_down else 'up'} to ¶{row.moved_to + 1}"
-        cell = Cell((Span("equal", old_text),), style, old_no, note, muted=True)
+        cell = Cell((), style, old_no, note, muted=True)
         return DiffRow(row.kind, old=cell, note=f"¶{old_no} {note}")
+    if row.kind == "replaced":  # unrelated texts: each side whole, in its own style
+        old_style, old_text, _ = _style(row.old_text, "")
+        new_style, _, new_text = _style("", row.new_text)
+        deleted, inserted = Span("delete", old_text), Span("insert", new_text)
+        return DiffRow(
+            row.kind,
+            old=Cell((deleted,), old_style, old_no),
+            new=Cell((inserted,), new_style, new_no),
+            inline=(deleted, inserted),
+        )
     if row.kind == "same":  # most rows: one span, shared by both cells and the inline view
         words = (Span("equal", old_text),)
         return DiffRow(
@@ -216,14 +229,17 @@ def _paragraph_row(row: Row, moves_down: bool) -> DiffRow:
     new_cell = Cell(_side(diff, "insert"), style, new_no) if new_text else None
     if row.kind == "moved":
         note = f"moved from ¶{old_no}"
-        same = old_text == new_text
-        assert old_cell is not None and new_cell is not None  # a move has both texts
-        old_cell = (
-            Cell((), style, old_no, note) if same else Cell(old_cell.spans, style, None, note)
-        )
+        assert new_cell is not None  # a move has both texts
         new_cell = Cell(new_cell.spans, style, new_no, note)
         return DiffRow(row.kind, old=old_cell, new=new_cell, inline=diff, note=note)
     return DiffRow(row.kind, old=old_cell, new=new_cell, inline=diff)
+
+
+def rewritten(diff: Sequence[DiffRow]) -> int:
+    """How many old paragraphs the change replaced, when it is a rewrite (0 otherwise)."""
+    if not any(row.kind == "replaced" for row in diff):
+        return 0
+    return sum(row.kind in ("replaced", "removed") for row in diff)
 
 
 def changed_only(diff: list[DiffRow]) -> list[DiffRow]:
