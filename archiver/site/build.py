@@ -22,7 +22,13 @@ from pathlib import Path
 from archiver import __version__
 from archiver.archive import Archive
 from archiver.errors import BuildError
-from archiver.site.articles import ArticleJob, ArticleRenderer, ArticleResult, NextChecks
+from archiver.site.articles import (
+    ArticleJob,
+    ArticleRenderer,
+    ArticleResult,
+    NextChecks,
+    no_longer_made,
+)
 from archiver.site.buildstate import (
     ArticleRow,
     BuildPlace,
@@ -317,6 +323,10 @@ class _Builder:
         self.report.pages_written += result.written
         self.report.pages_unchanged += result.unchanged
         self.report.articles_rendered += 1
+        if before := result.article.versions - len(result.rows):  # grown since the last build
+            article = result.article
+            dropped = no_longer_made(article.path, before, article.versions)
+            self.report.pages_deleted += self.writer.delete(dropped)
         if result.rows:  # new versions: the text search indexes may have changed
             self.stale_shards.add(shard_of(result.article.path))
         for warning in result.warnings:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from archiver.archive import Archive
 from archiver.errors import BuildError
-from archiver.site.articles import article_files
+from archiver.site.articles import no_longer_made
 from archiver.site.buildstate import BuildState
 from archiver.site.config import SiteConfig
 from archiver.site.indexes import IndexRenderer
@@ -168,8 +168,8 @@ class Made:
         gone = self.indexes - now.indexes
         for path, versions in self.articles.items():
             kept = now.articles.get(path, 0)
-            if kept < versions:
-                gone.update(set(article_files(path, versions)) - set(article_files(path, kept)))
+            if kept != versions:  # fewer versions, or more: comparisons with the latest move
+                gone.update(no_longer_made(path, versions, kept))
         return gone
 
 

@@ -13,11 +13,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import Any, NamedTuple
+from typing import NamedTuple
 from urllib.parse import urlsplit
 
-from archiver.diff import Row, Span, align, compact, replaced_count, word_diff
-from archiver.site.model import Captured, as_version, date_line
+from archiver.diff import ChangeStats, Row, Span, align, compact, replaced_count, word_diff
+from archiver.site.model import Captured, as_version, change_summary, compared, date_line
 from archiver.store.document import Document
 
 PAGE_SIZE = 50
@@ -242,43 +242,28 @@ def rewritten(diff: Sequence[DiffRow]) -> int:
     return sum(row.kind in ("replaced", "removed") for row in diff)
 
 
+class Comparison(NamedTuple):
+    """Two versions compared, as every page and `archiver diff` show them."""
+
+    rows: list[DiffRow]
+    summary: str  # what changed, in one line (see model.change_summary)
+    minor: bool
+    rewritten: int  # old paragraphs replaced, when the change is a rewrite
+
+
+def comparison(
+    old: Captured, new: Captured, recorded: tuple[ChangeStats, bool] | None = None
+) -> Comparison:
+    """The rows and counts of any two versions. `recorded` is the change a commit's
+    trailers hold for exactly this pair, taken as it is (old commits keep their counts)."""
+    stats, minor = recorded or compared(old, new)
+    rows = diff_rows(old, new)
+    return Comparison(rows, change_summary(stats), minor, rewritten(rows))
+
+
 def changed_only(diff: list[DiffRow]) -> list[DiffRow]:
     """The rows worth a feed entry: everything but unchanged paragraphs."""
     return [row for row in diff if row.kind != "same"]
-
-
-# --- client-side comparison data ------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class VersionData:
-    number: int
-    time: int
-    captured: Captured
-
-    def as_json(self, paragraph_ids: dict[str, int]) -> dict[str, Any]:
-        """The version, its paragraphs as numbers in the payload's shared list."""
-        version = as_version(self.captured)
-        return {
-            "number": self.number,
-            "time": iso_time(self.time),
-            "title": version.title,
-            "byline": version.byline,
-            "date": version.date,
-            "body": [paragraph_ids.setdefault(p, len(paragraph_ids)) for p in version.body],
-        }
-
-
-def versions_payload(
-    url: str, versions: Sequence[VersionData], earlier: dict[str, Any] | None = None
-) -> dict[str, Any]:
-    """Every version for the comparison script, after those of an `earlier` payload.
-    Versions share most of their paragraphs, so each distinct paragraph is in the payload
-    once (an article of 16 versions: 142 KB with the whole text of each, 23 KB so)."""
-    earlier = earlier or {"paragraphs": [], "versions": []}
-    paragraph_ids = {text: n for n, text in enumerate(earlier["paragraphs"])}
-    data = [*earlier["versions"], *(v.as_json(paragraph_ids) for v in versions)]
-    return {"url": url, "paragraphs": list(paragraph_ids), "versions": data}
 
 
 # --- list rows ------------------------------------------------------------------------------
