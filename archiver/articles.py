@@ -11,9 +11,11 @@ from datetime import datetime
 from pathlib import Path, PurePosixPath
 
 from archiver.archive import Archive
-from archiver.errors import ArchiverError, UnknownArticle
+from archiver.errors import ArchiverError, UnknownArticle, UnknownVersion
+from archiver.site.model import Captured, article_log, compared, load_document
+from archiver.site.views import Comparison, comparison
 from archiver.store.document import parse_document
-from archiver.store.history import BlobReader, Version, article_versions, pick_version, read_blob
+from archiver.store.history import BlobReader, Version, article_versions, read_blob
 from archiver.store.state import ArticleState
 from archiver.urls import canonical_url
 
@@ -166,11 +168,15 @@ def versions(archive: Archive, url: str) -> list[Version]:
 
 
 def log(archive: Archive, url: str) -> list[VersionSummary]:
-    """Each version with its title and how many characters it added and removed."""
+    """Each version with its title and how many characters it added and removed: the
+    site's counts for a change it shows, a word count of the text for the others (the
+    first version, a removal)."""
     summaries, previous = [], ""
-    for version in versions(archive, url):
+    found = versions(archive, url)
+    counts = _site_counts(archive, find_article(archive, url).path)
+    for version in found:
         text = read_blob(archive.repo, version.blob) if version.blob else ""
-        added, removed = char_delta(previous, text)
+        added, removed = counts.get(version.sha) or char_delta(previous, text)
         title = parse_document(text).title if text else "(removed)"
         summaries.append(
             VersionSummary(version.number, version.sha, version.when, title, added, removed)
@@ -179,21 +185,59 @@ def log(archive: Archive, url: str) -> list[VersionSummary]:
     return summaries
 
 
-def diff(archive: Archive, url: str, a: int | None = None, b: int | None = None) -> str:
-    """A unified diff of two versions (default: the last two) of the article file."""
-    found = versions(archive, url)
-    b = b if b is not None else found[-1].number
-    a = a if a is not None else max(1, b - 1)
-    old, new = pick_version(found, a, url), pick_version(found, b, url)
-    old_text = read_blob(archive.repo, old.blob) if old.blob else ""
-    new_text = read_blob(archive.repo, new.blob) if new.blob else ""
-    lines = difflib.unified_diff(
-        old_text.splitlines(keepends=True),
-        new_text.splitlines(keepends=True),
-        fromfile=f"version {a} ({old.when:%Y-%m-%d %H:%M} UTC)",
-        tofile=f"version {b} ({new.when:%Y-%m-%d %H:%M} UTC)",
-    )
-    return "".join(lines)
+@dataclass(frozen=True)
+class Difference:
+    """Two versions of an article compared exactly as the site compares them."""
+
+    url: str
+    old: int  # version numbers, as the site numbers them
+    new: int
+    old_when: int  # commit times, unix seconds
+    new_when: int
+    comparison: Comparison
+
+
+def diff(archive: Archive, name: str, a: int | None = None, b: int | None = None) -> Difference:
+    """Versions `a` and `b` (default: the last two) of an article: the site's rows and
+    counts, from the same diff (a version page's counts are its commit's, as there)."""
+    state = find_article(archive, name)
+    refs = article_log(archive.repo, state.path, lambda message: None).versions
+    if not refs:
+        raise UnknownArticle(f"{state.url}: no stored versions")
+    b = len(refs) if b is None else b
+    a = max(1, b - 1) if a is None else a
+    for number in (a, b):
+        if not 1 <= number <= len(refs):
+            raise UnknownVersion(f"{state.url}: no version {number} (it has {len(refs)})")
+    old, new = refs[a - 1], refs[b - 1]
+    with BlobReader(archive.repo.git_dir) as reader:
+        data = reader.read_many([old.blob, new.blob])
+    documents = [
+        Captured(
+            load_document(data[ref.blob], f"{state.path}@{ref.blob[:10]}", _no_warning), ref.updated
+        )
+        for ref in (old, new)
+    ]
+    recorded = new.change if b == a + 1 else None
+    shown = comparison(documents[0], documents[1], recorded)
+    return Difference(state.url, a, b, old.when, new.when, shown)
+
+
+def _site_counts(archive: Archive, path: str) -> dict[str, tuple[int, int]]:
+    """commit → (characters added, removed) as the site's page of that change says."""
+    refs = article_log(archive.repo, path, _no_warning).versions
+    with BlobReader(archive.repo.git_dir) as reader:
+        data = reader.read_many(ref.blob for ref in refs)
+    shown = [Captured(load_document(data[r.blob], path, _no_warning), r.updated) for r in refs]
+    counts = {}
+    for index in range(1, len(refs)):
+        stats, _ = refs[index].change or compared(shown[index - 1], shown[index])
+        counts[refs[index].sha] = (stats.chars_added, stats.chars_removed)
+    return counts
+
+
+def _no_warning(message: str) -> None:
+    """An unreadable version is shown as an empty one, as on the site."""
 
 
 def char_delta(old: str, new: str) -> tuple[int, int]:

@@ -26,6 +26,7 @@ from rich.cells import cell_len, set_cell_size
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
 from rich.progress import Progress as RichProgress
+from rich.text import Text
 
 try:  # typer 0.26 and later carry their own copy of click
     from typer._click.exceptions import ClickException
@@ -43,6 +44,7 @@ from archiver.extract.page import extract_page
 from archiver.fetch.charset import decode_html
 from archiver.fetch.client import Response, open_fetcher, user_agent
 from archiver.processes import terminate_stops
+from archiver.site.views import DiffRow
 from archiver.store.document import Document
 from archiver.store.state import STATE_DIR, ArticleState, Held
 from archiver.urls import canonical_url
@@ -666,12 +668,81 @@ def diff(
         int | None, typer.Argument(help="Older version (default: the one before B).")
     ] = None,
     b: Annotated[int | None, typer.Argument(help="Newer version (default: the latest).")] = None,
+    as_json: JsonOption = False,
     archive: ArchiveOption = Path("."),
 ) -> None:
-    """Show the change between two versions of an article."""
+    """Show the change between two versions of an article, as the site shows it.
+
+    One line per changed row: deleted words red (or [-so-] without colour), inserted
+    green (or {+so+}); the version numbers are the site's."""
     with _errors(), _open(archive) as opened:
-        text = articles.diff(opened, article, a, b)
-    sys.stdout.write(text or "(no difference)\n")
+        found = articles.diff(opened, article, a, b)
+    shown = found.comparison
+    if as_json:
+        _print_json(_difference_json(found))
+        return
+    head = f"version {found.old} ({_when(_utc(found.old_when))}) → "
+    out.print(head + f"version {found.new} ({_when(_utc(found.new_when))})", markup=False)
+    out.print(
+        ("minor change: " if shown.minor else "") + shown.summary, markup=False, soft_wrap=True
+    )
+    if shown.rewritten:
+        out.print(f"rewritten: {shown.rewritten} paragraphs replaced", markup=False)
+    plain = out.no_color or out.color_system is None
+    for row in shown.rows:
+        if row.kind != "same":
+            out.print(_diff_line(row, plain), soft_wrap=True)
+
+
+_ROW_MARKS = {"changed": "~", "field": "~", "added": "+", "removed": "-", "moved": ">"}
+_ROW_MARKS |= {"moved-away": " ", "replaced": "≠"}
+_SPAN_STYLES = {"delete": "red strike", "insert": "green underline", "equal": ""}
+_SPAN_MARKS = {"delete": ("[-", "-]"), "insert": ("{+", "+}"), "equal": ("", "")}
+
+
+def _diff_line(row: DiffRow, plain: bool) -> Text:
+    """A row of the site's diff as one terminal line: where it is, then its words."""
+    line = Text(_ROW_MARKS.get(row.kind, "?") + " ")
+    if row.kind == "moved-away":
+        return line.append(row.note)
+    if row.label:
+        line.append(f"{row.label}: ")
+    else:
+        numbers = [f"¶{c.number}" for c in (row.old, row.new) if c is not None and c.number]
+        line.append(
+            " → ".join(dict.fromkeys(numbers)) + (f" ({row.note})" if row.note else "") + ": "
+        )
+    for span in row.inline:
+        start, end = _SPAN_MARKS[span.op] if plain else ("", "")
+        line.append(start + _printable(span.text) + end, style=_SPAN_STYLES[span.op])
+    return line
+
+
+def _difference_json(found: articles.Difference) -> dict[str, object]:
+    shown = found.comparison
+    return {
+        "url": found.url,
+        "old": {"number": found.old, "when": _iso(_utc(found.old_when))},
+        "new": {"number": found.new, "when": _iso(_utc(found.new_when))},
+        "summary": shown.summary,
+        "minor": shown.minor,
+        "rewritten": shown.rewritten,
+        "rows": [
+            {
+                "kind": row.kind,
+                "label": row.label,
+                "old": row.old.number if row.old else None,
+                "new": row.new.number if row.new else None,
+                "note": row.note,
+                "spans": [[span.op, span.text] for span in row.inline],
+            }
+            for row in shown.rows
+        ],
+    }
+
+
+def _utc(seconds: int) -> datetime:
+    return datetime.fromtimestamp(seconds, UTC)
 
 
 @app.command()

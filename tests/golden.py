@@ -16,11 +16,14 @@ from pathlib import Path
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 _ARTICLE = "articles/northgate-herald/2025/03/03/ferry-street-bridge-closure-c6ab59979a9d"
-# An article page, a diff page (a paragraph inserted), the article's feed, a list page and
-# the site-wide feed: between them every template and the diff renderer.
+# An article page, a diff page (a paragraph inserted), the comparison picker and a
+# comparison made in advance, the article's feed, a list page and the site-wide feed:
+# between them every template and the diff renderer.
 PAGES = (
     f"{_ARTICLE}/index.html",
     f"{_ARTICLE}/v3.html",
+    f"{_ARTICLE}/compare.html",
+    f"{_ARTICLE}/compare-1-4.html",
     f"{_ARTICLE}/feed.atom",
     "changes/index.html",
     "feed.atom",

@@ -156,7 +156,7 @@ def test_log_and_diff_commands(archive: Archive, server: NewsServer):
 
     diff = cli(archive, "diff", server.url("/news/bridge"))
     assert diff.exit_code == 0
-    assert "+title: Old bridge to close for urgent repairs" in diff.output
+    assert "~ Headline: Old bridge to close for {+urgent +}repairs" in diff.output
     assert cli(archive, "diff", server.url("/news/bridge"), "1", "7").exit_code == ExitStatus.ERROR
     unknown = cli(archive, "log", server.url("/elsewhere"))
     assert unknown.exit_code == ExitStatus.ERROR

@@ -268,7 +268,7 @@ def test_an_article_is_named_by_url_path_slug_or_part(
     archive, url = tracked
     result = _invoke(command, NAMES[form](archive, url), "-a", str(archive.root))
     assert result.exit_code == 0, result.output
-    expected = {"log": "Old bridge closes", "status": url, "diff": "+title: Old bridge closes"}
+    expected = {"log": "Old bridge closes", "status": url, "diff": "Headline: Old bridge "}
     assert expected[command] in result.stdout
 
 

@@ -90,9 +90,10 @@ def test_a_reader_follows_a_story_through_its_changes(site: Path):
         assert marks and set(marks) == {"rgba(0, 0, 0, 0) none"}
         page.screenshot(path=artifact_path("demo-diff-text.png"), full_page=True)
 
-        page.goto(page.url.rsplit("/", 1)[0] + "/compare.html?a=1&b=2")
-        page.wait_for_selector("#compare-result table.diff", state="attached")
-        assert page.locator("#compare-result ins, #compare-result del").count() > 0
+        page.goto(page.url.rsplit("/", 1)[0] + "/compare.html?a=1&b=3")
+        page.click("#compare-form button[type=submit]")
+        page.wait_for_url("**/compare-1-3.html")
+        assert page.locator("table.diff ins, table.diff del").count() > 0
         assert axe_violations(page) == []
 
         page.goto(f"{base}search/index.html")

@@ -252,28 +252,35 @@ def test_changes_recorded_in_commits_read_as_the_site_computes_them(
     assert compared >= 5 and recorded == compared
 
 
-def test_compare_page_embeds_every_version(built: tuple[Path, News]) -> None:
+def test_compare_page_links_every_comparison_made_in_advance(built: tuple[Path, News]) -> None:
     out, news = built
     folder = out / news.folder(news.flood)
     html = (folder / "compare.html").read_text(encoding="utf-8")
-    embedded = re.search(
-        r'<script type="application/json" id="versions-data">(.*?)</script>', html, re.S
-    )
+    embedded = re.search(r'<script type="application/json" id="compare-pairs">(.*?)</script>', html)
     assert embedded is not None
     data = json.loads(embedded.group(1))
-    assert data["url"].startswith("http")
-    assert [v["number"] for v in data["versions"]] == [1, 2, 3, 4]
-    assert data["versions"][1]["byline"] == "Ann Reporter, Bob Writer"
-    first, last = data["versions"][0]["body"], data["versions"][-1]["body"]
-    assert data["paragraphs"][first[0]].startswith("A group of councillors")
-    shared = set(first) & set(last)
-    assert shared and len(data["paragraphs"]) < len(first) + len(last)  # each paragraph once
-    assert sorted({n for v in data["versions"] for n in v["body"]}) == list(
-        range(len(data["paragraphs"]))
-    )
+    # Four versions: every two compared, consecutive ones on the newer version's page.
+    assert data == {
+        "versions": 4,
+        "pages": {
+            "1-2": "v2.html", "2-3": "v3.html", "3-4": "v4.html",
+            "1-3": "compare-1-3.html", "1-4": "compare-1-4.html", "2-4": "compare-2-4.html",
+        },
+    }  # fmt: skip
+    for href in data["pages"].values():
+        assert f'href="{href}"' in html  # linked without the script too
+        assert (folder / href).is_file()
+    assert "versions-data" not in html  # no text for a second diff in the browser
 
 
-# --- indexes --------------------------------------------------------------------------------
+def test_pair_pages_show_the_python_diff_of_any_two_versions(built: tuple[Path, News]) -> None:
+    out, news = built
+    folder = out / news.folder(news.flood)
+    html = (folder / "compare-1-4.html").read_text(encoding="utf-8")
+    assert '<table class="diff">' in html and "Version 1 on the left, version 4" in html
+    assert '<tr class="changed">' in html
+    assert "## " not in html  # block markers are styles, never shown as text
+    assert 'class="change-summary' in html and "sentence" in html
 
 
 def test_recent_changes_list_every_change_newest_first(built: tuple[Path, News]) -> None:
@@ -659,8 +666,8 @@ def test_hostile_content_is_only_ever_escaped(
     # The article's address is not http(s): shown as text, never as a link.
     assert "javascript:alert(&#39;url&#39;)" in index
     compare = (folder / "compare.html").read_text(encoding="utf-8")
-    data = compare.split('id="versions-data">')[1].split("</script>")[0]
-    assert "<" not in data and json.loads(data)["versions"][0]["title"] == HOSTILE_TITLE
+    data = compare.split('id="compare-pairs">')[1].split("</script>")[0]
+    assert "<" not in data and json.loads(data)["pages"] == {"1-2": "v2.html"}
     listings = ("changes/index.html", "index.html", "sources/hostile/index.html")
     for listing in (*listings, "removed/index.html"):
         html = (out / listing).read_text(encoding="utf-8")
@@ -923,12 +930,13 @@ def test_search_compare_and_views_work_in_a_browser(built: tuple[Path, News]) ->
         assert hits == ["Harbour quotas cut catch"]  # found in the gazette's own shard
 
         page.goto(f"{base}{folder}/compare.html?a=1&b=3")
-        page.wait_for_selector("#compare-result table.diff")
-        assert page.locator("#compare-result ins").count() > 0
-        assert page.locator("#compare-result td .note").first.inner_text().startswith("moved")
-        page.click(".view-switch button[data-view=inline]")  # the script's table reads so too
+        page.click("#compare-form button[type=submit]")  # to the page the build made
+        page.wait_for_url("**/compare-1-3.html")
+        assert page.locator("table.diff ins").count() > 0
+        assert page.locator("table.diff td .note").first.inner_text().startswith("moved")
+        page.click(".view-switch button[data-view=inline]")  # it reads so too
         assert len(set(_visible_cell_lefts(page))) == 1
-        one_column = " ".join(page.locator("#compare-result .m").all_inner_texts()).split()
+        one_column = " ".join(page.locator("table.diff .m").all_inner_texts()).split()
         assert one_column[-4:] == ["deleted:", "month", "inserted:", "week."]
         page.click(".view-switch button[data-view=side]")
 

@@ -10,6 +10,7 @@ import pytest
 
 from archiver.archive import Archive
 from archiver.clock import FixedClock
+from archiver.site.articles import ALL_PAIRS_UP_TO
 from archiver.site.indexes import IndexRenderer
 from archiver.store.document import Document
 from archiver.sync import add, sync
@@ -312,7 +313,7 @@ def test_rewritten_history_falls_back_to_a_full_build(
     report = build(archive, out, search=False)
     assert not report.incremental
     # The pages of versions and changes no longer in history, and the lists that had them.
-    gone = ["v1.html", "v2.html", "v3.html", "compare.html"]  # one version left
+    gone = ["v1.html", "v2.html", "v3.html", "compare.html", "compare-1-3.html"]  # one left
     assert report.pages_deleted == len(gone) + 2
     assert not [name for name in gone if (folder / name).exists()]
     assert not (out / "changes" / "page-1.html").exists()
@@ -374,3 +375,29 @@ def test_hostile_text_builds_the_same_both_ways(
     assert_same_as_full_build(archive, out, tmp_path, search=False)
     page = (out / path.removesuffix(".md") / "index.html").read_text(encoding="utf-8")
     assert "\x00" not in page and "\x07" not in page and "\r" not in page
+
+
+def test_comparisons_made_in_advance_follow_the_latest_version(
+    archive: Archive, clock: FixedClock, tmp_path: Path
+) -> None:
+    """Past ALL_PAIRS_UP_TO versions an article keeps only comparisons with its first and
+    latest version: an incremental build adds those of the new latest and deletes the rest."""
+    document = Document(url="https://example.org/a", source="web", title="A", body="One.\n")
+    path = "articles/web/2025/03/01/a-0123456789ab.md"
+    bodies = [f"Paragraph one of version {n}.\n\nThe same closing line.\n" for n in range(10)]
+    versions = [document.with_body(body) for body in bodies]
+    commit_versions(archive, path, versions[:ALL_PAIRS_UP_TO], clock.now(), timedelta(hours=1))
+    out = tmp_path / "site"
+    build(archive, out, search=False)
+    folder = out / path.removesuffix(".md")
+    every = {f"compare-{a}-{b}.html" for b in range(3, 9) for a in range(1, b - 1)}
+    assert every <= {p.name for p in folder.iterdir()}
+
+    commit_versions(archive, path, versions[ALL_PAIRS_UP_TO:], clock.now(), timedelta(hours=1))
+    report = build(archive, out, search=False)
+    assert report.incremental
+    names = {p.name for p in folder.iterdir() if p.name.startswith("compare-")}
+    assert names == {f"compare-1-{b}.html" for b in range(3, 11)} | {
+        f"compare-{a}-10.html" for a in range(2, 9)
+    }
+    assert_same_as_full_build_without(archive, out, tmp_path, set())

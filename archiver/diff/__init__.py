@@ -5,7 +5,16 @@ guards against costly input), align.py (matching, moves, rows), stats.py (what c
 whether it is minor), text.py (the one `paragraphs`, and the keys items are matched on).
 """
 
-from archiver.diff.align import EDIT_THRESHOLD, MOVE_THRESHOLD, Row, align
+from archiver.diff.align import (
+    EDIT_THRESHOLD,
+    MOVE_THRESHOLD,
+    REWRITE_KEPT,
+    REWRITE_MIN,
+    Row,
+    align,
+    compact,
+    replaced_count,
+)
 from archiver.diff.stats import ChangeStats, Version, describe, is_minor, split_sentences
 from archiver.diff.text import paragraphs
 from archiver.diff.words import (
@@ -23,15 +32,19 @@ __all__ = [
     "MAX_DIFF_CHARS",
     "MAX_WORD_REPEAT_PRODUCT",
     "MOVE_THRESHOLD",
+    "REWRITE_KEPT",
+    "REWRITE_MIN",
     "ChangeStats",
     "Row",
     "Span",
     "Version",
     "align",
+    "compact",
     "describe",
     "diffable",
     "is_minor",
     "paragraphs",
+    "replaced_count",
     "split_sentences",
     "word_diff",
 ]

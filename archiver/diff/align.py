@@ -48,7 +48,9 @@ class Row(NamedTuple):
                    old index, and old_text may differ from new_text (an edited move);
       "moved-away" a marker at the OLD position of a moved paragraph: old_index and old_text
                    are set, new_index is None and `moved_to` is its new index, so a viewer
-                   can say "moved down to paragraph {moved_to + 1}".
+                   can say "moved down to paragraph {moved_to + 1}";
+      "replaced"   only from `compact`: a removed paragraph beside an unrelated one added
+                   in its stretch of a rewrite, no word diff between them.
     Indices are 0-based. Along the rows, old indices increase over every row except
     "moved" ones, and new indices increase over every row that has one.
     """
@@ -68,6 +70,8 @@ class Row(NamedTuple):
         "removed", and all equal for "moved-away" (its text lives on elsewhere)."""
         if self.kind == "moved-away":
             return [Span("equal", self.old_text)] if self.old_text else []
+        if self.kind == "replaced":
+            return [Span("delete", self.old_text), Span("insert", self.new_text)]
         return word_diff(self.old_text, self.new_text)
 
 
@@ -130,12 +134,7 @@ def _match(old: Sequence[str], new: Sequence[str]) -> _Matching:
 
 def _match_middle(old: Sequence[str], new: Sequence[str]) -> _Matching:
     a, b = [_Item(t) for t in old], [_Item(t) for t in new]
-    matcher = SequenceMatcher(None, [x.key for x in a], [y.key for y in b], autojunk=False)
-    anchors = [
-        (block.a + k, block.b + k)
-        for block in matcher.get_matching_blocks()
-        for k in range(block.size)
-    ]
+    anchors = _backbone(a, b)
     old_free = set(range(len(a))) - {i for i, _ in anchors}
     new_free = set(range(len(b))) - {j for _, j in anchors}
     result = _Matching(chain=[(i, j, 1.0) for i, j in anchors])
@@ -159,7 +158,10 @@ def _match_middle(old: Sequence[str], new: Sequence[str]) -> _Matching:
             new_free.discard(j)
 
     candidates = _similar_pairs(a, b, sorted(old_free), sorted(new_free), MOVE_THRESHOLD)
-    for sim, i, j in sorted(candidates, key=lambda c: (-c[0], c[1], c[2])):
+    nearest_first = sorted(
+        candidates, key=lambda c: (-c[0], _distance(c[1], c[2], len(a), len(b)), c[1], c[2])
+    )
+    for sim, i, j in nearest_first:
         if i in old_free and j in new_free:
             result.moves[j] = (i, sim)
             old_free.discard(i)
@@ -167,6 +169,35 @@ def _match_middle(old: Sequence[str], new: Sequence[str]) -> _Matching:
 
     result.chain.sort()
     return result
+
+
+# A text repeated more often than this on both sides (in products) pairs only its n-th
+# occurrence with its n-th: "Advertisement" a thousand times must not make a million pairs.
+_REPEAT_PAIRS = 64
+
+
+def _backbone(a: list[_Item], b: list[_Item]) -> list[tuple[int, int]]:
+    """The in-order identical pairs that keep the most words in place: a weighted longest
+    common subsequence. SequenceMatcher's longest-block-first choice anchors on whatever
+    short run repeats earliest (a box of three subheadings shown twice), and the story
+    around it then reads as moved; weighing each item by its words anchors on the text."""
+    old_at: dict[str, list[int]] = {}
+    new_at: dict[str, list[int]] = {}
+    for i, x in enumerate(a):
+        old_at.setdefault(x.key, []).append(i)
+    for j, y in enumerate(b):
+        new_at.setdefault(y.key, []).append(j)
+    pairs: list[tuple[float, int, int]] = []
+    for key, olds in old_at.items():
+        news = new_at.get(key)
+        if not news:
+            continue
+        weight = 1.0 + len(a[olds[0]].words)
+        if len(olds) * len(news) > _REPEAT_PAIRS:
+            pairs += [(weight, i, j) for i, j in zip(olds, news, strict=False)]
+        else:
+            pairs += [(weight, i, j) for i in olds for j in news]
+    return [(i, j) for _, i, j in sorted(_best_chain(pairs), key=lambda p: p[1])]
 
 
 # An in-order pair still reads as moved when it lands in another part of the article: far
@@ -202,8 +233,16 @@ def _identical_pairs(
     pairs = []
     for j in sorted(news):
         if queue := waiting.get(b[j].key):
-            pairs.append((queue.pop(0), j))
+            # A text the old version had twice travelled from its nearer copy.
+            nearest = min(queue, key=lambda i: _distance(i, j, len(a), len(b)))
+            queue.remove(nearest)
+            pairs.append((nearest, j))
     return pairs
+
+
+def _distance(i: int, j: int, n_old: int, n_new: int) -> float:
+    """How far apart two items sit, as shares of their versions."""
+    return abs(i / max(n_old, 1) - j / max(n_new, 1))
 
 
 def _similar_pairs(
@@ -359,3 +398,69 @@ def _guarded_between(
 ) -> list[str]:
     stop = len(texts) - tail
     return [*texts[:head], *(_guard(t, originals) for t in texts[head:stop]), *texts[stop:]]
+
+
+# --- rewrites ---------------------------------------------------------------------------
+
+# A new version that keeps less than this share of the old one's paragraphs (same, edited
+# or moved) is a rewrite, not a list of edits, once it replaced at least REWRITE_MIN.
+REWRITE_KEPT = 0.5
+REWRITE_MIN = 4
+
+
+def replaced_count(rows: Sequence[Row]) -> int:
+    """How many old paragraphs a rewrite replaced; 0 when the rows read as edits."""
+    olds = [r for r in rows if r.old_index is not None and r.kind != "moved"]
+    gone = sum(r.kind in ("removed", "replaced") for r in olds)
+    if gone < REWRITE_MIN or len(olds) - gone >= REWRITE_KEPT * len(olds):
+        return 0
+    return gone
+
+
+def compact(rows: Sequence[Row]) -> list[Row]:
+    """The rows of a rewrite with each stretch's removed paragraphs beside the added ones
+    that took their place, as "replaced" rows: a rewritten article reads as two texts side
+    by side instead of a long column of deletions followed by one of insertions. Both
+    columns keep their order, every paragraph still shows once."""
+    out: list[Row] = []
+    olds: list[Row] = []
+    news: list[Row] = []
+    for row in [*rows, None]:
+        if row is not None and row.kind in ("removed", "moved-away"):
+            olds.append(row)
+        elif row is not None and row.kind in ("added", "moved"):
+            news.append(row)
+        else:
+            out += _side_by_side(olds, news)
+            olds, news = [], []
+            if row is not None:
+                out.append(row)
+    return out
+
+
+def _side_by_side(olds: list[Row], news: list[Row]) -> list[Row]:
+    """One stretch's old-only rows and new-only rows merged, in both orders: a removed
+    paragraph and an added one share a row; markers and moves keep rows of their own."""
+    out: list[Row] = []
+    p = q = 0
+    while p < len(olds) and q < len(news):
+        old, new = olds[p], news[q]
+        if old.kind == "removed" and new.kind == "added":
+            out.append(
+                Row(
+                    "replaced",
+                    old.old_index,
+                    new.new_index,
+                    old.old_text,
+                    new.new_text,
+                    similarity=0.0,
+                )
+            )
+            p, q = p + 1, q + 1
+        elif old.kind != "removed":
+            out.append(old)
+            p += 1
+        else:
+            out.append(new)
+            q += 1
+    return [*out, *olds[p:], *news[q:]]

@@ -5,8 +5,6 @@ processes for a full build and in the builder's own process for an incremental o
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,12 +44,12 @@ from archiver.site.model import (
 from archiver.site.records import Texts, held_texts
 from archiver.site.templates import render
 from archiver.site.views import (
-    VersionData,
     blocks,
+    comparison,
     diff_rows,
     language,
     later,
-    versions_payload,
+    rewritten,
     web_link,
 )
 from archiver.store.format import article_page, version_page
@@ -61,7 +59,6 @@ ARTICLE_DEPTH = 6
 # Where version.html puts its next_change.html include: article text is escaped, so this
 # markup appears once on a version page, in its list of links.
 _NEXT_CHANGE_BEFORE = '<li><a href="compare.html?a='
-_PAYLOAD = re.compile(r'<script type="application/json" id="versions-data">(.*?)</script>', re.S)
 # articles/<source>/<yyyy>/<mm>/<dd>/<slug>-<id>/
 ROOT = "../" * ARTICLE_DEPTH
 
@@ -93,6 +90,27 @@ class ArticleResult:
 Write = Callable[[str, str | bytes], bool]
 
 
+# An article of at most this many versions has every two compared on a page of their own;
+# a longer one, each version with the first and with the latest (28 pages at most, then
+# two a version: the site's size stays linear in its versions). Consecutive versions are
+# compared on the newer one's page.
+ALL_PAIRS_UP_TO = 8
+
+
+def compared_pairs(versions: int) -> list[tuple[int, int]]:
+    """The pairs (older, newer) of versions, not consecutive, with a comparison page."""
+    if versions <= ALL_PAIRS_UP_TO:
+        return [(a, b) for b in range(3, versions + 1) for a in range(1, b - 1)]
+    with_first = [(1, b) for b in range(3, versions + 1)]
+    with_latest = [(a, versions) for a in range(2, versions - 1)]
+    return sorted({*with_first, *with_latest}, key=lambda pair: (pair[1], pair[0]))
+
+
+def pair_page(old: int, new: int) -> str:
+    """The page comparing two versions: the newer one's own page when they are consecutive."""
+    return f"v{new}.html" if new == old + 1 else f"compare-{old}-{new}.html"
+
+
 def article_files(path: str, versions: int, hidden: bool = False) -> list[str]:
     """Every file the build makes for an article with this many versions (one withheld
     from the site has its notice alone)."""
@@ -106,7 +124,15 @@ def article_files(path: str, versions: int, hidden: bool = False) -> list[str]:
     if versions > 1:  # an article's only version is the text on its own page
         files += [version_page(folder, n) for n in range(1, versions + 1)]
         files.append(f"{folder}/compare.html")
+        files += [f"{folder}/{pair_page(a, b)}" for a, b in compared_pairs(versions)]
     return files
+
+
+def no_longer_made(path: str, before: int, now: int) -> set[str]:
+    """The files of an article the build made when it had `before` versions and makes no
+    more with `now`: comparisons with what was the latest version, once past
+    ALL_PAIRS_UP_TO; every page of a version history no longer has."""
+    return set(article_files(path, before)) - set(article_files(path, now))
 
 
 class Versions(Sequence[Captured]):
@@ -198,7 +224,10 @@ class ArticleRenderer:
         )
         # An incremental build needs the new versions and the one before them; the older ones
         # only when a page the last build wrote cannot be reused.
-        documents.load(range(max(0, len(job.known) - 1), len(job.refs)))
+        # Comparisons made in advance need their older version too, often the first.
+        start = len(job.known)
+        paired = {n - 1 for pair in compared_pairs(len(job.refs)) if pair[1] > start for n in pair}
+        documents.load(sorted(paired | set(range(max(0, start - 1), len(job.refs)))))
         known = [row.facts() for row in job.known]
         facts = version_facts(
             documents, [r.change for r in job.refs], known, [row.key for row in job.known]
@@ -387,6 +416,10 @@ class _ArticlePages:
         for number in range(max(1, start), count + 1):
             page = self.relinked(number) if number == start else None
             pages.append((f"v{number}.html", page or self.version(number)))
+        # A pair's page never changes: those of the versions before `start` were written.
+        for old, new in compared_pairs(count):
+            if new > start:
+                pages.append((pair_page(old, new), self.pair(old, new)))
         return pages
 
     def relinked(self, number: int) -> str | None:
@@ -426,6 +459,7 @@ class _ArticlePages:
                 "old": old,
                 "later": later(row.time - old.time),
                 "diff_table": sitehtml.diff_table(self.diff_rows(number)),
+                "rewritten": rewritten(self.diff_rows(number)),
             }
         return render(
             "version.html",
@@ -451,32 +485,6 @@ class _ArticlePages:
             self._diffs[number] = diff_rows(self.documents[number - 2], self.documents[number - 1])
         return self._diffs[number]
 
-    def payload(self) -> dict[str, Any]:
-        """Every version for the comparison script; the versions the last build's page
-        holds are taken from it, so that older versions need not be read again."""
-        earlier = self.built_payload()
-        start = len(earlier["versions"]) if earlier else 0
-        data = [
-            VersionData(row.number, row.time, self.documents[index])
-            for index, row in enumerate(self.rows[start:], start)
-        ]
-        return versions_payload(self.article.url, data, earlier)
-
-    def built_payload(self) -> dict[str, Any] | None:
-        """The payload of the compare page the last build wrote, if it holds the versions
-        this one starts with (the rows it was written from are the build state's)."""
-        html = self.built_page("compare.html")
-        found = _PAYLOAD.search(html) if html is not None else None
-        try:
-            payload = json.loads(found.group(1)) if found else None
-            numbers = [v["number"] for v in payload["versions"]] if payload else []
-        except (ValueError, KeyError, TypeError):
-            return None
-        known = len(numbers)
-        if not payload or numbers != list(range(1, known + 1)) or known >= len(self.rows):
-            return None
-        return payload
-
     def built_page(self, name: str) -> str | None:
         """One of the article's pages as the last build wrote it, if there is one."""
         if self.built is None:
@@ -487,11 +495,41 @@ class _ArticlePages:
             return None
 
     def compare(self) -> str:
+        """The page to pick two versions on: links to every comparison made in advance,
+        newest first, and the same list for its script."""
+        count = len(self.rows)
+        against: dict[int, list[int]] = {b: [b - 1] for b in range(2, count + 1)}
+        for a, b in compared_pairs(count):
+            against[b].append(a)
+        pairs = [
+            (self.rows[b - 1], [(a, pair_page(a, b)) for a in sorted(against[b])])
+            for b in range(count, 1, -1)
+        ]
+        pages = {f"{a}-{b}": pair_page(a, b) for b, olds in against.items() for a in olds}
         return render(
             "compare.html",
             **self.common(f"Compare versions: {self.article.title or 'Untitled'}"),
             versions=self.rows,
-            data=self.payload(),
+            pairs=pairs,
+            pages={"versions": count, "pages": pages},
+            all_pairs=count <= ALL_PAIRS_UP_TO,
+        )
+
+    def pair(self, old: int, new: int) -> str:
+        """Two versions that are not consecutive, compared as a version page compares its
+        own with the one before."""
+        old_row, new_row = self.rows[old - 1], self.rows[new - 1]
+        shown = comparison(self.documents[old - 1], self.documents[new - 1])
+        return render(
+            "pair.html",
+            **self.common(f"Versions {old} and {new}: {new_row.title or 'Untitled'}"),
+            old=old_row,
+            row=new_row,
+            later=later(new_row.time - old_row.time),
+            diff_table=sitehtml.diff_table(shown.rows),
+            summary=shown.summary,
+            minor=shown.minor,
+            rewritten=shown.rewritten,
         )
 
     def written_entries(self) -> dict[str, str]:

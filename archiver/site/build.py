@@ -23,7 +23,13 @@ from pathlib import Path
 from archiver import __version__
 from archiver.archive import Archive
 from archiver.errors import BuildError
-from archiver.site.articles import ArticleJob, ArticleRenderer, ArticleResult, NextChecks
+from archiver.site.articles import (
+    ArticleJob,
+    ArticleRenderer,
+    ArticleResult,
+    NextChecks,
+    no_longer_made,
+)
 from archiver.site.atom import event_content
 from archiver.site.buildstate import (
     ArticleRow,
@@ -337,6 +343,9 @@ class _Builder:
         self.report.articles_rendered += 1
         self.stale_lookups.add(lookup_shard(result.article.url))
         path = result.article.path
+        if before := result.article.versions - len(result.rows):  # grown since the last build
+            dropped = no_longer_made(path, before, result.article.versions)
+            self.report.pages_deleted += self.writer.delete(dropped)
         if result.rows:  # new versions: the text search indexes changed
             state.put_search_text(path, merged_texts(state.search_text(path), result.texts))
         if result.rows or path in self.reshown:  # what search indexes changed

@@ -151,30 +151,50 @@ def _read_history(
             known = prior.answers()
     for commit in commits:
         seq += 1
-        when = int(commit.when.timestamp())
-        event = commit.trailers.get(trailer.EVENT)
-        if event == "reformat":
-            # The same version in a new extractor's form: not a version, not an edit.
-            continue
-        removal = event == "removed"
-        updated = printable(commit.trailers.get(trailer.PAGE_UPDATED, ""))
-        # Trailers describe a commit's one article; a commit of several says nothing each.
-        recorded = trailer.read_change(commit.trailers) if len(commit.changes) == 1 else None
-        for change in commit.changes:
-            if not change.path.startswith("articles/"):
-                continue
-            if output_dir(change.path) is None:
-                if change.path not in refused:
-                    refused.add(change.path)
-                    warn(f"{change.path}: not an article path the site accepts; skipped")
-                continue
-            log = articles.get(change.path)
-            if log is None:
-                base_blob, removed = known.get(change.path, (None, None))
-                log = articles[change.path] = ArticleLog(change.path, base_blob, removed=removed)
-            ref = VersionRef(seq, commit.sha, when, change.new_blob or "", updated)
-            _apply(log, change, ref, removal, recorded)
+        _add_commit(articles, commit, seq, known, refused, warn)
     return History(head=head, commits=seq - first_seq, articles=articles)
+
+
+def article_log(repo: Repo, path: str, warn: Warn) -> ArticleLog:
+    """One article's versions as the site numbers and compares them, from the commits
+    that touch its file alone (what `archiver diff` shows)."""
+    articles: dict[str, ArticleLog] = {}
+    for seq, commit in enumerate(iter_commits(repo, paths=(path,)), 1):
+        _add_commit(articles, commit, seq, {}, set(), warn)
+    return articles.get(path) or ArticleLog(path)
+
+
+def _add_commit(
+    articles: dict[str, ArticleLog],
+    commit: CommitRecord,
+    seq: int,
+    known: Mapping[str, tuple[str | None, int | None]],
+    refused: set[str],
+    warn: Warn,
+) -> None:
+    when = int(commit.when.timestamp())
+    event = commit.trailers.get(trailer.EVENT)
+    if event == "reformat":
+        # The same version in a new extractor's form: not a version, not an edit.
+        return
+    removal = event == "removed"
+    updated = printable(commit.trailers.get(trailer.PAGE_UPDATED, ""))
+    # Trailers describe a commit's one article; a commit of several says nothing each.
+    recorded = trailer.read_change(commit.trailers) if len(commit.changes) == 1 else None
+    for change in commit.changes:
+        if not change.path.startswith("articles/"):
+            continue
+        if output_dir(change.path) is None:
+            if change.path not in refused:
+                refused.add(change.path)
+                warn(f"{change.path}: not an article path the site accepts; skipped")
+            continue
+        log = articles.get(change.path)
+        if log is None:
+            base_blob, removed = known.get(change.path, (None, None))
+            log = articles[change.path] = ArticleLog(change.path, base_blob, removed=removed)
+        ref = VersionRef(seq, commit.sha, when, change.new_blob or "", updated)
+        _apply(log, change, ref, removal, recorded)
 
 
 def _asking(commits: Iterable[CommitRecord], prior: Prior) -> list[CommitRecord]:
@@ -329,7 +349,7 @@ def version_facts(
         if index == 0:
             facts.append(VersionFacts(1, document.document.title, key))
         else:
-            change = recorded[index] or _compared(documents[index - 1], document)
+            change = recorded[index] or compared(documents[index - 1], document)
             # A return to a version before the previous one: flip-flops are news.
             revert_of = next((k + 1 for k in range(len(keys) - 2, -1, -1) if keys[k] == key), None)
             facts.append(VersionFacts(index + 1, document.document.title, key, *change, revert_of))
@@ -337,7 +357,7 @@ def version_facts(
     return facts
 
 
-def _compared(old: Captured, new: Captured) -> tuple[ChangeStats, bool]:
+def compared(old: Captured, new: Captured) -> tuple[ChangeStats, bool]:
     """The change between two versions whose commit did not record it."""
     a, b = as_version(old), as_version(new)
     stats = describe(a, b)

@@ -13,11 +13,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import Any, NamedTuple
+from typing import NamedTuple
 from urllib.parse import urlsplit
 
-from archiver.diff import Row, Span, align, word_diff
-from archiver.site.model import Captured, as_version, date_line
+from archiver.diff import ChangeStats, Row, Span, align, compact, replaced_count, word_diff
+from archiver.site.model import Captured, as_version, compared, date_line
 from archiver.store.document import Document
 from archiver.store.format import article_page, version_page
 
@@ -155,7 +155,7 @@ class Cell(NamedTuple):
 
 
 class DiffRow(NamedTuple):
-    kind: str  # field, same, changed, removed, added, moved, moved-away
+    kind: str  # field, same, changed, removed, added, moved, moved-away, replaced
     label: str = ""  # for field rows: Headline, Byline, Date
     old: Cell | None = None
     new: Cell | None = None
@@ -200,6 +200,8 @@ def diff_rows(old: Captured, new: Captured) -> list[DiffRow]:
     if date_line(old) != date_line(new):
         out.append(field_row("Date", date_line(old), date_line(new)))
     aligned = align(a.body, b.body)
+    if replaced_count(aligned):
+        aligned = compact(aligned)
     new_position = {r.moved_from: n for n, r in enumerate(aligned) if r.kind == "moved"}
     for n, row in enumerate(aligned):
         out.append(_paragraph_row(row, new_position.get(row.old_index, n) > n))
@@ -211,11 +213,22 @@ def _paragraph_row(row: Row, moves_down: bool) -> DiffRow:
     old_no = None if row.old_index is None else row.old_index + 1
     new_no = None if row.new_index is None else row.new_index + 1
     if row.kind == "moved-away":
+        # Only a marker: the text shows once, in the row of its new place.
         assert row.moved_to is not None
         note = f"moved {'down' if moves_down else 'up'} to ¶{row.moved_to + 1}"
         to = f"new-{row.moved_to + 1}"
-        cell = Cell((Span("equal", old_text),), style, old_no, note, muted=True, link=to)
+        cell = Cell((), style, old_no, note, muted=True, link=to)
         return DiffRow(row.kind, old=cell, note=f"¶{old_no} {note}")
+    if row.kind == "replaced":  # unrelated texts: each side whole, in its own style
+        old_style, old_text, _ = _style(row.old_text, "")
+        new_style, _, new_text = _style("", row.new_text)
+        deleted, inserted = Span("delete", old_text), Span("insert", new_text)
+        return DiffRow(
+            row.kind,
+            old=Cell((deleted,), old_style, old_no),
+            new=Cell((inserted,), new_style, new_no),
+            inline=(deleted, inserted),
+        )
     if row.kind == "same":  # most rows: one span, shared by both cells and the inline view
         words = (Span("equal", old_text),)
         return DiffRow(
@@ -226,56 +239,41 @@ def _paragraph_row(row: Row, moves_down: bool) -> DiffRow:
     new_cell = Cell(_side(diff, "insert"), style, new_no) if new_text else None
     if row.kind == "moved":
         note = f"moved from ¶{old_no}"
-        same = old_text == new_text
-        assert old_cell is not None and new_cell is not None  # a move has both texts
-        came = f"old-{old_no}"
-        old_cell = (
-            Cell((), style, old_no, note, link=came)
-            if same
-            else Cell(old_cell.spans, style, None, note, link=came)
-        )
-        new_cell = Cell(new_cell.spans, style, new_no, note, link=came)
+        assert new_cell is not None  # a move has both texts
+        new_cell = Cell(new_cell.spans, style, new_no, note, link=f"old-{old_no}")
         return DiffRow(row.kind, old=old_cell, new=new_cell, inline=diff, note=note)
     return DiffRow(row.kind, old=old_cell, new=new_cell, inline=diff)
+
+
+def rewritten(diff: Sequence[DiffRow]) -> int:
+    """How many old paragraphs the change replaced, when it is a rewrite (0 otherwise)."""
+    if not any(row.kind == "replaced" for row in diff):
+        return 0
+    return sum(row.kind in ("replaced", "removed") for row in diff)
+
+
+class Comparison(NamedTuple):
+    """Two versions compared, as every page and `archiver diff` show them."""
+
+    rows: list[DiffRow]
+    summary: str  # what changed, in one line (see ChangeStats.summary)
+    minor: bool
+    rewritten: int  # old paragraphs replaced, when the change is a rewrite
+
+
+def comparison(
+    old: Captured, new: Captured, recorded: tuple[ChangeStats, bool] | None = None
+) -> Comparison:
+    """The rows and counts of any two versions. `recorded` is the change a commit's
+    trailers hold for exactly this pair, taken as it is (old commits keep their counts)."""
+    stats, minor = recorded or compared(old, new)
+    rows = diff_rows(old, new)
+    return Comparison(rows, stats.summary(), minor, rewritten(rows))
 
 
 def changed_only(diff: list[DiffRow]) -> list[DiffRow]:
     """The rows worth a feed entry: everything but unchanged paragraphs."""
     return [row for row in diff if row.kind != "same"]
-
-
-# --- client-side comparison data ------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class VersionData:
-    number: int
-    time: int
-    captured: Captured
-
-    def as_json(self, paragraph_ids: dict[str, int]) -> dict[str, Any]:
-        """The version, its paragraphs as numbers in the payload's shared list."""
-        version = as_version(self.captured)
-        return {
-            "number": self.number,
-            "time": iso_time(self.time),
-            "title": version.title,
-            "byline": version.byline,
-            "date": version.date,
-            "body": [paragraph_ids.setdefault(p, len(paragraph_ids)) for p in version.body],
-        }
-
-
-def versions_payload(
-    url: str, versions: Sequence[VersionData], earlier: dict[str, Any] | None = None
-) -> dict[str, Any]:
-    """Every version for the comparison script, after those of an `earlier` payload.
-    Versions share most of their paragraphs, so each distinct paragraph is in the payload
-    once (an article of 16 versions: 142 KB with the whole text of each, 23 KB so)."""
-    earlier = earlier or {"paragraphs": [], "versions": []}
-    paragraph_ids = {text: n for n, text in enumerate(earlier["paragraphs"])}
-    data = [*earlier["versions"], *(v.as_json(paragraph_ids) for v in versions)]
-    return {"url": url, "paragraphs": list(paragraph_ids), "versions": data}
 
 
 # --- list rows ------------------------------------------------------------------------------
