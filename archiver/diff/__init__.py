@@ -6,7 +6,16 @@ whether it is minor), text.py (the one `paragraphs`, and the keys items are matc
 """
 
 from archiver.diff.align import EDIT_THRESHOLD, MOVE_THRESHOLD, Row, align
-from archiver.diff.stats import ChangeStats, Version, describe, is_minor, split_sentences
+from archiver.diff.stats import (
+    EDIT_KINDS,
+    ChangeStats,
+    SentenceEdit,
+    Version,
+    describe,
+    describe_edits,
+    is_minor,
+    split_sentences,
+)
 from archiver.diff.text import paragraphs
 from archiver.diff.words import (
     ALWAYS_DIFFABLE,
@@ -19,16 +28,19 @@ from archiver.diff.words import (
 
 __all__ = [
     "ALWAYS_DIFFABLE",
+    "EDIT_KINDS",
     "EDIT_THRESHOLD",
     "MAX_DIFF_CHARS",
     "MAX_WORD_REPEAT_PRODUCT",
     "MOVE_THRESHOLD",
     "ChangeStats",
     "Row",
+    "SentenceEdit",
     "Span",
     "Version",
     "align",
     "describe",
+    "describe_edits",
     "diffable",
     "is_minor",
     "paragraphs",
