@@ -8,6 +8,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import NamedTuple
 
 from archiver.diff.align import _match
@@ -190,7 +191,7 @@ def _describe(old: Version, new: Version) -> tuple[ChangeStats, list[SentenceEdi
         date_changed=_collapse(old.date) != _collapse(new.date),
         chars_added=chars_added,
         chars_removed=chars_removed,
-        body_changed=[_collapse(p) for p in old.body] != [_collapse(p) for p in new.body],
+        body_changed=_bodies_differ(old.body, new.body),
     )
     return stats, edits
 
@@ -200,10 +201,23 @@ def _sentences_with_paragraph(body: Sequence[str]) -> tuple[list[str], list[int]
     sentences: list[str] = []
     owners: list[int] = []
     for index, paragraph in enumerate(body):
-        for sentence in split_sentences(paragraph):
-            sentences.append(sentence)
-            owners.append(index)
+        found = _paragraph_sentences(paragraph)
+        sentences.extend(found)
+        owners.extend([index] * len(found))
     return sentences, owners
+
+
+@lru_cache(maxsize=1 << 14)  # consecutive versions share most paragraphs
+def _paragraph_sentences(paragraph: str) -> tuple[str, ...]:
+    return tuple(split_sentences(paragraph))
+
+
+def _bodies_differ(old: Sequence[str], new: Sequence[str]) -> bool:
+    """Whether two bodies differ once whitespace is collapsed (most paragraphs are equal
+    as they stand, and need no collapsing)."""
+    if len(old) != len(new):
+        return True
+    return any(a != b and _collapse(a) != _collapse(b) for a, b in zip(old, new, strict=True))
 
 
 # --- minor changes ----------------------------------------------------------------------
