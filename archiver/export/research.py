@@ -37,11 +37,11 @@ from archiver.urls import SOURCE_NAME
 # of blobs, and memory bounded by a batch's texts, not the archive's.
 BATCH_COMMITS = 512
 
-# Not written: Parquet needs pyarrow (or fastparquet with pandas and numpy), a dependency
-# far heavier than the rest of archiver together (docs/export.md).
+# Not written: Parquet needs pyarrow or fastparquet (with pandas and numpy), far more to
+# install than the export's format is worth when JSON lines convert (docs/export.md).
 PARQUET_REFUSED = (
-    "--format parquet: not built in (a Parquet writer needs pyarrow, a ~45 MB download, "
-    "~150 MB installed); export jsonl or sqlite and convert, as docs/export.md shows"
+    "--format parquet: not built in (a Parquet writer needs pyarrow, a 55 MB download, "
+    "171 MB installed); export jsonl or sqlite and convert, as docs/export.md shows"
 )
 
 
