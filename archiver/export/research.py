@@ -118,7 +118,8 @@ def export_research(
         if since_commit != head:
             known = previous.articles if previous else {}
             exporter = _Exporter(archive, sink, options, known, previous, report)
-            exporter.run(iter_commits(archive.repo, since=since_commit))
+            # Up to the head read above: a sync may move the branch meanwhile.
+            exporter.run(iter_commits(archive.repo, since=since_commit, until=head))
             sink.finish(exporter.changed_articles(), _run_row(archive, options, report))
     report.seconds = time.perf_counter() - started
     return report
@@ -222,6 +223,8 @@ class _Exporter:
         """The versions one commit makes (none for a reformat, a removal or a return with
         the text it had); the article's facts follow every commit."""
         event = commit.trailers.get(trailer.EVENT)
+        # Trailers describe a commit's one article; a commit of several says nothing each.
+        numbered = sum(c.path.startswith(trailer.ARTICLES_DIR + "/") for c in commit.changes) == 1
         for change in commit.changes:
             if not change.path.startswith(trailer.ARTICLES_DIR + "/"):
                 continue
@@ -242,7 +245,7 @@ class _Exporter:
             if event == trailer.EVENT_REFORMAT or change.new_blob == facts.blob:
                 facts.blob = change.new_blob  # the same version in a new form
                 continue
-            number = commit.version or facts.versions + 1
+            number = (commit.version if numbered else None) or facts.versions + 1
             base = facts.blob or None
             facts.blob = change.new_blob
             facts.versions = max(facts.versions, number)
