@@ -31,7 +31,8 @@ from archiver.store.history import iter_commits
 
 from .conftest import git
 from .newsserver import NewsServer, article_html
-from .pages import HARBOUR
+from .pages import BRIDGE, BRIDGE_EDITED, HARBOUR
+from .test_reformat import RULE, _change_rules, _serve
 
 ARCHIVER = Path(sys.executable).with_name("archiver")
 
@@ -291,6 +292,32 @@ def test_a_killed_jsonl_exports_lines_are_cut_off(
     export_research(archive, out, "jsonl")
     lines = (out / "versions.jsonl").read_bytes()
     assert lines.startswith(kept) and [json.loads(x)["id"] for x in lines.splitlines()] == [1, 2]
+
+
+def test_an_edit_after_a_reformat_is_compared_with_the_reformatted_text(
+    archive: Archive, server: NewsServer, tmp_path: Path
+):
+    url = server.url("/news/bridge")
+    _serve(server, BRIDGE, "Sat, 01 Mar 2025 08:00:00 GMT")
+    sync_api.add(archive, [url], source="daily")
+    archive = _change_rules(archive, RULE)  # drops the footbridge line from now on
+    assert sync_api.reformat(archive).results[0].outcome.name == "REFORMATTED"
+    _serve(server, BRIDGE_EDITED, "Sat, 01 Mar 2025 11:00:00 GMT")
+    archive.clock.advance(timedelta(hours=1))  # type: ignore[attr-defined]
+    assert not sync_api.sync(archive, check_all=True).failures
+
+    report = export_research(archive, tmp_path / "out.db")
+    assert report.versions == 2  # the reformat is no version
+    (edit_commit,) = [c for c in iter_commits(archive.repo) if c.version == 2]
+    rows = _rows(
+        tmp_path / "out.db",
+        "select e.kind, e.old_sentence from edits e join versions v on v.id = e.version_id"
+        " where v.number = 2",
+    )
+    assert Counter(kind for kind, _ in rows) == _trailer_counts(edit_commit.trailers)
+    # The footbridge line went with the reformat, not with the edit.
+    assert not any("footbridge" in (old or "") for _, old in rows)
+    archive.close()
 
 
 # --- errors -----------------------------------------------------------------------------
