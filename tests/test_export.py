@@ -262,6 +262,10 @@ def test_a_second_export_adds_only_what_is_new(
     assert articles[urls[0]]["versions"] == 1
     runs = _table(out, fmt, "export_runs")
     assert [r["head"] for r in runs] == [first.head, second.head]
+    if fmt == "sqlite":  # the new version is searchable, and every version once
+        query = "select rowid from versions_fts where versions_fts match ?"
+        assert _rows(out, query, '"late sailing"') == [(new["id"],)]
+        assert _rows(out, "select count(*) from versions_fts") == [(len(after),)]
 
     third = export_research(archive, out, fmt)  # nothing new
     assert (third.commits, third.versions) == (0, 0)
