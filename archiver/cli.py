@@ -31,7 +31,10 @@ from rich.text import Text
 try:  # typer 0.26 and later carry their own copy of click
     from typer._click.exceptions import ClickException
 except ImportError:  # pragma: no cover
-    from click.exceptions import ClickException  # type: ignore[assignment, no-redef, import-not-found, unused-ignore]
+    # Which of these mypy sees depends on whether click is installed too (datasette's).
+    from click.exceptions import (  # type: ignore[no-redef, import-not-found, assignment, unused-ignore]
+        ClickException,
+    )
 
 from archiver import __version__, articles, health, preview
 from archiver import sync as sync_api
@@ -500,6 +503,41 @@ def build(
         f"unchanged, {report.pages_deleted} deleted ({report.articles} articles, "
         f"{report.versions} versions; {'incremental' if report.incremental else 'full'} build, "
         f"{report.seconds:.1f} s; search: {report.search or 'off'})",
+        markup=False,
+        soft_wrap=True,
+    )
+
+
+@app.command()
+def export(
+    out_path: Annotated[
+        Path, typer.Argument(metavar="OUT", help="The SQLite file, or the jsonl folder.")
+    ],
+    format: Annotated[str, typer.Option(help="sqlite, jsonl (parquet: see docs).")] = "sqlite",
+    source: Annotated[
+        list[str] | None, typer.Option("--source", help="Only this source (repeatable).")
+    ] = None,
+    since: Annotated[
+        str | None, typer.Option(help="Only articles first seen on this day (YYYY-MM-DD) or later.")
+    ] = None,
+    archive: ArchiveOption = Path("."),
+) -> None:
+    """Export articles, versions and sentence edits for research (again: adds what is new).
+
+    Tables `articles`, `versions` and `edits` in one SQLite file (full-text search on
+    titles and text; `datasette OUT` browses it) or a folder of JSON lines files."""
+    from archiver.export.research import export_research, parse_since
+
+    with _errors(), _open(archive) as opened:
+        day = parse_since(since) if since is not None else None
+        report = export_research(opened, out_path, format, source or (), day)
+    for warning in report.warnings:
+        err.print(f"warning: {warning}", markup=False, soft_wrap=True)
+    kind = "added to" if report.incremental else "exported into"
+    out.print(
+        f"{report.versions} versions, {report.edits} edits of {report.articles} articles "
+        f"{kind} {out_path} ({report.commits} commits read, up to {report.head[:12]}; "
+        f"{report.seconds:.1f} s)",
         markup=False,
         soft_wrap=True,
     )

@@ -8,15 +8,18 @@ from hypothesis import strategies as st
 
 from archiver.diff import (
     ALWAYS_DIFFABLE,
+    EDIT_KINDS,
     EDIT_THRESHOLD,
     MAX_WORD_REPEAT_PRODUCT,
     MOVE_THRESHOLD,
     ChangeStats,
     Row,
+    SentenceEdit,
     Span,
     Version,
     align,
     describe,
+    describe_edits,
     diffable,
     is_minor,
     paragraphs,
@@ -304,6 +307,77 @@ def test_describe_paragraph_resplit_is_body_change_without_sentence_changes():
     stats = describe(version(ARTICLE), version(joined))
     assert stats.body_changed and not stats.is_empty
     assert (stats.sentences_added, stats.sentences_removed, stats.chars_added) == (0, 0, 0)
+
+
+def _sentences(body: list[str]) -> list[str]:
+    return [s for paragraph in body for s in split_sentences(paragraph)]
+
+
+def check_edits(old: Version, new: Version, texts: bool = True) -> list[SentenceEdit]:
+    """The edits describe_edits gives: counted by describe's numbers, every sentence of
+    each side accounted for once, and each edit's text the sentence at its index."""
+    stats, edits = describe_edits(old, new)
+    assert stats == describe(old, new)
+    kinds = [e.kind for e in edits]
+    counts = (stats.sentences_added, stats.sentences_removed)
+    assert (kinds.count("added"), kinds.count("removed")) == counts
+    assert (kinds.count("edited"), kinds.count("moved")) == (
+        stats.sentences_edited,
+        stats.sentences_moved,
+    )
+    assert set(kinds) <= set(EDIT_KINDS)
+    before, after = _sentences(old.body), _sentences(new.body)
+    for edit in edits:
+        assert (edit.old_index is None) == (edit.kind == "added")
+        assert (edit.new_index is None) == (edit.kind == "removed")
+        if not texts:
+            continue
+        if edit.old_index is not None:
+            assert edit.old_text == before[edit.old_index]
+        if edit.new_index is not None:
+            assert edit.new_text == after[edit.new_index]
+        if edit.kind == "edited":
+            assert edit.old_text != edit.new_text
+    for side in ("old_index", "new_index"):
+        seen = [getattr(e, side) for e in edits if getattr(e, side) is not None]
+        assert len(seen) == len(set(seen))
+    return edits
+
+
+def test_sentence_edits_of_a_rewrite():
+    edits = check_edits(version(OLD), version(NEW))
+    assert SentenceEdit("edited", 0, 0, OLD[0], NEW[0]) in edits
+    assert SentenceEdit("edited", 1, 1, OLD[1], NEW[1]) in edits
+    assert SentenceEdit("moved", 3, 6, OLD[3], NEW[6]) in edits
+    assert [e.new_index for e in edits if e.kind == "added"] == [3]
+    assert [e.kind for e in edits] == ["edited", "edited", "added", "moved"]  # in new order
+
+
+def test_sentence_edits_of_a_removed_paragraph_and_a_moved_one():
+    removed = check_edits(version(ARTICLE), version(ARTICLE[:-1]))
+    assert [(e.kind, e.old_index) for e in removed] == [("removed", 18), ("removed", 19)]
+    moved = check_edits(version(ARTICLE), version([*ARTICLE[:1], *ARTICLE[2:], ARTICLE[1]]))
+    assert {e.kind for e in moved} == {"moved"}
+    assert all(e.old_text == e.new_text for e in moved)
+
+
+def test_identical_versions_have_no_sentence_edits():
+    assert describe_edits(version(ARTICLE), version(list(ARTICLE)))[1] == []
+
+
+def test_sentence_edits_keep_a_costly_paragraph_whole():
+    costly = " ".join(["Harbour works."] * 2_000)  # too repetitive to compare word by word
+    edits = check_edits(version(ARTICLE[:2]), version([*ARTICLE[:2], costly]), texts=False)
+    assert edits == [SentenceEdit("added", None, 4, new_text=costly)]
+
+
+@given(
+    st.lists(st.sampled_from(ARTICLE + OLD + NEW), max_size=8),
+    st.lists(st.sampled_from(ARTICLE + OLD + NEW), max_size=8),
+)
+@settings(max_examples=60, deadline=None)
+def test_sentence_edits_agree_with_the_counts(old: list[str], new: list[str]):
+    check_edits(version(old), version(new))
 
 
 def test_trailers_round_trip():

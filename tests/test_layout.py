@@ -156,8 +156,25 @@ def test_notifications_sit_beside_the_stages_and_only_the_runs_use_them() -> Non
     assert users <= {"archiver.sync", "archiver.cli"}
 
 
-# Beside the store, the site keeps a database of its own: what its last build wrote.
-_ALSO_ALLOWED = {"git": set(), "sqlite3": {"archiver.site.buildstate"}}
+def test_the_export_reads_history_only_through_the_store() -> None:
+    """export/ hands over what git holds: the store and the diff engine, never the stages
+    that fetch and capture, nor the site."""
+    bad = [
+        f"{module} imports {target}"
+        for module, targets in GRAPH.items()
+        if module.startswith("archiver.export")
+        for target in sorted(targets)
+        if stage(target) in {"fetch", "discover", "extract", "capture", "site"}
+    ]
+    assert bad == []
+
+
+# Beside the store, the site keeps a database of its own (what its last build wrote), and
+# the research export writes one (its output).
+_ALSO_ALLOWED = {
+    "git": set(),
+    "sqlite3": {"archiver.site.buildstate", "archiver.export.tables"},
+}
 
 
 @pytest.mark.parametrize("library", sorted(_ALSO_ALLOWED))

@@ -15,7 +15,16 @@ from archiver.diff.align import (
     compact,
     replaced_count,
 )
-from archiver.diff.stats import ChangeStats, Version, describe, is_minor, split_sentences
+from archiver.diff.stats import (
+    EDIT_KINDS,
+    ChangeStats,
+    SentenceEdit,
+    Version,
+    describe,
+    describe_edits,
+    is_minor,
+    split_sentences,
+)
 from archiver.diff.text import paragraphs
 from archiver.diff.words import (
     ALWAYS_DIFFABLE,
@@ -28,6 +37,7 @@ from archiver.diff.words import (
 
 __all__ = [
     "ALWAYS_DIFFABLE",
+    "EDIT_KINDS",
     "EDIT_THRESHOLD",
     "MAX_DIFF_CHARS",
     "MAX_WORD_REPEAT_PRODUCT",
@@ -36,11 +46,13 @@ __all__ = [
     "REWRITE_MIN",
     "ChangeStats",
     "Row",
+    "SentenceEdit",
     "Span",
     "Version",
     "align",
     "compact",
     "describe",
+    "describe_edits",
     "diffable",
     "is_minor",
     "paragraphs",

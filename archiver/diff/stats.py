@@ -1,5 +1,5 @@
-"""What changed between two versions: sentence counts and characters (describe), and
-whether the change is minor (is_minor)."""
+"""What changed between two versions: sentence counts and characters (describe), the
+sentence edits they count (describe_edits), and whether the change is minor (is_minor)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ import unicodedata
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from functools import lru_cache
+from typing import NamedTuple
 
 from archiver.diff.align import _match
 from archiver.diff.text import _collapse
@@ -141,12 +143,31 @@ def _is_abbreviation(text: str, dot: int) -> bool:
 # --- change statistics ------------------------------------------------------------------
 
 
-def _describe(old: Version, new: Version) -> ChangeStats:
+class SentenceEdit(NamedTuple):
+    """One sentence-level action between two versions, as in the NewsEdits corpus.
+
+    kind: "added" (new only), "removed" (old only), "edited" (rewritten in place) or
+    "moved" (out of order against the backbone, its text perhaps edited too). Indices are
+    0-based positions in each version's list of sentences; None on the side it lacks.
+    """
+
+    kind: str
+    old_index: int | None
+    new_index: int | None
+    old_text: str = ""
+    new_text: str = ""
+
+
+EDIT_KINDS = ("added", "removed", "edited", "moved")
+
+
+def _describe(old: Version, new: Version) -> tuple[ChangeStats, list[SentenceEdit]]:
     """Count sentence changes between two versions, in the manner of the NewsEdits corpus:
     unchanged, edited (similar enough to be one sentence rewritten), moved (out of order
     against the backbone, whether edited or not), added and removed. Characters added and
     removed come from word diffs of edited and moved sentences plus whole added and
-    removed sentences, so moving or re-splitting text adds no characters."""
+    removed sentences, so moving or re-splitting text adds no characters. The counts are
+    those of the sentence edits returned with them."""
     old_sentences, old_owner = _sentences_with_paragraph(old.body)
     new_sentences, new_owner = _sentences_with_paragraph(new.body)
     matching = _match(old_sentences, new_sentences)
@@ -158,32 +179,45 @@ def _describe(old: Version, new: Version) -> ChangeStats:
             matching.chain.remove((i, j, sim))
             matching.moves[j] = (i, sim)
 
-    edited = chars_added = chars_removed = 0
-    pairs = [(i, j) for i, j, _ in matching.chain]
-    pairs += [(i, j) for j, (i, _) in matching.moves.items()]
-    for i, j in pairs:
-        if old_sentences[i] != new_sentences[j]:
-            added, removed = _changed_chars(old_sentences[i], new_sentences[j])
+    edits: list[SentenceEdit] = []
+    chars_added = chars_removed = 0
+    pairs = [(i, j, False) for i, j, _ in matching.chain]
+    pairs += [(i, j, True) for j, (i, _) in matching.moves.items()]
+    for i, j, moved in pairs:
+        before, after = old_sentences[i], new_sentences[j]
+        if before != after:
+            added, removed = _changed_chars(before, after)
             chars_added += added
             chars_removed += removed
-            edited += j not in matching.moves
-    matched_old = {i for i, _ in pairs}
-    matched_new = {j for _, j in pairs}
-    removed_sentences = [s for i, s in enumerate(old_sentences) if i not in matched_old]
-    added_sentences = [s for j, s in enumerate(new_sentences) if j not in matched_new]
+        if moved or before != after:
+            edits.append(SentenceEdit("moved" if moved else "edited", i, j, before, after))
+    matched_old = {i for i, _, _ in pairs}
+    matched_new = {j for _, j, _ in pairs}
+    for i, text in enumerate(old_sentences):
+        if i not in matched_old:
+            edits.append(SentenceEdit("removed", i, None, old_text=text))
+            chars_removed += len(text)
+    for j, text in enumerate(new_sentences):
+        if j not in matched_new:
+            edits.append(SentenceEdit("added", None, j, new_text=text))
+            chars_added += len(text)
+    # Removals in old order first, then everything else in new order.
+    edits.sort(key=lambda e: (-1, e.old_index) if e.new_index is None else (e.new_index, 0))
+    counts = Counter(edit.kind for edit in edits)
 
-    return ChangeStats(
-        sentences_added=len(added_sentences),
-        sentences_removed=len(removed_sentences),
-        sentences_edited=edited,
-        sentences_moved=len(matching.moves),
+    stats = ChangeStats(
+        sentences_added=counts["added"],
+        sentences_removed=counts["removed"],
+        sentences_edited=counts["edited"],
+        sentences_moved=counts["moved"],
         title_changed=_collapse(old.title) != _collapse(new.title),
         byline_changed=_collapse(old.byline) != _collapse(new.byline),
         date_changed=_collapse(old.date) != _collapse(new.date),
-        chars_added=chars_added + sum(map(len, added_sentences)),
-        chars_removed=chars_removed + sum(map(len, removed_sentences)),
-        body_changed=[_collapse(p) for p in old.body] != [_collapse(p) for p in new.body],
+        chars_added=chars_added,
+        chars_removed=chars_removed,
+        body_changed=_bodies_differ(old.body, new.body),
     )
+    return stats, edits
 
 
 def _sentences_with_paragraph(body: Sequence[str]) -> tuple[list[str], list[int]]:
@@ -191,10 +225,23 @@ def _sentences_with_paragraph(body: Sequence[str]) -> tuple[list[str], list[int]
     sentences: list[str] = []
     owners: list[int] = []
     for index, paragraph in enumerate(body):
-        for sentence in split_sentences(paragraph):
-            sentences.append(sentence)
-            owners.append(index)
+        found = _paragraph_sentences(paragraph)
+        sentences.extend(found)
+        owners.extend([index] * len(found))
     return sentences, owners
+
+
+@lru_cache(maxsize=1 << 14)  # consecutive versions share most paragraphs
+def _paragraph_sentences(paragraph: str) -> tuple[str, ...]:
+    return tuple(split_sentences(paragraph))
+
+
+def _bodies_differ(old: Sequence[str], new: Sequence[str]) -> bool:
+    """Whether two bodies differ once whitespace is collapsed (most paragraphs are equal
+    as they stand, and need no collapsing)."""
+    if len(old) != len(new):
+        return True
+    return any(a != b and _collapse(a) != _collapse(b) for a, b in zip(old, new, strict=True))
 
 
 # --- minor changes ----------------------------------------------------------------------
@@ -280,16 +327,31 @@ def _guarded(version: Version) -> tuple[Version, dict[str, str]]:
 def describe(old: Version, new: Version) -> ChangeStats:
     """Count sentence changes between two versions (see _describe); texts too costly to
     compare word by word count as whole units, at their real length."""
+    return describe_edits(old, new)[0]
+
+
+def describe_edits(old: Version, new: Version) -> tuple[ChangeStats, list[SentenceEdit]]:
+    """What describe counts, and the sentence edits it counted: one pass, so the counts
+    and the edits agree by construction. A paragraph too costly to compare word by word
+    is one sentence here, its text whole."""
     safe_old, old_originals = _guarded(old)
     safe_new, new_originals = _guarded(new)
-    stats = _describe(safe_old, safe_new)
+    stats, edits = _describe(safe_old, safe_new)
     if not old_originals and not new_originals:
-        return stats
+        return stats, edits
+    edits = [
+        edit._replace(
+            old_text=old_originals.get(edit.old_text, edit.old_text),
+            new_text=new_originals.get(edit.new_text, edit.new_text),
+        )
+        for edit in edits
+    ]
     old_body, new_body = Counter(safe_old.body), Counter(safe_new.body)
     added = sum(len(new_originals[p]) - len(p) for p in (new_body - old_body) if p in new_originals)
     removed = sum(
         len(old_originals[p]) - len(p) for p in (old_body - new_body) if p in old_originals
     )
-    return replace(
+    stats = replace(
         stats, chars_added=stats.chars_added + added, chars_removed=stats.chars_removed + removed
     )
+    return stats, edits

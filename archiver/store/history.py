@@ -68,10 +68,11 @@ BOUNDED_PACK_MAPS = ("-c", "core.packedGitWindowSize=32m", "-c", "core.packedGit
 
 
 def iter_commits(
-    repo: git.Repo, since: str | None = None, paths: tuple[str, ...] = ()
+    repo: git.Repo, since: str | None = None, paths: tuple[str, ...] = (), until: str = "HEAD"
 ) -> Iterator[CommitRecord]:
-    """Commits oldest first (since `since`, exclusive), each with the files it changed."""
-    revision = f"{since}..HEAD" if since else "HEAD"
+    """Commits oldest first (since `since`, exclusive, up to `until`), each with the files
+    it changed."""
+    revision = f"{since}..{until}" if since else until
     args = [
         "git",
         *BOUNDED_PACK_MAPS,

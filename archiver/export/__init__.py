@@ -1,0 +1,1 @@
+"""export: the archive handed over as data (see docs/export.md)."""
