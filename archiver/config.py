@@ -87,6 +87,27 @@ class FetchConfig:
     user_agent: str = ""
 
 
+SCHEDULER_ADDRESS = re.compile(r"(tcp|tls)://(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+):\d{1,5}")
+
+
+@dataclass(frozen=True)
+class ClusterConfig:
+    """Where `sync` sends its checks (a Dask scheduler); empty: check on this machine."""
+
+    scheduler: str = ""
+    timeout: float = _bounded(30.0, 1, 600, "seconds")  # to connect, and for a first worker
+
+
+def check_scheduler(address: str, where: str) -> str:
+    """A Dask scheduler's address, tcp:// or tls:// with host and port, else a ConfigError."""
+    if not SCHEDULER_ADDRESS.fullmatch(address):
+        raise ConfigError(
+            f"{where}: expected a Dask scheduler address like tcp://HOST:PORT, "
+            f"got {shorten(repr(address))}"
+        )
+    return address
+
+
 @dataclass(frozen=True)
 class Config:
     title: str = "News archive"
@@ -95,6 +116,7 @@ class Config:
     fetch: FetchConfig = field(default_factory=FetchConfig)
     schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
     sources: dict[str, SourceConfig] = field(default_factory=dict)
+    cluster: ClusterConfig = field(default_factory=ClusterConfig)
 
     def source(self, name: str) -> SourceConfig:
         """A configured source, or the defaults for one added by hand."""
@@ -113,7 +135,7 @@ def load_config(root: Path) -> Config:
 
 
 def parse_config(data: dict[str, Any], where: str = CONFIG_FILE) -> Config:
-    _only(data, {"archive", "fetch", "schedule", "sources"}, where, "")
+    _only(data, {"archive", "fetch", "schedule", "sources", "cluster"}, where, "")
     archive = _table(data, "archive", where)
     _only(archive, {"title", "contact", "base_url"}, where, "archive.")
     schedule = _schedule(_table(data, "schedule", where), where, "schedule.")
@@ -126,7 +148,15 @@ def parse_config(data: dict[str, Any], where: str = CONFIG_FILE) -> Config:
         fetch=_dataclass(FetchConfig, _table(data, "fetch", where), where, "fetch."),
         schedule=schedule,
         sources=sources,
+        cluster=_cluster(_table(data, "cluster", where), where),
     )
+
+
+def _cluster(table: dict[str, Any], where: str) -> ClusterConfig:
+    cluster: ClusterConfig = _dataclass(ClusterConfig, table, where, "cluster.")
+    if cluster.scheduler:
+        check_scheduler(cluster.scheduler, f"{where}: cluster.scheduler")
+    return cluster
 
 
 def _source(name: str, value: Any, schedule: ScheduleConfig, where: str) -> SourceConfig:
