@@ -43,7 +43,7 @@ ARTICLE = "/news/s"
 def cluster() -> Iterator[str]:
     """Two worker processes, two threads each, shared by the tests that kill nothing."""
     with distributed.LocalCluster(
-        n_workers=2, threads_per_worker=2, processes=True, dashboard_address=None
+        n_workers=2, threads_per_worker=2, processes=True, dashboard_address=":0"
     ) as local:
         yield local.scheduler_address
 
@@ -139,7 +139,7 @@ def test_a_killed_worker_loses_no_article_and_stores_none_twice(tmp_path: Path, 
     before = len(article_requests(server))
     with (
         distributed.LocalCluster(
-            n_workers=2, threads_per_worker=2, processes=True, dashboard_address=None
+            n_workers=2, threads_per_worker=2, processes=True, dashboard_address=":0"
         ) as cluster,
         distributed.Client(cluster) as client,
     ):
