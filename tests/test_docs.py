@@ -11,7 +11,7 @@ import pytest
 import typer
 
 from archiver.cli import app
-from archiver.config import FetchConfig, ScheduleConfig, SourceConfig
+from archiver.config import ClusterConfig, FetchConfig, ScheduleConfig, SourceConfig
 from archiver.store import format as archive_format
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -35,7 +35,11 @@ def test_every_command_is_in_the_readme(command: str):
 @pytest.mark.parametrize(
     "key",
     sorted(
-        {f.name for cls in (FetchConfig, ScheduleConfig, SourceConfig) for f in fields(cls)}
+        {
+            f.name
+            for cls in (FetchConfig, ScheduleConfig, SourceConfig, ClusterConfig)
+            for f in fields(cls)
+        }
         - {"name", "schedule"}
     ),
 )
