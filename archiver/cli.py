@@ -183,12 +183,21 @@ def sync(
     no_discover: Annotated[
         bool, typer.Option("--no-discover", help="Only re-check tracked articles.")
     ] = False,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            metavar="tcp://HOST:PORT",
+            help="Run the checks on this Dask scheduler's workers (archiver[cluster]).",
+        ),
+    ] = None,
     archive: ArchiveOption = Path("."),
 ) -> None:
     """Discover new articles from the sources, and check new and due articles."""
     with _errors(), _open(archive) as opened, _run_log(opened, "sync"):
         report = _with_progress(
-            lambda p: sync_api.sync(opened, check_all, progress=p, discover_new=not no_discover)
+            lambda p: sync_api.sync(
+                opened, check_all, progress=p, discover_new=not no_discover, scheduler=scheduler
+            )
         )
     _finish(report)
 

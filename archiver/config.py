@@ -104,6 +104,27 @@ class NotifyConfig:
     retries: int = _bounded(3, 0, 10)  # of a message that failed, with a growing pause
 
 
+SCHEDULER_ADDRESS = re.compile(r"(tcp|tls)://(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+):\d{1,5}")
+
+
+@dataclass(frozen=True)
+class ClusterConfig:
+    """Where `sync` sends its checks (a Dask scheduler); empty: check on this machine."""
+
+    scheduler: str = ""
+    timeout: float = _bounded(30.0, 1, 600, "seconds")  # to connect, and for a first worker
+
+
+def check_scheduler(address: str, where: str) -> str:
+    """A Dask scheduler's address, tcp:// or tls:// with host and port, else a ConfigError."""
+    if not SCHEDULER_ADDRESS.fullmatch(address):
+        raise ConfigError(
+            f"{where}: expected a Dask scheduler address like tcp://HOST:PORT, "
+            f"got {shorten(repr(address))}"
+        )
+    return address
+
+
 @dataclass(frozen=True)
 class Config:
     title: str = "News archive"
@@ -116,6 +137,7 @@ class Config:
     schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
     sources: dict[str, SourceConfig] = field(default_factory=dict)
     notify: tuple[NotifyConfig, ...] = ()
+    cluster: ClusterConfig = field(default_factory=ClusterConfig)
 
     def source(self, name: str) -> SourceConfig:
         """A configured source, or the defaults for one added by hand."""
@@ -134,7 +156,7 @@ def load_config(root: Path) -> Config:
 
 
 def parse_config(data: dict[str, Any], where: str = CONFIG_FILE) -> Config:
-    _only(data, {"archive", "fetch", "schedule", "sources", "notify"}, where, "")
+    _only(data, {"archive", "fetch", "schedule", "sources", "notify", "cluster"}, where, "")
     archive = _table(data, "archive", where)
     _only(archive, {"title", "contact", "base_url", "hidden"}, where, "archive.")
     schedule = _schedule(_table(data, "schedule", where), where, "schedule.")
@@ -149,6 +171,7 @@ def parse_config(data: dict[str, Any], where: str = CONFIG_FILE) -> Config:
         schedule=schedule,
         sources=sources,
         notify=_notify_tables(data.get("notify", []), where),
+        cluster=_cluster(_table(data, "cluster", where), where),
     )
 
 
@@ -239,6 +262,13 @@ def _hidden(value: Any, where: str) -> tuple[str, ...]:
         except InvalidURL as err:
             raise ConfigError(f"{where}: {key}: {shorten(repr(url))}: {err.reason}") from None
     return tuple(dict.fromkeys(urls))
+
+
+def _cluster(table: dict[str, Any], where: str) -> ClusterConfig:
+    cluster: ClusterConfig = _dataclass(ClusterConfig, table, where, "cluster.")
+    if cluster.scheduler:
+        check_scheduler(cluster.scheduler, f"{where}: cluster.scheduler")
+    return cluster
 
 
 def _source(name: str, value: Any, schedule: ScheduleConfig, where: str) -> SourceConfig:

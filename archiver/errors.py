@@ -55,6 +55,11 @@ class UnknownVersion(ArchiverError):
     """The article has no such version."""
 
 
+class ClusterError(ArchiverError):
+    """`--scheduler` cannot be used: Dask missing here, the scheduler unreachable, no
+    workers, or workers without the same archiver."""
+
+
 class ArticleError(ArchiverError):
     """One article failed; the others go on. Carries the URL it concerns."""
 

@@ -19,6 +19,7 @@ from archiver.capture.checker import Checker, StoredTexts, source_for
 from archiver.capture.model import Observer, Outcome, Result, RunReport, SourceRun, Target
 from archiver.capture.recorder import Recorder
 from archiver.capture.worker import fingerprint, make_executor
+from archiver.config import check_scheduler
 from archiver.discover import Discovery, discover
 from archiver.errors import ArticleError, Interrupted
 from archiver.fetch.client import Fetcher, open_fetcher, user_agent
@@ -52,9 +53,14 @@ def sync(
     progress: Observer | None = None,
     discover_new: bool = True,
     proxy: str | None = None,
+    scheduler: str | None = None,
 ) -> RunReport:
     """Discover new articles, then check them and the tracked articles that are due (every
-    tracked article with check_all). Requests go through `proxy` when one is given."""
+    tracked article with check_all). Requests go through `proxy` when one is given. The
+    checks run on the Dask cluster of `scheduler` (else of [cluster] scheduler) when set."""
+    scheduler = scheduler or archive.config.cluster.scheduler or None
+    if scheduler:
+        check_scheduler(scheduler, "--scheduler")
     with archive.writing():
         report = RunReport()
 
@@ -66,7 +72,8 @@ def sync(
             _record_runs(archive, started, found, report)
             return report
 
-        return _run(archive, job, jobs=os.cpu_count() or 1, proxy=proxy)
+        jobs = 1 if scheduler else os.cpu_count() or 1  # a cluster extracts: no local workers
+        return _run(archive, job, jobs, proxy, scheduler)
 
 
 def reformat(
@@ -113,13 +120,15 @@ def plan(archive: Archive, found: dict[str, list[str]], check_all: bool = False)
     return targets
 
 
-def _run(archive: Archive, job: Job, jobs: int, proxy: str | None = None) -> RunReport:
+def _run(
+    archive: Archive, job: Job, jobs: int, proxy: str | None = None, scheduler: str | None = None
+) -> RunReport:
     with terminate_stops(), objects_frozen():
         executor = make_executor(jobs)
         if executor is not None:
             executor.submit(int).result()  # fork the workers now, before any thread starts
         try:
-            return asyncio.run(_session(archive, job, executor, proxy))
+            return asyncio.run(_session(archive, job, executor, proxy, scheduler))
         except asyncio.CancelledError:
             signum = stop_signal()
             if signum is None:
@@ -131,13 +140,23 @@ def _run(archive: Archive, job: Job, jobs: int, proxy: str | None = None) -> Run
 
 
 async def _session(
-    archive: Archive, job: Job, executor: Executor | None, proxy: str | None
+    archive: Archive,
+    job: Job,
+    executor: Executor | None,
+    proxy: str | None,
+    scheduler: str | None = None,
 ) -> RunReport:
     agent = archive.config.fetch.user_agent or user_agent(archive.config.contact)
     stored = StoredTexts(archive)  # read by the checks for the workers, and by the writer
     try:
         with signals_cancel(asyncio.current_task()):
             async with open_fetcher(archive.config.fetch, agent, proxy) as fetcher:
+                if scheduler:  # Dask is imported on this path only
+                    from archiver.cluster import cluster_checker
+
+                    cluster = cluster_checker(archive, fetcher, stored, scheduler, agent, proxy)
+                    async with cluster as checker:
+                        return await job(checker)
                 return await job(Checker(archive, fetcher, Robots(fetcher), executor, stored))
     finally:
         stored.close()

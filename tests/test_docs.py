@@ -11,7 +11,7 @@ import pytest
 import typer
 
 from archiver.cli import app
-from archiver.config import FetchConfig, NotifyConfig, ScheduleConfig, SourceConfig
+from archiver.config import ClusterConfig, FetchConfig, NotifyConfig, ScheduleConfig, SourceConfig
 from archiver.store import format as archive_format
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -37,7 +37,7 @@ def test_every_command_is_in_the_readme(command: str):
     sorted(
         {
             f.name
-            for cls in (FetchConfig, ScheduleConfig, SourceConfig, NotifyConfig)
+            for cls in (FetchConfig, ScheduleConfig, SourceConfig, NotifyConfig, ClusterConfig)
             for f in fields(cls)
         }
         - {"name", "schedule"}

@@ -197,3 +197,32 @@ def test_the_state_database_is_named_only_by_the_store() -> None:
         and "FROM articles" in path.read_text(encoding="utf-8")
     ]
     assert bad == []
+
+
+# Beside the stages: what runs a sync's checks on a Dask cluster, and what it may use.
+CLUSTER_USES = {"capture", "fetch", "extract"}
+CLUSTER_TOP = {"archiver", "archiver.archive", "archiver.config", "archiver.errors"}
+
+
+def test_the_cluster_is_reached_from_the_sync_alone() -> None:
+    """`archiver.sync` (on --scheduler's path only) is the one way into `archiver.cluster`,
+    which uses the check's stages and never the store, the site or the commands."""
+    inside = {m for m in GRAPH if m.startswith("archiver.cluster")}
+    importers = {m for m, targets in GRAPH.items() if targets & inside and m not in inside}
+    assert importers == {"archiver.sync"}
+    bad = [
+        f"{module} imports {target}"
+        for module in sorted(inside)
+        for target in sorted(GRAPH[module] - inside)
+        if stage(target) not in CLUSTER_USES and target not in CLUSTER_TOP
+    ]
+    assert bad == []
+
+
+def test_only_the_cluster_imports_dask() -> None:
+    users = [
+        module_name(path)
+        for path in PACKAGE.rglob("*.py")
+        if any(m.split(".")[0] in ("dask", "distributed") for m in imported(path))
+    ]
+    assert users and all(m.startswith("archiver.cluster") for m in users), users

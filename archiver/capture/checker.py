@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
@@ -64,9 +64,47 @@ class Checker:
     executor: Executor | None = None
     stored: StoredTexts | None = None
     reformat: bool = False  # full fetches (a 304 would hide an edit) and selector effects
+    in_flight: int = IN_FLIGHT
 
     async def check(self, target: Target) -> Checked:
         source = self.archive.config.source(target.source)
+        stored = self.stored
+
+        def stored_text(blob: str) -> str | None:
+            return stored.read(blob) if stored else None
+
+        page_check = PageCheck(self.fetcher, self.robots, self.executor, self.reformat)
+        return await page_check.check(target, source, stored_text)
+
+    async def check_all(self, targets: Iterable[Target]) -> AsyncIterator[Checked]:
+        """Results in the order of `targets`, with at most `in_flight` checks under way."""
+        pending: deque[asyncio.Future[Checked]] = deque()
+        try:
+            for target in targets:
+                pending.append(asyncio.ensure_future(self.check(target)))
+                if len(pending) >= self.in_flight:
+                    yield await pending.popleft()
+            while pending:
+                yield await pending.popleft()
+        finally:
+            for task in pending:
+                task.cancel()
+
+
+@dataclass
+class PageCheck:
+    """One article's check without the archive: all it needs of the store comes along (the
+    source's settings, the stored text), so it runs in the syncing process or on a cluster
+    worker alike."""
+
+    fetcher: Fetcher
+    robots: Robots
+    executor: Executor | None = None
+    reformat: bool = False
+
+    async def check(
+        self, target: Target, source: SourceConfig, stored_text: Callable[[str], str | None]
+    ) -> Checked:
         state = target.state
         started = time.perf_counter()
         fetched: Fetched | None = None
@@ -94,7 +132,7 @@ class Checker:
                 response.charset,
                 url,
                 source,
-                self.stored.read(blob) if self.stored and blob else None,
+                stored_text(blob) if blob else None,
                 blob,
                 self.reformat,
             )
@@ -124,20 +162,6 @@ class Checker:
             return max(delays) if delays else source.min_delay
 
         return check
-
-    async def check_all(self, targets: Iterable[Target]) -> AsyncIterator[Checked]:
-        """Results in the order of `targets`, with at most IN_FLIGHT checks under way."""
-        pending: deque[asyncio.Future[Checked]] = deque()
-        try:
-            for target in targets:
-                pending.append(asyncio.ensure_future(self.check(target)))
-                if len(pending) >= IN_FLIGHT:
-                    yield await pending.popleft()
-            while pending:
-                yield await pending.popleft()
-        finally:
-            for task in pending:
-                task.cancel()
 
 
 def _since(started: float) -> float:

@@ -192,7 +192,8 @@ class Checked:
         return bool(fetched and fetched.redirected and is_home(fetched.final_url))
 
     def to_json(self) -> str:
-        return json.dumps(self.to_dict(), sort_keys=True)
+        # Keys in their order, not sorted: a change's trailers are committed in that order.
+        return json.dumps(self.to_dict())
 
     @classmethod
     def from_json(cls, text: str) -> Checked:

@@ -117,6 +117,10 @@ class HostGate:
         """Seconds left of the host's pause (0 when it is not paused)."""
         return max(0.0, self._paused.get(host, 0.0) - time.monotonic())
 
+    async def refresh(self, host: str) -> None:
+        """Learn the host's pause from whoever else shares it (no one here: see
+        archiver.cluster.gate, where other processes do)."""
+
     def _ready(self, host: str, delay: float) -> float:
         return max(self._last.get(host, -1e9) + delay, self._paused.get(host, 0.0))
 
@@ -213,6 +217,7 @@ class Fetcher:
         for _ in range(MAX_REDIRECTS + 1):
             host = urlsplit(current).netloc
             delay = await hop(current) if hop else min_delay
+            await self.gate.refresh(host)
             if (left := self.gate.paused_for(host)) > MAX_RETRY_AFTER:
                 raise FetchError(url, f"{host} asked for a pause ({left:.0f} s left): not fetching")
             await self.gate.enter(host, delay)

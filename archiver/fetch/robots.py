@@ -21,6 +21,7 @@ import asyncio
 import re
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 from urllib.parse import urlsplit
 
 from protego import Protego
@@ -49,6 +50,17 @@ class _Policy:
     rules: Protego | None = None  # None: no rules apply
     refusal: str = ""  # why everything is disallowed this run, if it is
     note: str = ""  # why everything is allowed without rules, if it is
+    text: str = ""  # the robots.txt read, that `rules` were parsed from
+
+    def to_dict(self) -> dict[str, str | bool]:
+        """As plain data, for another process to judge by (see from_dict)."""
+        data: dict[str, str | bool] = {"host": self.host, "refusal": self.refusal}
+        return {**data, "note": self.note, "text": self.text, "rules": self.rules is not None}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> _Policy:
+        rules = Protego.parse(data["text"]) if data["rules"] else None
+        return cls(data["host"], rules, data["refusal"], data["note"], data["text"])
 
 
 class Robots:
@@ -110,7 +122,7 @@ class Robots:
         except FetchError as err:
             return _Policy(host, refusal=err.reason)
         text = response.body[:MAX_ROBOTS_BYTES].decode("utf-8", errors="replace")
-        return _Policy(host, rules=Protego.parse(text))
+        return _Policy(host, rules=Protego.parse(text), text=text)
 
 
 def product_token(agent: str) -> str:
