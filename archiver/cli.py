@@ -478,6 +478,40 @@ def build(
     )
 
 
+@app.command("export-wacz")
+def export_wacz(
+    out_file: Annotated[Path, typer.Argument(help="The WACZ file to write (OUT.wacz).")],
+    urls: Annotated[
+        list[str] | None,
+        typer.Argument(help="Articles to export, by URL, path or slug (default: all)."),
+    ] = None,
+    sources: Annotated[
+        list[str] | None, typer.Option("--source", help="Export this source's articles.")
+    ] = None,
+    archive: ArchiveOption = Path("."),
+) -> None:
+    """Write the captures of articles' versions as a WACZ, for ReplayWeb.page and pywb.
+
+    Each version's response is copied as recorded (record ids and digests kept), with a
+    CDXJ index, a page per version and the package's sha256 digests."""
+    from archiver.export.wacz import export_wacz as export
+
+    with _errors(), _open(archive) as opened:
+        chosen = [articles.find_article(opened, name).url for name in urls or ()]
+        report = export(opened, out_file, sources or (), chosen)
+    for problem in report.problems:
+        err.print(f"warning: {problem}", markup=False, soft_wrap=True)
+    uncaptured = f"; {report.uncaptured} versions without a capture" if report.uncaptured else ""
+    out.print(
+        f"Wrote {report.out}: {report.versions} versions of {report.articles} articles, "
+        f"{report.records} records{uncaptured}",
+        markup=False,
+        soft_wrap=True,
+    )
+    if report.problems:
+        raise typer.Exit(ExitStatus.PARTIAL)
+
+
 @app.command()
 def demo(
     directory: Annotated[

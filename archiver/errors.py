@@ -43,6 +43,10 @@ class BuildError(ArchiverError):
     """The site could not be built, or served."""
 
 
+class ExportError(ArchiverError):
+    """An export could not be written: nothing chosen to export, or a bad output path."""
+
+
 class ArchiveLocked(ArchiverError):
     """Another archiver run is writing this archive."""
 

@@ -157,9 +157,10 @@ def _stop_group(process: subprocess.Popen[bytes]) -> None:
         os.killpg(process.pid, signal.SIGKILL)  # any child left behind in the group
 
 
-def fetch(url: str) -> tuple[int, dict[str, str], bytes]:
-    """GET on loopback: status, headers and the body as received (not decoded)."""
-    request = urllib.request.Request(url, headers={"Accept-Encoding": "identity"})
+def fetch(url: str, accept_encoding: str = "identity") -> tuple[int, dict[str, str], bytes]:
+    """GET on loopback: status, headers and the body as received (not decoded). pywb
+    decodes a gzip'd capture for a client that does not accept gzip."""
+    request = urllib.request.Request(url, headers={"Accept-Encoding": accept_encoding})
     try:
         with urllib.request.urlopen(request, timeout=30) as response:
             return response.status, dict(response.headers), response.read()
