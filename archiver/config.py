@@ -10,6 +10,7 @@ import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import tomlkit
 
@@ -92,6 +93,7 @@ class Config:
     title: str = "News archive"
     contact: str = ""
     base_url: str = ""
+    replay_url: str = ""  # [site]: a replay server of the captures, linked from version pages
     fetch: FetchConfig = field(default_factory=FetchConfig)
     schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
     sources: dict[str, SourceConfig] = field(default_factory=dict)
@@ -113,7 +115,7 @@ def load_config(root: Path) -> Config:
 
 
 def parse_config(data: dict[str, Any], where: str = CONFIG_FILE) -> Config:
-    _only(data, {"archive", "fetch", "schedule", "sources"}, where, "")
+    _only(data, {"archive", "fetch", "schedule", "sources", "site"}, where, "")
     archive = _table(data, "archive", where)
     _only(archive, {"title", "contact", "base_url"}, where, "archive.")
     schedule = _schedule(_table(data, "schedule", where), where, "schedule.")
@@ -123,10 +125,22 @@ def parse_config(data: dict[str, Any], where: str = CONFIG_FILE) -> Config:
         title=_typed(archive, "title", str, where, "archive.", Config.title),
         contact=_typed(archive, "contact", str, where, "archive.", ""),
         base_url=_typed(archive, "base_url", str, where, "archive.", ""),
+        replay_url=_replay_url(_table(data, "site", where), where),
         fetch=_dataclass(FetchConfig, _table(data, "fetch", where), where, "fetch."),
         schedule=schedule,
         sources=sources,
     )
+
+
+def _replay_url(site: dict[str, Any], where: str) -> str:
+    """`[site] replay_url`: where a replay server (pywb, say) serves the captures."""
+    _only(site, {"replay_url"}, where, "site.")
+    url = _typed(site, "replay_url", str, where, "site.", "").strip()
+    if url and urlsplit(url).scheme not in ("http", "https"):
+        raise ConfigError(
+            f"{where}: site.replay_url: expected an http(s) URL, got {shorten(url)!r}"
+        )
+    return url
 
 
 def _source(name: str, value: Any, schedule: ScheduleConfig, where: str) -> SourceConfig:

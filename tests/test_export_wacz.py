@@ -3,12 +3,10 @@ records are the archive's own, byte for byte."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import subprocess
 import sys
 import zipfile
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -17,16 +15,11 @@ from warcio.archiveiterator import ArchiveIterator
 
 from archiver.archive import Archive
 from archiver.cli import app
-from archiver.config import FetchConfig
 from archiver.errors import ExportError
 from archiver.export.wacz import export_wacz, surt, warc_timestamp
-from archiver.fetch.client import Exchange, open_fetcher, user_agent
-from archiver.store import format as fmt
-from archiver.store.captures import Captured, CaptureWriter, read_response
-from archiver.store.commits import Change, CommitStream
-from archiver.store.format import CaptureRef
+from archiver.store.captures import read_response
 from tests.newsserver import NewsServer
-from tests.webarchive import Collection, fetch, tool, validate_wacz, wayback
+from tests.webarchive import Collection, fetch, record_versions, tool, validate_wacz, wayback
 
 runner = CliRunner()
 WARCIO = Path(sys.executable).with_name("warcio")
@@ -58,63 +51,11 @@ def test_warc_dates_become_fourteen_digit_timestamps() -> None:
     assert warc_timestamp("2025-03-01T12:00:05.123456Z") == "20250301120005"
 
 
-# --- an archive whose versions name their captures -----------------------------------------
-
-FAST = FetchConfig(timeout=5, min_delay=0, retries=0)
 PAGES = [
     b"<!doctype html><title>Bridge to close</title><p>The old bridge closes.</p>",
     b"<!doctype html><title>Bridge to close</title><p>The old bridge closes on Friday.</p>",
     b"<!doctype html><title>Bridge to close</title><p>The old bridge closes.</p>",  # a revert
 ]
-
-
-def fetched(url: str) -> list[Exchange]:
-    """What a real fetch of `url` sent and received, every hop, as the capture writer gets it."""
-    record: list[Exchange] = []
-
-    async def run() -> None:
-        async with open_fetcher(FAST, user_agent()) as fetcher:
-            await fetcher.fetch(url, record=record)
-
-    asyncio.run(run())
-    return record
-
-
-def record_versions(
-    archive: Archive,
-    server: NewsServer,
-    path: str,
-    source: str,
-    pages: list[bytes],
-    digest: dict[int, str] | None = None,
-) -> list[Captured]:
-    """Each page served on loopback (the second gzip'd), fetched, captured by the capture
-    writer and committed as the next version with its Archiver-Capture trailer (`digest`
-    overrides the digest a version's trailer states)."""
-    url = server.url(path)
-    file = f"articles/{source}/2025/03/01/{path.rsplit('/', 1)[-1]}-0123456789ab.md"
-    captured: list[Captured] = []
-    start = archive.clock.now()
-    with CaptureWriter(archive.root, start) as writer, CommitStream(archive.repo) as stream:
-        for number, body in enumerate(pages, 1):
-            when = start + timedelta(hours=number)
-            server.set(path, body, gzip=number == 2)
-            capture = writer.write(source, fetched(url), when, captured)
-            captured.append(capture)
-            ref = capture.ref
-            if digest and number in digest:
-                ref = CaptureRef(ref.path, ref.record_id, digest[number])
-            front = f"---\nurl: {url}\nsource: {source}\ntitle: Story {number}\n---\n"
-            text = f"{front}\nText {number}.\n"
-            trailers = {
-                fmt.URL: url,
-                fmt.SOURCE: source,
-                fmt.VERSION: str(number),
-                fmt.STATUS: "200",
-                **fmt.capture_trailer(ref),
-            }
-            stream.commit(Change(source, f"{source}: Story {number}", trailers, when, {file: text}))
-    return captured
 
 
 def test_the_package_validates_and_pywb_replays_each_version_as_captured(

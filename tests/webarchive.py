@@ -6,11 +6,14 @@ machine and fails it with CI set: CI must really replay, not pass by skipping.
 
 `Collection` is a pywb collection in a folder of its own; `wayback(collection)` serves it on
 a free loopback port for the length of a `with` block, in a process group of its own that is
-stopped, children and all, when the block ends.
+stopped, children and all, when the block ends. `record_versions` makes an archive whose
+versions name their captures: pages served on loopback, really fetched, written by the
+capture writer and committed with their Archiver-Capture trailers.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import socket
@@ -21,11 +24,28 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
+from archiver.archive import Archive
+from archiver.config import FetchConfig
+from archiver.fetch.client import Exchange, open_fetcher, user_agent
+from archiver.store import format as fmt
+from archiver.store.captures import Captured, CaptureWriter
+from archiver.store.commits import Change, CommitStream
+from archiver.store.format import CaptureRef
+from tests.newsserver import NewsServer
 from tests.sitetools import ROOT, TOOL_TIMEOUT, ToolMissing, missing
 
-__all__ = ["Collection", "ToolMissing", "Wayback", "fetch", "validate_wacz", "wayback"]
+__all__ = [
+    "Collection",
+    "ToolMissing",
+    "Wayback",
+    "fetch",
+    "record_versions",
+    "validate_wacz",
+    "wayback",
+]
 
 WEBARCHIVE_BIN = ROOT / ".tools" / "webarchive" / "bin"
 START_TIMEOUT = 60.0  # seconds for wayback to answer; gevent and its imports are slow to start
@@ -166,3 +186,57 @@ def fetch(url: str, accept_encoding: str = "identity") -> tuple[int, dict[str, s
             return response.status, dict(response.headers), response.read()
     except urllib.error.HTTPError as err:
         return err.code, dict(err.headers), err.read()
+
+
+# --- an archive whose versions name their captures ---------------------------------------
+
+FAST = FetchConfig(timeout=5, min_delay=0, retries=0)
+
+
+def fetched(url: str) -> list[Exchange]:
+    """What a real fetch of `url` sent and received, every hop, as the capture writer gets it."""
+    record: list[Exchange] = []
+
+    async def run() -> None:
+        async with open_fetcher(FAST, user_agent()) as fetcher:
+            await fetcher.fetch(url, record=record)
+
+    asyncio.run(run())
+    return record
+
+
+def record_versions(
+    archive: Archive,
+    server: NewsServer,
+    path: str,
+    source: str,
+    pages: list[bytes],
+    digest: dict[int, str] | None = None,
+) -> list[Captured]:
+    """Each page served on loopback (the second gzip'd), fetched, captured by the capture
+    writer and committed as the next version with its Archiver-Capture trailer (`digest`
+    overrides the digest a version's trailer states)."""
+    url = server.url(path)
+    file = f"articles/{source}/2025/03/01/{path.rsplit('/', 1)[-1]}-0123456789ab.md"
+    captured: list[Captured] = []
+    start = archive.clock.now()
+    with CaptureWriter(archive.root, start) as writer, CommitStream(archive.repo) as stream:
+        for number, body in enumerate(pages, 1):
+            when = start + timedelta(hours=number)
+            server.set(path, body, gzip=number == 2)
+            capture = writer.write(source, fetched(url), when, captured)
+            captured.append(capture)
+            ref = capture.ref
+            if digest and number in digest:
+                ref = CaptureRef(ref.path, ref.record_id, digest[number])
+            front = f"---\nurl: {url}\nsource: {source}\ntitle: Story {number}\n---\n"
+            text = f"{front}\nText {number}.\n"
+            trailers = {
+                fmt.URL: url,
+                fmt.SOURCE: source,
+                fmt.VERSION: str(number),
+                fmt.STATUS: "200",
+                **fmt.capture_trailer(ref),
+            }
+            stream.commit(Change(source, f"{source}: Story {number}", trailers, when, {file: text}))
+    return captured

@@ -165,6 +165,7 @@ class _Builder:
             title=archive.config.title,
             base_url=archive.config.base_url.rstrip("/"),
             search=search and pagefind_available(),
+            replay_url=archive.config.replay_url.rstrip("/"),
         )
         self.next_checks: NextChecks | None = None  # read by full() or incremental()
         self._renderer: ArticleRenderer | None = None
@@ -194,7 +195,13 @@ class _Builder:
         self.notify(f"warning: {message}")
 
     def fingerprint(self) -> str:
-        parts = (__version__, templates_fingerprint(), self.site.title, self.site.base_url)
+        parts = (
+            __version__,
+            templates_fingerprint(),
+            self.site.title,
+            self.site.base_url,
+            self.site.replay_url,
+        )
         return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:16]
 
     def run(self, full: bool) -> None:
@@ -375,9 +382,10 @@ class _Builder:
             else:
                 ordinal = counts.get(log.source, 0)
                 counts[log.source] = ordinal + 1
-            refs = tuple(VersionRef(r.seq, r.sha, r.time, r.blob, r.updated) for r in rows) + tuple(
-                log.versions
-            )
+            refs = tuple(
+                VersionRef(r.seq, r.sha, r.time, r.blob, r.updated, None, r.capture, r.fetched)
+                for r in rows
+            ) + tuple(log.versions)
             wanted = frozenset(range(len(rows) + 1, len(refs) + 1))
             jobs.append(ArticleJob(log.path, refs, rows, ordinal, log.removed, wanted))
         return jobs, counts

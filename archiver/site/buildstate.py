@@ -80,6 +80,8 @@ CREATE TABLE IF NOT EXISTS versions (
     minor INTEGER NOT NULL,
     revert_of INTEGER,
     headline INTEGER NOT NULL,
+    capture TEXT NOT NULL,
+    fetched TEXT NOT NULL,
     PRIMARY KEY (path, number)
 );
 CREATE INDEX IF NOT EXISTS versions_all ON versions (seq, path) WHERE number > 1;
@@ -143,6 +145,8 @@ class VersionRow:
     minor: bool
     revert_of: int | None
     headline: bool
+    capture: str = ""  # the version's Archiver-Capture trailer, "" when it has none
+    fetched: str = ""  # when its page was fetched (Archiver-Fetched)
 
     def facts(self) -> VersionFacts:
         stats = trailer.read_stats(json.loads(self.stats)) if self.stats else None

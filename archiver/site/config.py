@@ -12,3 +12,4 @@ class SiteConfig:
     title: str
     base_url: str = ""
     search: bool = False
+    replay_url: str = ""  # a replay server (pywb) holding the captures: version pages link it

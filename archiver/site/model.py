@@ -62,6 +62,8 @@ class VersionRef:
     # The change from the version before as the commit's trailers record it, when they
     # describe exactly that pair: (counts, minor). Saves comparing the texts again.
     change: tuple[ChangeStats, bool] | None = None
+    capture: str = ""  # the commit's Archiver-Capture trailer, as written (see capture_of)
+    fetched: str = ""  # its Archiver-Fetched trailer: when the captured page was fetched
 
 
 @dataclass(slots=True)
@@ -135,6 +137,7 @@ def _read_history(
             continue
         removal = event == "removed"
         updated = printable(commit.trailers.get(trailer.PAGE_UPDATED, ""))
+        capture = _capture_trailers(commit)
         # Trailers describe a commit's one article; a commit of several says nothing each.
         recorded = trailer.read_change(commit.trailers) if len(commit.changes) == 1 else None
         for change in commit.changes:
@@ -149,9 +152,32 @@ def _read_history(
             if log is None:
                 base_blob, removed = known.get(change.path, (None, None))
                 log = articles[change.path] = ArticleLog(change.path, base_blob, removed=removed)
-            ref = VersionRef(seq, commit.sha, when, change.new_blob or "", updated)
+            ref = VersionRef(seq, commit.sha, when, change.new_blob or "", updated, None, *capture)
             _apply(log, change, ref, removal, recorded)
     return History(head=head, commits=seq - first_seq, articles=articles)
+
+
+def _capture_trailers(commit: CommitRecord) -> tuple[str, str]:
+    """The commit's capture trailer and fetch time, when it names a capture it can."""
+    try:
+        ref = trailer.read_capture(commit.trailers)
+    except ValueError:
+        return "", ""
+    if ref is None:
+        return "", ""
+    value = trailer.capture_trailer(ref)[trailer.CAPTURE]
+    return value, printable(commit.trailers.get(trailer.FETCHED, ""))
+
+
+def capture_of(value: str) -> trailer.CaptureRef | None:
+    """A version's capture, from the trailer value kept with it (checked again on the way
+    out of the build state, which is a file like any other)."""
+    if not value:
+        return None
+    try:
+        return trailer.read_capture({trailer.CAPTURE: value})
+    except ValueError:
+        return None
 
 
 def _asking(commits: Iterable[CommitRecord], prior: Prior) -> list[CommitRecord]:
