@@ -15,7 +15,7 @@ import time
 from collections import deque
 from collections.abc import AsyncIterator, Iterable
 from concurrent.futures import Executor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import urljoin, urlsplit
 
 from archiver.archive import Archive
@@ -24,7 +24,7 @@ from archiver.capture.worker import extraction_job
 from archiver.config import SourceConfig
 from archiver.errors import ArticleError, Disallowed, ExtractionError, FetchError
 from archiver.extract.page import Page
-from archiver.fetch.client import Fetcher, Hop, Response
+from archiver.fetch.client import Exchange, Fetcher, Hop, Response
 from archiver.fetch.robots import Robots
 from archiver.store.history import BlobReader
 from archiver.store.state import ArticleState
@@ -70,6 +70,9 @@ class Checker:
         state = target.state
         started = time.perf_counter()
         fetched: Fetched | None = None
+        # The exchanges as received, when the run keeps captures (an error answer's too).
+        record: list[Exchange] | None = [] if self.archive.config.captures != "none" else None
+        at = self.archive.clock.now()
         try:
             stored = state is not None and bool(state.blob) and not state.removed
             conditional = stored and not self.reformat
@@ -79,10 +82,18 @@ class Checker:
                 last_modified=state.last_modified if conditional and state else None,
                 agent=source.user_agent or None,
                 hop=self._hop(target.url, source),
+                record=record,
             )
             fetched = Fetched.of(response)
             fetch_seconds = time.perf_counter() - started
-            checked = Checked(target, fetched, url=target.url, fetch_seconds=fetch_seconds)
+            checked = Checked(
+                target,
+                fetched,
+                url=target.url,
+                fetch_seconds=fetch_seconds,
+                exchanges=tuple(record or ()),
+                fetched_at=at,
+            )
             if response.not_modified or checked.gone:
                 return checked
             url = target.url if state else _canonical(target.url, response)
@@ -103,10 +114,17 @@ class Checker:
                 extracted = extracted.with_url(url)
             _validate(extracted.page, state, target.url)
             extract_seconds = time.perf_counter() - started - fetch_seconds
-            return Checked(target, fetched, extracted, None, url, fetch_seconds, extract_seconds)
+            return replace(checked, extracted=extracted, url=url, extract_seconds=extract_seconds)
         except ArticleError as err:
             failure = Failure.of(err)
-            return Checked(target, failure=failure, url=target.url, fetch_seconds=_since(started))
+            return Checked(
+                target,
+                failure=failure,
+                url=target.url,
+                fetch_seconds=_since(started),
+                exchanges=tuple(record or ()),
+                fetched_at=at,
+            )
 
     def _hop(self, url: str, source: SourceConfig) -> Hop:
         """The check of each URL a fetch of `url` requests, its redirects' included: what
