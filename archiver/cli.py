@@ -684,6 +684,39 @@ def diff(
 
 
 @app.command()
+def verify(
+    urls: Annotated[
+        list[str] | None, typer.Argument(help="Articles to verify (default: every one).")
+    ] = None,
+    source: Annotated[str | None, typer.Option(help="Only this source's articles.")] = None,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="A version naming no capture is a problem too.")
+    ] = False,
+    archive: ArchiveOption = Path("."),
+) -> None:
+    """Check every version against its capture: the file and record are there, the digest
+    matches, the text re-extracts the same. One line per problem; exit status 1 if any."""
+    from archiver.verify import verify as verify_api
+
+    with _errors(), _open(archive) as opened:
+        report = verify_api(opened, source, urls or (), strict)
+    for problem in report.problems:
+        out.print(problem.line(), markup=False, soft_wrap=True)
+    for note in report.notes:
+        err.print(f"warning: {note}", markup=False, soft_wrap=True)
+    out.print(report.summary(), markup=False, soft_wrap=True)
+    if report.not_backed and not strict:
+        out.print(
+            "versions naming no capture were stored before captures or with captures off:"
+            " not errors (--strict makes them errors)",
+            markup=False,
+            soft_wrap=True,
+        )
+    if not report.ok:
+        raise typer.Exit(ExitStatus.PARTIAL)
+
+
+@app.command()
 def find(
     text: Annotated[str, typer.Argument(help="Text to look for in titles and URLs.")],
     as_json: JsonOption = False,

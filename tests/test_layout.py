@@ -135,7 +135,7 @@ def test_the_diff_engine_imports_nothing_of_the_archive() -> None:
 def test_stages_below_capture_never_import_it_or_the_commands() -> None:
     """The check-and-record stage uses discover, fetch, extract, diff and store; none of
     those reaches back up to it, or to the commands on top."""
-    top = {"archiver.cli", "archiver.sync", "archiver.demo", "archiver.health"}
+    top = {"archiver.cli", "archiver.sync", "archiver.demo", "archiver.health", "archiver.verify"}
     lower = {"discover", "fetch", "extract", "diff", "store"}
     bad = [
         f"{module} imports {target}"

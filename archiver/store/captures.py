@@ -429,14 +429,14 @@ class CaptureReader:
                 try:
                     while not inflater.eof:
                         if not data and not (data := stream.read(_CHUNK)):
-                            return _Index(offsets, f"record at offset {offset} is cut short")
+                            return _Index(offsets, f"offset {offset} (a record cut short)")
                         fed += len(data)
                         out = inflater.decompress(data)
                         data = b""
                         if len(head) < _HEAD:
                             head += out[: _HEAD - len(head)]
                 except zlib.error as err:
-                    return _Index(offsets, f"offset {offset}: {_describe(err)}")
+                    return _Index(offsets, f"offset {offset} ({_describe(err)})")
                 data = inflater.unused_data
                 offsets[_record_id(head)] = offset
                 offset += fed - len(data)
@@ -448,9 +448,10 @@ class CaptureReader:
         target = self._file(path, record_id)
         index = self.records(path)
         offset = index.offsets.get(record_id)
+        if offset is None and index.error:
+            raise CaptureError(path, record_id, f"not found: the file is damaged at {index.error}")
         if offset is None:
-            why = f" (unreadable from there: {index.error})" if index.error else ""
-            raise CaptureMissing(path, record_id, f"no such record in the file{why}")
+            raise CaptureMissing(path, record_id, "no such record in the file")
         try:
             with target.open("rb") as stream:
                 stream.seek(offset)
