@@ -189,15 +189,44 @@ def sync(
 
 
 @app.command()
-def reformat(archive: ArchiveOption = Path(".")) -> None:
+def reformat(
+    history: Annotated[
+        bool,
+        typer.Option(
+            "--history", help="Read every version again from its capture, not only the latest."
+        ),
+    ] = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", help="Name each article left as it is.")
+    ] = False,
+    archive: ArchiveOption = Path("."),
+) -> None:
     """Record the new form of each article after an upgrade or a rule change.
 
     Each new extraction (by a new extractor, normalizer or rules) is a reformat commit, not
-    a version. A page edited since its last version gets a reformat of that version, then
-    the edit as a version; after an extractor upgrade pages are taken as unedited, so run
-    it right after upgrading."""
+    a version. The current version is read from its capture, the response it was made
+    from; an article stored before captures were kept is fetched again (a page edited
+    since gets a reformat of its last version, then the edit as a version). With
+    `--history` every version is read from its capture and the whole history recorded in
+    the new form; articles with a version that has no capture are left as they are."""
     with _errors(), _open(archive) as opened, _run_log(opened, "reformat"):
-        report = _with_progress(lambda p: sync_api.reformat(opened, progress=p))
+        report = _with_progress(lambda p: sync_api.reformat(opened, progress=p, history=history))
+    left = [r for r in report.results if r.outcome is Outcome.SKIPPED]
+    for result in left if verbose else ():
+        err.print(f"left as it is: {shorten(result.url)}: {result.reason}", markup=False)
+    if left and not verbose:
+        err.print(
+            f"{len(left)} articles have a version with no capture and were left as they are"
+            " (--verbose names them)",
+            markup=False,
+            soft_wrap=True,
+        )
+    if report.refetched:
+        err.print(
+            f"{report.refetched} articles have no capture of their current version: fetched again",
+            markup=False,
+            soft_wrap=True,
+        )
     _finish(report)
 
 

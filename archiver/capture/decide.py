@@ -487,7 +487,10 @@ def _stored(state: ArticleState | None, text: str | None) -> Document | None:
 
 
 def _same_validators(state: ArticleState, fetched: Fetched | None) -> bool:
-    """Whether the server vouches that the page is the one the stored state saw."""
+    """Whether the server vouches that the page is the one the stored state saw (or the
+    page is the capture the stored version was made from)."""
+    if fetched is not None and fetched.from_capture:
+        return True
     headers = fetched.headers if fetched else {}
     etag, modified = headers.get("etag"), headers.get("last-modified")
     return bool((etag and etag == state.etag) or (modified and modified == state.last_modified))

@@ -69,6 +69,7 @@ class RunReport:
     discovered: int = 0
     source_errors: list[ArticleError] = field(default_factory=list)
     sources: dict[str, SourceRun] = field(default_factory=dict)  # when discovery ran
+    refetched: int = 0  # reformat: articles with no capture of their version, fetched again
 
     def count(self, outcome: Outcome) -> int:
         return sum(1 for r in self.results if r.outcome is outcome)
@@ -130,6 +131,8 @@ class Fetched:
     status: int
     headers: dict[str, str] = field(default_factory=dict)  # KEPT_HEADERS only
     redirected: bool = False
+    # Read from the capture a version was made from, not fetched: that very page.
+    from_capture: bool = False
 
     @classmethod
     def of(cls, response: Response) -> Fetched:

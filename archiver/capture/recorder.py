@@ -22,6 +22,7 @@ from archiver.capture.worker import fingerprint
 from archiver.store import format as trailer
 from archiver.store.captures import Captured, CaptureWriter, ignore_captures
 from archiver.store.commits import CommitStream
+from archiver.store.format import CaptureRef
 from archiver.store.history import head_commit
 from archiver.store.replay import HEAD_KEY
 from archiver.store.state import ArticleState
@@ -54,6 +55,7 @@ class Recorder:
         self.run = archive.clock.now()  # names the run's capture files
         self.keep = archive.config.captures  # config.CAPTURE_MODES
         self._captures: CaptureWriter | None = None  # opened with the run's first capture
+        self.replays: dict[str, CaptureRef] = {}  # reformat: captures re-read, by article URL
 
     def apply(self, checked: Checked) -> Result:
         now = self.archive.clock.now()
@@ -96,26 +98,18 @@ class Recorder:
     def _captured(self, checked: Checked, decision: Decision, now: datetime) -> Decision:
         """The decision with its fetch kept as a capture, when the run keeps it, and the
         commits made from that fetch naming it (the capture on disk first)."""
+        fetched = checked.fetched
+        if fetched is not None and fetched.from_capture:  # re-read from a capture kept before
+            replayed = self.replays.get(checked.target.url)
+            return _naming(decision, replayed) if replayed is not None else decision
         if self.keep == "none" or not checked.exchanges:
             return decision
         backed = any(commit.from_fetch for commit in decision.commits)
-        fetched = checked.fetched
         every = self.keep == "all" and fetched is not None and fetched.status == 200
         if not backed and not every:
             return decision
         captured = self._capture(checked, now)
-        if not backed:
-            return decision
-        named = trailer.capture_trailer(captured.ref)
-        commits = tuple(
-            commit._replace(
-                change=replace(commit.change, trailers={**commit.change.trailers, **named})
-            )
-            if commit.from_fetch
-            else commit
-            for commit in decision.commits
-        )
-        return replace(decision, commits=commits)
+        return _naming(decision, captured.ref) if backed else decision
 
     def _capture(self, checked: Checked, now: datetime) -> Captured:
         url = checked.target.state.url if checked.target.state else checked.url
@@ -130,14 +124,31 @@ class Recorder:
             self.archive.state.add_captured(url, captured)
         return captured
 
-    def _record(self, checked: Checked, decision: Decision) -> None:
-        target = checked.target
-        if decision.alias is not None:
-            self.archive.state.add_alias(target.url, decision.alias)
+    def record(self, decision: Decision) -> Result:
+        """A decision made without a check (an article's history re-read from its
+        captures), recorded as apply records its own."""
+        self._commit(decision)
+        for state in decision.states:
+            self._keep(state)
+        result = decision.result
+        now = self.archive.clock.now()
+        outcome = result.outcome.value
+        self.archive.state.record_check(
+            result.url, result.source, now, outcome, None, None, result.reason or None
+        )
+        return result
+
+    def _commit(self, decision: Decision) -> None:
         for change, outcome, _ in decision.commits:
             self.stream.commit(change)
             url, version = change.trailers[trailer.URL], int(change.trailers[trailer.VERSION])
             self._unpublished.append((url, version, outcome))
+
+    def _record(self, checked: Checked, decision: Decision) -> None:
+        target = checked.target
+        if decision.alias is not None:
+            self.archive.state.add_alias(target.url, decision.alias)
+        self._commit(decision)
         if decision.hold is not None:
             self.archive.state.hold(target.url, target.source, decision.hold)
         for state in decision.states:
@@ -186,3 +197,15 @@ class Recorder:
             self._captures = None
         if self._owns_stored:
             self.stored.close()
+
+
+def _naming(decision: Decision, ref: CaptureRef) -> Decision:
+    """The decision with the commits made from its fetch naming that fetch's capture."""
+    named = trailer.capture_trailer(ref)
+    commits = tuple(
+        commit._replace(change=replace(commit.change, trailers={**commit.change.trailers, **named}))
+        if commit.from_fetch
+        else commit
+        for commit in decision.commits
+    )
+    return replace(decision, commits=commits)

@@ -39,6 +39,7 @@ from archiver.site.model import (
     Prior,
     VersionRef,
     read_history,
+    reformed_refs,
     shard_of,
     source_of,
 )
@@ -386,6 +387,10 @@ class _Builder:
                 VersionRef(r.seq, r.sha, r.time, r.blob, r.updated, None, r.capture, r.fetched)
                 for r in rows
             ) + tuple(log.versions)
+            if log.reformed:  # earlier versions in new forms: rendered again from the first
+                refs = tuple(reformed_refs(refs, log.reformed))
+                first = next((i for i, r in enumerate(rows) if r.sha in log.reformed), len(rows))
+                rows = rows[:first]
             wanted = frozenset(range(len(rows) + 1, len(refs) + 1))
             jobs.append(ArticleJob(log.path, refs, rows, ordinal, log.removed, wanted))
         return jobs, counts

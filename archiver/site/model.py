@@ -74,6 +74,8 @@ class ArticleLog:
     base_blob: str | None = None  # the latest blob before this stretch
     versions: list[VersionRef] = field(default_factory=list)
     removed: int | None = None  # when the article was recorded as gone, if it still is
+    # A history reformat's new forms: version commit → blob of its latest reformat.
+    reformed: dict[str, str] = field(default_factory=dict)
 
     @property
     def source(self) -> str:
@@ -133,7 +135,9 @@ def _read_history(
         when = int(commit.when.timestamp())
         event = commit.trailers.get(trailer.EVENT)
         if event == "reformat":
-            # The same version in a new extractor's form: not a version, not an edit.
+            # The same version in a new extractor's form: not a version, not an edit. One
+            # that names its version (`reformat --history`) is the form the site shows.
+            _reformed(articles, commit, known)
             continue
         removal = event == "removed"
         updated = printable(commit.trailers.get(trailer.PAGE_UPDATED, ""))
@@ -154,7 +158,47 @@ def _read_history(
                 log = articles[change.path] = ArticleLog(change.path, base_blob, removed=removed)
             ref = VersionRef(seq, commit.sha, when, change.new_blob or "", updated, None, *capture)
             _apply(log, change, ref, removal, recorded)
+    for log in articles.values():
+        if log.reformed:
+            log.versions = reformed_refs(log.versions, log.reformed)
     return History(head=head, commits=seq - first_seq, articles=articles)
+
+
+def _reformed(
+    articles: dict[str, ArticleLog],
+    commit: CommitRecord,
+    known: Mapping[str, tuple[str | None, int | None]],
+) -> None:
+    sha = commit.trailers.get(trailer.REFORMAT_OF, "")
+    if not re.fullmatch(r"[0-9a-f]{40}", sha):
+        return
+    for change in commit.changes:
+        if change.new_blob is None or output_dir(change.path) is None:
+            continue
+        log = articles.get(change.path)
+        if log is None:
+            base_blob, removed = known.get(change.path, (None, None))
+            log = articles[change.path] = ArticleLog(change.path, base_blob, removed=removed)
+        log.reformed[sha] = change.new_blob
+
+
+def reformed_refs(refs: Sequence[VersionRef], reformed: Mapping[str, str]) -> list[VersionRef]:
+    """The versions with the new forms history reformats gave them; the change a commit
+    recorded no longer describes a pair of which either side was given a new form."""
+    out: list[VersionRef] = []
+    touched = False
+    for ref in refs:
+        blob = reformed.get(ref.sha)
+        if blob is not None:
+            out.append(replace(ref, blob=blob, change=None))
+            touched = True
+        elif touched and ref.change is not None:
+            out.append(replace(ref, change=None))
+            touched = False
+        else:
+            out.append(ref)
+            touched = False
+    return out
 
 
 def _capture_trailers(commit: CommitRecord) -> tuple[str, str]:

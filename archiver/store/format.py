@@ -96,6 +96,8 @@ CHARS_REMOVED = "Archiver-Chars-Removed"
 CHANGED_FIELDS = "Archiver-Changed-Fields"
 # --- the response a commit was made from, kept in a WARC file (see "captures" below)
 CAPTURE = "Archiver-Capture"
+# --- history reformats: the commit of the version a reformat re-reads from its capture
+REFORMAT_OF = "Archiver-Reformat-Of"
 
 # Values of CHANGE and EVENT.
 CHANGE_NEW, CHANGE_EDIT, CHANGE_MINOR = "new", "edit", "minor"
@@ -129,6 +131,7 @@ TRAILERS = (
     *_COUNTS,
     CHANGED_FIELDS,
     CAPTURE,
+    REFORMAT_OF,
 )
 
 
