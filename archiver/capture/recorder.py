@@ -108,10 +108,10 @@ class Recorder:
         every = self.keep == "all" and fetched is not None and fetched.status == 200
         if not backed and not every:
             return decision
-        captured = self._capture(checked, now)
+        captured = self._capture(checked, now, bare_revisit=not backed)
         return _naming(decision, captured.ref) if backed else decision
 
-    def _capture(self, checked: Checked, now: datetime) -> Captured:
+    def _capture(self, checked: Checked, now: datetime, bare_revisit: bool = False) -> Captured:
         url = checked.target.state.url if checked.target.state else checked.url
         if self._captures is None:
             ignore_captures(self.archive.root, Path(self.archive.repo.git_dir))
@@ -119,7 +119,7 @@ class Recorder:
         earlier = self.archive.state.captured(url)
         when = checked.fetched_at or now
         source = checked.target.source
-        captured = self._captures.write(source, checked.exchanges, when, earlier)
+        captured = self._captures.write(source, checked.exchanges, when, earlier, bare_revisit)
         if not captured.revisit:
             self.archive.state.add_captured(url, captured)
         return captured

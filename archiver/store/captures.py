@@ -42,6 +42,7 @@ ROTATE_BYTES = 100_000_000  # a run's file for a source is closed and the next b
 REFERS_TO_FILENAME = "WARC-Refers-To-Filename"
 IGNORE_LINE = f"/{CAPTURES_DIR}/"
 _CHUNK = 1 << 16
+GZIP_LEVEL = 6
 _HEAD = 8192  # enough of a record to hold its WARC headers
 _ID_NAMESPACE = uuid.UUID("6f1d7c1e-8b7a-4d0e-9a55-2f0c3b1e4a77")
 
@@ -153,10 +154,13 @@ class CaptureWriter:
         exchanges: Sequence[HTTPExchange],
         when: datetime,
         earlier: Iterable[Captured] = (),
+        bare_revisit: bool = False,
     ) -> Captured:
         """The capture of one fetch (its hops in order, the last the page's response),
         on disk when this returns. Its payload already among `earlier` (the article's
-        captured responses) makes the last hop a revisit of that response."""
+        captured responses) makes the last hop a revisit of that response; with
+        `bare_revisit` such a capture keeps no request records (an unchanged check kept
+        only to say the page was seen: a few hundred bytes)."""
         if not exchanges:
             raise ValueError("a capture needs at least one exchange")
         file = self._file(source)
@@ -164,20 +168,21 @@ class CaptureWriter:
         final = exchanges[-1]
         digest = payload_digest(final.body)
         original = next((c for c in earlier if c.ref.digest == digest and not c.revisit), None)
-        out = io.BytesIO()
-        writer = _writer(out)
+        requests = not (bare_revisit and original is not None)
+        members = _Members()
         record_id = ""
         for index, exchange in enumerate(exchanges):
             last = index == len(exchanges) - 1
             record_id = file.record_id()
-            request = _request_record(writer, exchange, date, file.record_id(), record_id)
-            writer.write_record(request)
+            if requests:
+                members.add(
+                    _request_record(members.writer, exchange, date, file.record_id(), record_id)
+                )
             if last and original is not None:
-                response = _revisit_record(writer, exchange, date, record_id, original)
+                members.add(_revisit_record(members.writer, exchange, date, record_id, original))
             else:
-                response = _response_record(writer, exchange, date, record_id)
-            writer.write_record(response)
-        file.append(out.getvalue())
+                members.add(_response_record(members.writer, exchange, date, record_id))
+        file.append(members.data())
         ref = CaptureRef(file.path, record_id, digest)
         return Captured(ref, final.url, date, revisit=original is not None)
 
@@ -209,22 +214,40 @@ class CaptureWriter:
             n += 1
         self._next[source] = n + 1
         file = _File(self.root, capture_file(source, self.run, n))
-        out = io.BytesIO()
-        writer = _writer(out)
+        members = _Members()
         info = {
             "software": self.software,
             "format": "WARC File Format 1.1",
             "conformsTo": "https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/",
         }
-        record = writer.create_warcinfo_record(file.path.rsplit("/", 1)[-1], info)
+        record = members.writer.create_warcinfo_record(file.path.rsplit("/", 1)[-1], info)
         record.rec_headers.replace_header("WARC-Record-ID", file.record_id())
         record.rec_headers.replace_header("WARC-Date", warc_date(self.run))
-        writer.write_record(record)
-        file.append(out.getvalue())
+        members.add(record)
+        file.append(members.data())
         return file
 
 
-def _writer(out: io.BytesIO) -> Any:
+class _Members:
+    """Records made by warcio, each compressed into a gzip member of its own (at zlib's
+    default level: warcio's own gzip is level 9, which costs a sync several times the
+    time for a few per cent of size)."""
+
+    def __init__(self) -> None:
+        self.writer = _writer()
+        self._out: list[bytes] = []
+
+    def add(self, record: Any) -> None:
+        self.writer.out = io.BytesIO()
+        self.writer.write_record(record)
+        deflate = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+        self._out.append(deflate.compress(self.writer.out.getvalue()) + deflate.flush())
+
+    def data(self) -> bytes:
+        return b"".join(self._out)
+
+
+def _writer() -> Any:
     from warcio.utils import Digester
     from warcio.warcwriter import WARCWriter
 
@@ -235,7 +258,7 @@ def _writer(out: io.BytesIO) -> Any:
         def _create_digester() -> Any:
             return Digester("sha256")
 
-    return SHA256Writer(out, gzip=True, warc_version="1.1")
+    return SHA256Writer(io.BytesIO(), gzip=False, warc_version="1.1")
 
 
 def _warc_digest(body: bytes) -> str:
