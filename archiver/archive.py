@@ -13,11 +13,13 @@ from archiver.config import CONFIG_FILE, DEFAULT_CONFIG, Config, load_config
 from archiver.errors import ArchiveLocked, ArchiverError, NotAnArchive, shorten
 from archiver.processes import LockHeld, process_lock
 from archiver.store.commits import recover
+from archiver.store.format import CAPTURES_DIR
 from archiver.store.replay import catch_up, rebuild_state
 from archiver.store.repository import Repo, commit_files, init_repository, open_repository
 from archiver.store.state import STATE_DIR, STATE_FILE, StateStore
 
-GITIGNORE = f"{STATE_DIR}/\n"
+# Local state and the capture files (large, binary, not history) stay out of git.
+GITIGNORE = f"{STATE_DIR}/\n/{CAPTURES_DIR}/\n"
 LOCK_FILE = "archiver.lock"
 
 log = logging.getLogger(__name__)
@@ -132,8 +134,12 @@ def init_archive(root: Path, clock: Clock | None = None) -> Archive:
     (root / CONFIG_FILE).write_text(DEFAULT_CONFIG, encoding="utf-8")
     ignore = root / ".gitignore"
     existing = ignore.read_text(encoding="utf-8") if ignore.exists() else ""
-    if GITIGNORE.strip() not in existing.splitlines():
-        ignore.write_text(existing + GITIGNORE, encoding="utf-8")
+    missing = [line for line in GITIGNORE.splitlines() if line not in existing.splitlines()]
+    if missing:
+        sep = "" if not existing or existing.endswith("\n") else "\n"
+        ignore.write_text(
+            existing + sep + "".join(f"{line}\n" for line in missing), encoding="utf-8"
+        )
     clock = clock or SystemClock()
     commit_files(root, [CONFIG_FILE, ".gitignore"], "Create archive", clock.now())
     return Archive(root, repo, load_config(root), clock)

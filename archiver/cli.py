@@ -203,15 +203,44 @@ def sync(
 
 
 @app.command()
-def reformat(archive: ArchiveOption = Path(".")) -> None:
+def reformat(
+    history: Annotated[
+        bool,
+        typer.Option(
+            "--history", help="Read every version again from its capture, not only the latest."
+        ),
+    ] = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", help="Name each article left as it is.")
+    ] = False,
+    archive: ArchiveOption = Path("."),
+) -> None:
     """Record the new form of each article after an upgrade or a rule change.
 
     Each new extraction (by a new extractor, normalizer or rules) is a reformat commit, not
-    a version. A page edited since its last version gets a reformat of that version, then
-    the edit as a version; after an extractor upgrade pages are taken as unedited, so run
-    it right after upgrading."""
+    a version. The current version is read from its capture, the response it was made
+    from; an article stored before captures were kept is fetched again (a page edited
+    since gets a reformat of its last version, then the edit as a version). With
+    `--history` every version is read from its capture and the whole history recorded in
+    the new form; articles with a version that has no capture are left as they are."""
     with _errors(), _open(archive) as opened, _run_log(opened, "reformat"):
-        report = _with_progress(lambda p: sync_api.reformat(opened, progress=p))
+        report = _with_progress(lambda p: sync_api.reformat(opened, progress=p, history=history))
+    left = [r for r in report.results if r.outcome is Outcome.SKIPPED]
+    for result in left if verbose else ():
+        err.print(f"left as it is: {shorten(result.url)}: {result.reason}", markup=False)
+    if left and not verbose:
+        err.print(
+            f"{len(left)} articles have a version with no capture and were left as they are"
+            " (--verbose names them)",
+            markup=False,
+            soft_wrap=True,
+        )
+    if report.refetched:
+        err.print(
+            f"{report.refetched} articles have no capture of their current version: fetched again",
+            markup=False,
+            soft_wrap=True,
+        )
     _finish(report)
 
 
@@ -517,6 +546,40 @@ def build(
     )
 
 
+@app.command("export-wacz")
+def export_wacz(
+    out_file: Annotated[Path, typer.Argument(help="The WACZ file to write (OUT.wacz).")],
+    urls: Annotated[
+        list[str] | None,
+        typer.Argument(help="Articles to export, by URL, path or slug (default: all)."),
+    ] = None,
+    sources: Annotated[
+        list[str] | None, typer.Option("--source", help="Export this source's articles.")
+    ] = None,
+    archive: ArchiveOption = Path("."),
+) -> None:
+    """Write the captures of articles' versions as a WACZ, for ReplayWeb.page and pywb.
+
+    Each version's response is copied as recorded (record ids and digests kept), with a
+    CDXJ index, a page per version and the package's sha256 digests."""
+    from archiver.export.wacz import export_wacz as export
+
+    with _errors(), _open(archive) as opened:
+        chosen = [articles.find_article(opened, name).url for name in urls or ()]
+        report = export(opened, out_file, sources or (), chosen)
+    for problem in report.problems:
+        err.print(f"warning: {problem}", markup=False, soft_wrap=True)
+    uncaptured = f"; {report.uncaptured} versions without a capture" if report.uncaptured else ""
+    out.print(
+        f"Wrote {report.out}: {report.versions} versions of {report.articles} articles, "
+        f"{report.records} records{uncaptured}",
+        markup=False,
+        soft_wrap=True,
+    )
+    if report.problems:
+        raise typer.Exit(ExitStatus.PARTIAL)
+
+
 @app.command()
 def export(
     out_path: Annotated[
@@ -790,6 +853,39 @@ def _difference_json(found: articles.Difference) -> dict[str, object]:
 
 def _utc(seconds: int) -> datetime:
     return datetime.fromtimestamp(seconds, UTC)
+
+
+@app.command()
+def verify(
+    urls: Annotated[
+        list[str] | None, typer.Argument(help="Articles to verify (default: every one).")
+    ] = None,
+    source: Annotated[str | None, typer.Option(help="Only this source's articles.")] = None,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="A version naming no capture is a problem too.")
+    ] = False,
+    archive: ArchiveOption = Path("."),
+) -> None:
+    """Check every version against its capture: the file and record are there, the digest
+    matches, the text re-extracts the same. One line per problem; exit status 1 if any."""
+    from archiver.verify import verify as verify_api
+
+    with _errors(), _open(archive) as opened:
+        report = verify_api(opened, source, urls or (), strict)
+    for problem in report.problems:
+        out.print(problem.line(), markup=False, soft_wrap=True)
+    for note in report.notes:
+        err.print(f"warning: {note}", markup=False, soft_wrap=True)
+    out.print(report.summary(), markup=False, soft_wrap=True)
+    if report.not_backed and not strict:
+        out.print(
+            "versions naming no capture were stored before captures or with captures off:"
+            " not errors (--strict makes them errors)",
+            markup=False,
+            soft_wrap=True,
+        )
+    if not report.ok:
+        raise typer.Exit(ExitStatus.PARTIAL)
 
 
 @app.command()

@@ -10,6 +10,7 @@ import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import tomlkit
 
@@ -28,6 +29,9 @@ contact = ""
 # Where the site is published. Without it the site's feeds have relative links, which
 # many feed readers cannot follow: uncomment and set it.
 # base_url = "https://example.org/news/"
+# The responses kept as WARC in captures/: "versions" (those that made a commit), "all"
+# (every 200 too, unchanged ones as small revisits) or "none".
+captures = "versions"
 
 [fetch]
 timeout = 30          # seconds for one request
@@ -48,6 +52,9 @@ def _bounded(default: Any, low: float, high: float, unit: str = "") -> Any:
 
 
 YEAR = 525_600  # minutes
+# What fetches are kept as WARC records in captures/: the responses commits were made from,
+# every 200 as well (an unchanged page as a revisit when its payload was seen), or none.
+CAPTURE_MODES = ("versions", "all", "none")
 
 
 @dataclass(frozen=True)
@@ -133,6 +140,8 @@ class Config:
     # Canonical URLs of articles the site and its feeds withhold (takedown requests); their
     # history in git is kept.
     hidden: tuple[str, ...] = ()
+    replay_url: str = ""  # [site]: a replay server of the captures, linked from version pages
+    captures: str = "versions"  # one of CAPTURE_MODES
     fetch: FetchConfig = field(default_factory=FetchConfig)
     schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
     sources: dict[str, SourceConfig] = field(default_factory=dict)
@@ -156,9 +165,15 @@ def load_config(root: Path) -> Config:
 
 
 def parse_config(data: dict[str, Any], where: str = CONFIG_FILE) -> Config:
-    _only(data, {"archive", "fetch", "schedule", "sources", "notify", "cluster"}, where, "")
+    _only(data, {"archive", "fetch", "schedule", "sources", "notify", "cluster", "site"}, where, "")
     archive = _table(data, "archive", where)
-    _only(archive, {"title", "contact", "base_url", "hidden"}, where, "archive.")
+    _only(archive, {"title", "contact", "base_url", "hidden", "captures"}, where, "archive.")
+    captures = _typed(archive, "captures", str, where, "archive.", Config.captures)
+    if captures not in CAPTURE_MODES:
+        expected = ", ".join(f'"{m}"' for m in CAPTURE_MODES)
+        raise ConfigError(
+            f"{where}: archive.captures: expected one of {expected}, got {_kind(captures)}"
+        )
     schedule = _schedule(_table(data, "schedule", where), where, "schedule.")
     sources_table = _table(data, "sources", where)
     sources = {name: _source(name, value, schedule, where) for name, value in sources_table.items()}
@@ -167,6 +182,8 @@ def parse_config(data: dict[str, Any], where: str = CONFIG_FILE) -> Config:
         contact=_typed(archive, "contact", str, where, "archive.", ""),
         base_url=_typed(archive, "base_url", str, where, "archive.", ""),
         hidden=_hidden(archive.get("hidden", []), where),
+        replay_url=_replay_url(_table(data, "site", where), where),
+        captures=captures,
         fetch=_dataclass(FetchConfig, _table(data, "fetch", where), where, "fetch."),
         schedule=schedule,
         sources=sources,
@@ -269,6 +286,17 @@ def _cluster(table: dict[str, Any], where: str) -> ClusterConfig:
     if cluster.scheduler:
         check_scheduler(cluster.scheduler, f"{where}: cluster.scheduler")
     return cluster
+
+
+def _replay_url(site: dict[str, Any], where: str) -> str:
+    """`[site] replay_url`: where a replay server (pywb, say) serves the captures."""
+    _only(site, {"replay_url"}, where, "site.")
+    url = _typed(site, "replay_url", str, where, "site.", "").strip()
+    if url and urlsplit(url).scheme not in ("http", "https"):
+        raise ConfigError(
+            f"{where}: site.replay_url: expected an http(s) URL, got {shorten(url)!r}"
+        )
+    return url
 
 
 def _source(name: str, value: Any, schedule: ScheduleConfig, where: str) -> SourceConfig:

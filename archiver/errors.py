@@ -43,6 +43,10 @@ class BuildError(ArchiverError):
     """The site could not be built, or served."""
 
 
+class ExportError(ArchiverError):
+    """An export could not be written: nothing chosen to export, or a bad output path."""
+
+
 class ArchiveLocked(ArchiverError):
     """Another archiver run is writing this archive."""
 
@@ -99,3 +103,22 @@ class NotHTML(FetchError):
 
 class ExtractionError(ArticleError):
     """The page gave no article text worth storing."""
+
+
+class CaptureError(ArchiverError):
+    """A version's capture (its WARC record) cannot be read, or is not what its commit says."""
+
+    def __init__(self, path: str, record_id: str, reason: str) -> None:
+        where = f"{path}: record {record_id}" if record_id else path
+        super().__init__(f"{where}: {reason}")
+        self.path = path
+        self.record_id = record_id
+        self.reason = reason
+
+
+class CaptureMissing(CaptureError):
+    """The capture file, or the record in it, is not there."""
+
+
+class CaptureDigestMismatch(CaptureError):
+    """The captured payload is not the one the commit's digest vouches for."""

@@ -18,6 +18,13 @@ from archiver.archive import Archive
 from archiver.capture.checker import Checker, StoredTexts, source_for
 from archiver.capture.model import Observer, Outcome, Result, RunReport, SourceRun, Target
 from archiver.capture.recorder import Recorder
+from archiver.capture.rereading import (
+    VersionForm,
+    current_capture,
+    needs_history,
+    reread_history,
+    version_forms,
+)
 from archiver.capture.worker import fingerprint, make_executor
 from archiver.config import check_scheduler
 from archiver.discover import Discovery, discover
@@ -27,6 +34,7 @@ from archiver.fetch.robots import Robots
 from archiver.health import record_sources
 from archiver.notify import WAIT, open_notifier
 from archiver.processes import objects_frozen, signals_cancel, stop_signal, terminate_stops
+from archiver.store.captures import CaptureReader
 from archiver.store.commits import CommitStream
 from archiver.urls import canonical_url
 
@@ -79,25 +87,75 @@ def sync(
 def reformat(
     archive: Archive,
     progress: Observer | None = None,
+    history: bool = False,
 ) -> RunReport:
     """Re-extract every article whose stored text came from another extractor, normalizer
-    or rules, and record each new form as a reformat commit (not a version). Pages are
-    fetched in full: a 304 would leave an edit made since to be taken for a reformat later.
-    A page edited since its last version gets the reformat of that version, then the edit
-    as the next version."""
+    or rules, and record each new form as a reformat commit (not a version). The current
+    version is read from the capture it was made from; an article with no capture of it
+    (stored before captures were kept) is fetched in full instead (a 304 would leave an edit
+    made since to be taken for a reformat later), and a page edited since its last version
+    gets the reformat of that version, then the edit as the next version.
+
+    With `history`, every version of each article is read again from its capture and the
+    whole history recorded in the new form (see capture.rereading); an article with a
+    version that has no capture is left as it is (a skipped result)."""
     with archive.writing():
+        forms = version_forms(archive.repo)
+        if history:
+            return _reformat_history(archive, forms, progress)
         report = RunReport()
         targets = [
             Target(a.url, a.source, a)
             for a in archive.state.all()
             if a.blob and not a.removed and a.rules != fingerprint(archive.config.source(a.source))
         ]
+        replays = {
+            target.url: ref
+            for target in targets
+            if target.state
+            and (ref := current_capture(target.state, forms.get(target.state.path, ())))
+        }
+        report.refetched = len(targets) - len(replays)
 
         def job(checker: Checker) -> Awaitable[RunReport]:
             checker.reformat = True
+            checker.replays = replays
             return _check(checker, targets, report, progress, reformat=True)
 
         return _run(archive, job, len(targets))
+
+
+def _reformat_history(
+    archive: Archive, forms: dict[str, list[VersionForm]], progress: Observer | None
+) -> RunReport:
+    report = RunReport()
+    rules = {name: fingerprint(archive.config.source(name)) for name in archive.config.sources}
+    targets = []
+    for article in archive.state.all():
+        if not article.blob or article.removed:
+            continue
+        rule = rules.get(article.source) or fingerprint(archive.config.source(article.source))
+        rules[article.source] = rule
+        if needs_history(forms.get(article.path, ()), rule):
+            targets.append(article)
+    if progress:
+        progress.planned(len(targets))
+    reader = CaptureReader(archive.root)
+    with terminate_stops(), CommitStream(archive.repo) as stream:
+        recorder = Recorder(archive, stream, observers=(progress,) if progress else ())
+        try:
+            for article in targets:
+                source = archive.config.source(article.source)
+                now = archive.clock.now()
+                found = forms.get(article.path, [])
+                decision = reread_history(reader, article, found, source, rules[source.name], now)
+                result = recorder.record(decision)
+                report.results.append(result)
+                if progress:
+                    progress.checked(result)
+        finally:
+            recorder.close()
+    return report
 
 
 def plan(archive: Archive, found: dict[str, list[str]], check_all: bool = False) -> list[Target]:
@@ -180,6 +238,7 @@ async def _check(
         observers = tuple(o for o in (progress, notifier) if o)
         recorder = Recorder(archive, stream, checker.stored, observers)
         recorder.reformat = reformat
+        recorder.replays = checker.replays
         try:
             async for checked in checker.check_all(targets):  # in order: reproducible commits
                 result = recorder.apply(checked)

@@ -28,6 +28,13 @@ The runs' extraction is routed through a wrapper that logs each page the workers
 (to count them and check each URL's sentence was found), except in the first syncs measured
 against the floor, which run archiver's code untouched.
 
+Then the cost of captures (`--captures-only` measures just this): two archives, one
+keeping `versions` (the default), one `none`, first synced alike; then `--rounds` changed
+syncs of each in turn (A, B, A, B …), the same M articles edited before each, their wall
+times compared per round; the bytes of WARC written per version stored; and, in a third
+archive keeping `all`, an unchanged sync with the site's validators off (every article a
+200 of the bytes already captured), the WARC bytes per unchanged check (revisits).
+
 Politeness is off (min_delay = 0, per_host = IN_FLIGHT): this measures archiver's own
 overhead, not the waits it keeps for real sites. The site runs in its own process, so its
 request handling takes no share of the archiver process's interpreter, as a remote site's
@@ -87,6 +94,10 @@ PER_HOST = IN_FLIGHT  # no request waits for a host slot while a check is in fli
 BACKLOG = 1024
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "performance.md"
 BEGIN, END = "<!-- sync_bench: begin -->", "<!-- sync_bench: end -->"
+CAPTURES_BEGIN, CAPTURES_END = (
+    "<!-- sync_bench captures: begin -->",
+    "<!-- sync_bench captures: end -->",
+)
 # An invented word: it marks each URL's copy of a page, and finds that copy in the text.
 MARK = b"Kestrelvale"
 TEXT_NODE = re.compile(rb">([^<]{80,})<")
@@ -260,6 +271,11 @@ class Site:
                 time.process_time(),
             )
 
+    def without_validators(self) -> None:
+        """Every page answers 200 in full from now on, conditional requests or not."""
+        for route in self.server.routes.values():
+            route.etag = False
+
     def _serve(self, n: int, edition: int) -> None:
         self.editions[n] = edition
         template = self.templates[n % len(self.templates)]
@@ -414,10 +430,16 @@ class Run:
 class Bench:
     """One archive, one site, and the runs made against them."""
 
-    def __init__(self, root: Path, site: SiteProcess, extracted: Callable[[], Extractions]):
+    def __init__(
+        self,
+        root: Path,
+        site: SiteProcess,
+        extracted: Callable[[], Extractions],
+        captures: str = "versions",
+    ):
         self.site = site
         self.clock = FixedClock(START)
-        self.archive = _archive(root, self.clock, site.url(FEED))
+        self.archive = _archive(root, self.clock, site.url(FEED), captures)
         self.extracted = extracted
 
     def run(self, label: str, profiled: bool = False, **options: Any) -> Run:
@@ -476,14 +498,13 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def _archive(root: Path, clock: FixedClock, feed: str) -> Archive:
-    """A new archive with one source, politeness off and no per-run cap."""
+def _archive(root: Path, clock: FixedClock, feed: str, captures: str = "versions") -> Archive:
+    """A new archive with one source, politeness off, no per-run cap, and `captures`."""
     archive = init_archive(root, clock)
     add_source(root, SOURCE, feeds=[feed])
     config = root / "archiver.toml"
-    config.write_text(
-        config.read_text() + f"\n[sources.{SOURCE}.schedule]\nmax_per_run = 1000000\n"
-    )
+    text = config.read_text().replace('captures = "versions"', f'captures = "{captures}"')
+    config.write_text(text + f"\n[sources.{SOURCE}.schedule]\nmax_per_run = 1000000\n")
     return configure(archive, min_delay=0, per_host=PER_HOST)
 
 
@@ -1073,6 +1094,128 @@ def _median_run(runs: Sequence[Run]) -> Run:
     return median
 
 
+# The cost of captures: versions against none, A/B, and the size of what is kept --------
+
+
+@dataclass(frozen=True)
+class CaptureCost:
+    kept: list[Run]  # changed syncs keeping `versions`
+    none: list[Run]  # changed syncs keeping nothing
+    version_bytes: int  # WARC bytes the kept runs wrote
+    versions: int  # versions (commits) the kept runs stored
+    unchanged_bytes: int  # WARC bytes of `all`'s unchanged sync
+    unchanged_checks: int  # its checks (all unchanged 200s)
+    unchanged_revisits: int  # the revisit records it wrote
+    load: Load
+
+    @property
+    def ratio(self) -> Spread:
+        return ratios([r.wall for r in self.kept], [r.wall for r in self.none])
+
+
+def _capture_bytes(archive: Archive) -> int:
+    return sum(p.stat().st_size for p in (archive.root / "captures").rglob("*.warc.gz"))
+
+
+def _revisits(archive: Archive) -> int:
+    from warcio.archiveiterator import ArchiveIterator
+
+    count = 0
+    for path in (archive.root / "captures").rglob("*.warc.gz"):
+        with path.open("rb") as stream:
+            count += sum(r.rec_type == "revisit" for r in ArchiveIterator(stream))
+    return count
+
+
+def capture_cost(root: Path, args: argparse.Namespace) -> CaptureCost:
+    """See the module's docstring: captures `versions` against `none`, rounds interleaved."""
+    n, m = args.articles, args.changed
+    pages = corpus_pages(args.corpus)
+    templates, _ = calibrate(pages[:n], os.cpu_count() or 1)
+    with machine_load() as load, SiteProcess(templates) as site:
+        site.call("publish", n)
+        site.call("feed", 0, n)
+        benches = {
+            mode: Bench(root / mode, site, _none, captures=mode)
+            for mode in ("versions", "none", "all")
+        }
+        try:
+            for bench in benches.values():
+                bench.run("first sync")
+            site.call("feed", max(0, n - FEED_RECENT), min(n, FEED_RECENT))
+            edited = changed_set(n, m)
+            kept_bench, none_bench = benches["versions"], benches["none"]
+            before = _capture_bytes(kept_bench.archive)
+            kept, none = interleaved(
+                args.rounds,
+                [
+                    lambda: (site.call("edit", edited), kept_bench.run("versions", check_all=True))[
+                        1
+                    ],
+                    lambda: (site.call("edit", edited), none_bench.run("none", check_all=True))[1],
+                ],
+            )
+            version_bytes = _capture_bytes(kept_bench.archive) - before
+            every = benches["all"]
+            every.run("catch up", check_all=True)  # stores the edits the rounds made
+            site.call("without_validators")
+            before, revisits = _capture_bytes(every.archive), _revisits(every.archive)
+            unchanged = every.run("unchanged, all", check_all=True)
+            unchanged_bytes = _capture_bytes(every.archive) - before
+            revisits = _revisits(every.archive) - revisits
+        finally:
+            for bench in benches.values():
+                bench.close()
+    return CaptureCost(
+        kept,  # type: ignore[arg-type]
+        none,  # type: ignore[arg-type]
+        version_bytes,
+        sum(r.commits for r in kept),  # type: ignore[attr-defined]
+        unchanged_bytes,
+        unchanged.outcomes["unchanged"],
+        revisits,
+        load[0],
+    )
+
+
+def capture_section(cost: CaptureCost, args: argparse.Namespace) -> str:
+    n, m = args.articles, args.changed
+    kept = spread([r.wall for r in cost.kept])
+    none = spread([r.wall for r in cost.none])
+    per_version = cost.version_bytes / max(cost.versions, 1)
+    per_check = cost.unchanged_bytes / max(cost.unchanged_checks, 1)
+    lines = [
+        "| changed sync, " + f"{m:,} of {n:,} changed | wall |",
+        "|---|---|",
+        f"| captures `versions` | {kept.show()} |",
+        f"| captures `none` | {none.show()} |",
+        f"| `versions` / `none`, per round | {cost.ratio.show(unit='', digits=3)} |",
+        "",
+        _wrap(
+            f"Captures written by the `versions` rounds: {cost.version_bytes:,} bytes for "
+            f"{cost.versions:,} versions, {per_version:,.0f} bytes (gzip'd WARC) per stored "
+            f"version. `all`, an unchanged sync with the site's validators off: "
+            f"{cost.unchanged_checks:,} unchanged checks wrote {cost.unchanged_bytes:,} bytes "
+            f"({cost.unchanged_revisits:,} revisit records), {per_check:,.0f} bytes per "
+            f"unchanged check. Machine {cost.load.show()}; {args.rounds} rounds, "
+            f"{os.cpu_count()} cores."
+        ),
+    ]
+    return "\n".join(lines)
+
+
+def write_capture_docs(path: Path, generated: str) -> None:
+    """Put the capture figures between their markers in docs/performance.md."""
+    text = path.read_text(encoding="utf-8")
+    block = f"{CAPTURES_BEGIN}\n{generated}\n{CAPTURES_END}"
+    if CAPTURES_BEGIN in text and CAPTURES_END in text:
+        head, _, rest = text.partition(CAPTURES_BEGIN)
+        text = head + block + rest.partition(CAPTURES_END)[2]
+    else:
+        text = text.rstrip("\n") + "\n\n## Captures\n\n" + block + "\n"
+    path.write_text(text, encoding="utf-8")
+
+
 def report(results: Results, command: str, top: int) -> str:
     out = [section(results, command)]
     if results.skipped:
@@ -1106,6 +1249,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--corpus", type=Path, default=CORPUS, help=f"real pages (default {CORPUS})"
     )
+    parser.add_argument(
+        "--captures-only", action="store_true", help="measure only the cost of captures"
+    )
     args = parser.parse_args(argv)
     if args.repeat is None:
         args.repeat = REPEAT if args.articles >= REPEAT_FROM else 1
@@ -1124,11 +1270,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"python -m benchmarks.sync_bench --articles {args.articles} --changed {args.changed}"
         f" --repeat {args.repeat} --rounds {args.rounds}"
     )
+    if not args.captures_only:
+        with tempfile.TemporaryDirectory(dir=args.tmp) as scratch:
+            results = measure(Path(scratch) / "archive", args)
+        print(report(results, command, args.top))
+        if args.write_docs:
+            write_docs(DOCS, section(results, command))
+            print(f"\nWritten to {DOCS}")
     with tempfile.TemporaryDirectory(dir=args.tmp) as scratch:
-        results = measure(Path(scratch) / "archive", args)
-    print(report(results, command, args.top))
+        cost = capture_cost(Path(scratch), args)
+    captured = f"`{command}{' --captures-only' if args.captures_only else ''}`:\n\n"
+    captured += capture_section(cost, args)
+    print("\n" + captured)
     if args.write_docs:
-        write_docs(DOCS, section(results, command))
+        write_capture_docs(DOCS, captured)
         print(f"\nWritten to {DOCS}")
     return 0
 

@@ -313,7 +313,7 @@ def test_decision(case: Case):
     if case.trailers is None:
         assert decision.commits == ()
     else:
-        [(change, outcome)] = decision.commits
+        [(change, outcome, _)] = decision.commits
         assert outcome is case.outcome
         assert change.trailers == case.trailers
         assert change.when == NOW

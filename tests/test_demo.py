@@ -138,3 +138,18 @@ def test_a_real_error_in_the_replay_server_is_still_reported(
     with replay_proxy(replay) as proxy, pytest.raises(OSError):
         _through(proxy).open("http://site.example/page.html", timeout=5)
     assert "FileNotFoundError" in capfd.readouterr().err
+
+
+def test_every_demo_version_is_backed_and_verified(demo: Archive) -> None:
+    """The demo's sync writes captures like any sync: each version re-extracts from its
+    own response, and `warcio check` passes on every file."""
+    from archiver.verify import verify
+
+    from .test_captures import warcio_check
+
+    report = verify(demo)
+    assert report.problems == []
+    assert report.versions > 20
+    assert report.backed == report.verified == report.versions
+    assert report.not_backed == report.other_rules == 0
+    warcio_check(demo.root)

@@ -106,6 +106,21 @@ def test_the_site_never_imports_fetching_discovery_or_capture() -> None:
     assert _violations("site", {"fetch", "discover", "capture"}) == []
 
 
+def test_exports_read_the_store_only() -> None:
+    """An export is made from git history and the captures, as the site is: it never
+    fetches, discovers, captures, or reaches into the site or the commands."""
+    exports = [m for m in GRAPH if m.startswith("archiver.export")]
+    assert exports, "no archiver.export package"
+    top = {"archiver.cli", "archiver.sync", "archiver.demo", "archiver.health"}
+    bad = [
+        f"{module} imports {target}"
+        for module in exports
+        for target in sorted(GRAPH[module])
+        if stage(target) in {"fetch", "discover", "capture", "site"} or target in top
+    ]
+    assert bad == []
+
+
 def test_the_diff_engine_imports_nothing_of_the_archive() -> None:
     bad = [
         f"{module} imports {target}"
@@ -120,7 +135,7 @@ def test_the_diff_engine_imports_nothing_of_the_archive() -> None:
 def test_stages_below_capture_never_import_it_or_the_commands() -> None:
     """The check-and-record stage uses discover, fetch, extract, diff and store; none of
     those reaches back up to it, or to the commands on top."""
-    top = {"archiver.cli", "archiver.sync", "archiver.demo", "archiver.health"}
+    top = {"archiver.cli", "archiver.sync", "archiver.demo", "archiver.health", "archiver.verify"}
     lower = {"discover", "fetch", "extract", "diff", "store"}
     bad = [
         f"{module} imports {target}"

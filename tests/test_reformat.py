@@ -3,6 +3,7 @@ and `archiver reformat` records the new form as a reformat commit, not a version
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -79,6 +80,16 @@ def _change_rules(archive: Archive, rule: str) -> Archive:
     return archive
 
 
+def _without_captures(archive: Archive) -> Archive:
+    """An archive as made before captures were kept: reformat has to fetch its pages."""
+    config = archive.root / "archiver.toml"
+    text = re.sub(r"(?m)^captures = .*$", 'captures = "none"', config.read_text())
+    config.write_text(text)
+    git(archive.root, "commit", "-qam", "Keep no captures")
+    archive.close()
+    return Archive.open(archive.root, archive.clock)
+
+
 def _log(archive: Archive, url: str) -> list[str]:
     result = runner.invoke(app, ["log", url, "--archive", str(archive.root)])
     return [line[:3] for line in result.output.splitlines()]
@@ -87,6 +98,7 @@ def _log(archive: Archive, url: str) -> list[str]:
 def test_reformat_fetches_in_full_so_a_later_edit_is_a_version(
     archive: Archive, server: NewsServer
 ):
+    archive = _without_captures(archive)
     url = server.url("/news/bridge")
     _serve(server, BRIDGE, "Sat, 01 Mar 2025 08:00:00 GMT")
     add(archive, [url], source="daily")
@@ -114,6 +126,7 @@ def test_reformat_fetches_in_full_so_a_later_edit_is_a_version(
 def test_an_edit_found_by_reformat_is_a_version_after_the_reformat(
     archive: Archive, server: NewsServer, rule: str
 ):
+    archive = _without_captures(archive)
     url = server.url("/news/bridge")
     _serve(server, BRIDGE, "Sat, 01 Mar 2025 08:00:00 GMT")
     add(archive, [url], source="daily")
@@ -152,4 +165,53 @@ def test_an_edit_found_by_reformat_is_a_version_after_the_reformat(
         before.blobs,
         before.rules,
     )
+    archive.close()
+
+
+def test_reformat_reads_the_current_version_from_its_capture_not_the_web(
+    archive: Archive, server: NewsServer
+):
+    """The page has been edited since, but a reformat is of the version stored: it reads
+    the response that version was made from, fetches nothing, and names that capture; the
+    edit is the next sync's to find, as a version under the new rules."""
+    url = server.url("/news/bridge")
+    _serve(server, BRIDGE, "Sat, 01 Mar 2025 08:00:00 GMT")
+    add(archive, [url], source="daily")
+    archive = _change_rules(archive, RULE)
+    _serve(server, BRIDGE_EDITED, "Sat, 01 Mar 2025 10:00:00 GMT")  # edited, not yet seen
+    hits = len(server.hits("/news/bridge"))
+
+    done = reformat(archive)
+
+    assert [(r.outcome, r.version) for r in done.results] == [(Outcome.REFORMATTED, 1)]
+    assert (done.refetched, len(server.hits("/news/bridge"))) == (0, hits)
+    first, reformed = [c for c in iter_commits(archive.repo) if c.url]
+    assert reformed.trailers["Archiver-Event"] == "reformat"
+    assert reformed.trailers["Archiver-Capture"] == first.trailers["Archiver-Capture"]
+    path = archive.state.get(url).path
+    text = (archive.root / path).read_text()
+    assert BRIDGE[0] in text and "temporary footbridge" not in text and "Ana Ortiz" not in text
+
+    archive.clock.advance(timedelta(hours=1))  # type: ignore[attr-defined]
+    assert [r.outcome for r in sync(archive, check_all=True).results] == [Outcome.CHANGED]
+    assert _log(archive, url) == ["v1 ", "v2 "]
+    archive.close()
+
+
+def test_a_broken_capture_fails_the_reformat_and_changes_nothing(
+    archive: Archive, server: NewsServer
+):
+    url = server.url("/news/bridge")
+    _serve(server, BRIDGE, "Sat, 01 Mar 2025 08:00:00 GMT")
+    add(archive, [url], source="daily")
+    for capture in (archive.root / "captures").rglob("*.warc.gz"):
+        capture.unlink()
+    archive = _change_rules(archive, RULE)
+    head = git(archive.root, "rev-parse", "HEAD")
+
+    done = reformat(archive)
+
+    assert [r.outcome for r in done.results] == [Outcome.FAILED]
+    assert "broken capture" in done.results[0].reason and "missing" in done.results[0].reason
+    assert git(archive.root, "rev-parse", "HEAD") == head
     archive.close()

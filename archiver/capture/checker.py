@@ -15,17 +15,20 @@ import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterable
 from concurrent.futures import Executor
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 from urllib.parse import urljoin, urlsplit
 
 from archiver.archive import Archive
 from archiver.capture.model import Checked, Failure, Fetched, Target
 from archiver.capture.worker import extraction_job
 from archiver.config import SourceConfig
-from archiver.errors import ArticleError, Disallowed, ExtractionError, FetchError
+from archiver.errors import ArticleError, CaptureError, Disallowed, ExtractionError, FetchError
 from archiver.extract.page import Page
-from archiver.fetch.client import Fetcher, Hop, Response
+from archiver.fetch.client import Exchange, Fetcher, Hop, Response
 from archiver.fetch.robots import Robots
+from archiver.store.captures import read_response
+from archiver.store.format import CaptureRef
 from archiver.store.history import BlobReader
 from archiver.store.state import ArticleState
 from archiver.urls import canonical_url
@@ -65,16 +68,68 @@ class Checker:
     stored: StoredTexts | None = None
     reformat: bool = False  # full fetches (a 304 would hide an edit) and selector effects
     in_flight: int = IN_FLIGHT
+    # A reformat reads these articles' current versions from their captures, not the web.
+    replays: dict[str, CaptureRef] = field(default_factory=dict)
 
     async def check(self, target: Target) -> Checked:
+        ref = self.replays.get(target.url) if self.reformat else None
+        if ref is not None:
+            return await self.replay(target, ref)
         source = self.archive.config.source(target.source)
         stored = self.stored
 
         def stored_text(blob: str) -> str | None:
             return stored.read(blob) if stored else None
 
-        page_check = PageCheck(self.fetcher, self.robots, self.executor, self.reformat)
+        page_check = PageCheck(
+            self.fetcher,
+            self.robots,
+            self.executor,
+            self.reformat,
+            keep_exchanges=self.archive.config.captures != "none",
+            now=self.archive.clock.now,
+        )
         return await page_check.check(target, source, stored_text)
+
+    async def replay(self, target: Target, ref: CaptureRef) -> Checked:
+        """The article's current version read again from the response it was made from
+        (extracted with today's rules): the page as it was, not as it may be now."""
+        state = target.state
+        assert state is not None and state.blob
+        source = self.archive.config.source(target.source)
+        started = time.perf_counter()
+        try:
+            response = read_response(self.archive.root, ref)
+        except CaptureError as err:
+            failure = Failure("FetchError", target.url, f"broken capture: {err}")
+            return Checked(target, failure=failure, url=target.url)
+        validators = {"etag": state.etag, "last-modified": state.last_modified}
+        fetched = Fetched(
+            url=target.url,
+            final_url=response.url or target.url,
+            status=response.status,
+            headers={name: value for name, value in validators.items() if value},
+            redirected=bool(response.url) and response.url != target.url,
+            from_capture=True,
+        )
+        try:
+            extracted = await asyncio.get_running_loop().run_in_executor(
+                self.executor,
+                extraction_job,
+                response.body,
+                response.charset,
+                target.url,
+                source,
+                self.stored.read(state.blob) if self.stored else None,
+                state.blob,
+                True,
+            )
+        except ArticleError as err:
+            return Checked(target, failure=Failure.of(err), url=target.url)
+        seconds = time.perf_counter() - started
+        return Checked(
+            target, fetched, extracted, None, target.url, 0.0, seconds, fetched_at=response.date
+        )
 
     async def check_all(self, targets: Iterable[Target]) -> AsyncIterator[Checked]:
         """Results in the order of `targets`, with at most `in_flight` checks under way."""
@@ -101,6 +156,10 @@ class PageCheck:
     robots: Robots
     executor: Executor | None = None
     reformat: bool = False
+    keep_exchanges: bool = False  # the exchanges as received, for the run's captures
+    # When a fetch began; without it the writer takes its own time (a worker's clock may
+    # differ from the syncing process's).
+    now: Callable[[], datetime] | None = None
 
     async def check(
         self, target: Target, source: SourceConfig, stored_text: Callable[[str], str | None]
@@ -108,6 +167,9 @@ class PageCheck:
         state = target.state
         started = time.perf_counter()
         fetched: Fetched | None = None
+        # The exchanges as received, when the run keeps captures (an error answer's too).
+        record: list[Exchange] | None = [] if self.keep_exchanges else None
+        at = self.now() if self.now is not None else None
         try:
             stored = state is not None and bool(state.blob) and not state.removed
             conditional = stored and not self.reformat
@@ -117,10 +179,18 @@ class PageCheck:
                 last_modified=state.last_modified if conditional and state else None,
                 agent=source.user_agent or None,
                 hop=self._hop(target.url, source),
+                record=record,
             )
             fetched = Fetched.of(response)
             fetch_seconds = time.perf_counter() - started
-            checked = Checked(target, fetched, url=target.url, fetch_seconds=fetch_seconds)
+            checked = Checked(
+                target,
+                fetched,
+                url=target.url,
+                fetch_seconds=fetch_seconds,
+                exchanges=tuple(record or ()),
+                fetched_at=at,
+            )
             if response.not_modified or checked.gone:
                 return checked
             url = target.url if state else _canonical(target.url, response)
@@ -141,10 +211,17 @@ class PageCheck:
                 extracted = extracted.with_url(url)
             _validate(extracted.page, state, target.url)
             extract_seconds = time.perf_counter() - started - fetch_seconds
-            return Checked(target, fetched, extracted, None, url, fetch_seconds, extract_seconds)
+            return replace(checked, extracted=extracted, url=url, extract_seconds=extract_seconds)
         except ArticleError as err:
             failure = Failure.of(err)
-            return Checked(target, failure=failure, url=target.url, fetch_seconds=_since(started))
+            return Checked(
+                target,
+                failure=failure,
+                url=target.url,
+                fetch_seconds=_since(started),
+                exchanges=tuple(record or ()),
+                fetched_at=at,
+            )
 
     def _hop(self, url: str, source: SourceConfig) -> Hop:
         """The check of each URL a fetch of `url` requests, its redirects' included: what

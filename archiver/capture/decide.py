@@ -48,6 +48,10 @@ class Stored:
 class Commit(NamedTuple):
     change: Change
     outcome: Outcome  # what the commit records (a reformat ahead of an edit: REFORMATTED)
+    # Made from this check's fetch (its text extracted from it, or a removal's answer): the
+    # writer keeps the response and names it in the commit. A reformat of the stored text
+    # ahead of an edit is not.
+    from_fetch: bool = False
 
 
 @dataclass(frozen=True)
@@ -214,7 +218,7 @@ def _version(
     )
     return Decision(
         Result(base.url, target.source, outcome, version=version),
-        commits=(Commit(change_, outcome),),
+        commits=(Commit(change_, outcome, from_fetch=True),),
         states=(new_state,),
         created=new_state if state is None else None,
     )
@@ -236,6 +240,7 @@ def reformatted(case: Extraction) -> Decision:
     edited = _edited_since(checked, state, base, stored.text, rules, source)
     if edited is None:
         commit, reformed = _reformat_commit(extracted.page, fetched, base, rules, now)
+        commit = commit._replace(from_fetch=True)  # today's extraction of the page
         result = Result(base.url, base.source, Outcome.REFORMATTED, version=base.versions)
         return Decision(result, commits=(commit,), states=(reformed,))
     previous = base
@@ -365,7 +370,8 @@ def removed(
         next_check=next_check(now, now, schedule),
     )
     result = Result(state.url, state.source, Outcome.REMOVED, reason, state.versions)
-    return Decision(result, commits=(Commit(change, Outcome.REMOVED),), states=(kept,))
+    removal = Commit(change, Outcome.REMOVED, from_fetch=True)
+    return Decision(result, commits=(removal,), states=(kept,))
 
 
 def skipped(target: Target, now: datetime, failure: Failure, earlier: Held | None) -> Decision:
@@ -481,7 +487,10 @@ def _stored(state: ArticleState | None, text: str | None) -> Document | None:
 
 
 def _same_validators(state: ArticleState, fetched: Fetched | None) -> bool:
-    """Whether the server vouches that the page is the one the stored state saw."""
+    """Whether the server vouches that the page is the one the stored state saw (or the
+    page is the capture the stored version was made from)."""
+    if fetched is not None and fetched.from_capture:
+        return True
     headers = fetched.headers if fetched else {}
     etag, modified = headers.get("etag"), headers.get("last-modified")
     return bool((etag and etag == state.etag) or (modified and modified == state.last_modified))

@@ -4,6 +4,7 @@ and the observer a run reports to."""
 
 from __future__ import annotations
 
+import base64
 import json
 from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime
@@ -15,7 +16,7 @@ from archiver import errors
 from archiver.capture.worker import Comparison, Extracted
 from archiver.errors import ArticleError
 from archiver.extract.page import Page
-from archiver.fetch.client import Response
+from archiver.fetch.client import Exchange, Response
 from archiver.store.document import Document
 from archiver.store.state import ArticleState
 
@@ -68,6 +69,7 @@ class RunReport:
     discovered: int = 0
     source_errors: list[ArticleError] = field(default_factory=list)
     sources: dict[str, SourceRun] = field(default_factory=dict)  # when discovery ran
+    refetched: int = 0  # reformat: articles with no capture of their version, fetched again
 
     def count(self, outcome: Outcome) -> int:
         return sum(1 for r in self.results if r.outcome is outcome)
@@ -129,6 +131,8 @@ class Fetched:
     status: int
     headers: dict[str, str] = field(default_factory=dict)  # KEPT_HEADERS only
     redirected: bool = False
+    # Read from the capture a version was made from, not fetched: that very page.
+    from_capture: bool = False
 
     @classmethod
     def of(cls, response: Response) -> Fetched:
@@ -169,7 +173,8 @@ class Failure:
 @dataclass(frozen=True)
 class Checked:
     """What one article's check found, before anything is written: what was fetched, and
-    the extracted page or the failure. Plain data: to_json/from_json round-trip it."""
+    the extracted page or the failure, and (with captures on) the exchanges of the fetch
+    as received, for the writer to keep. Plain data: to_json/from_json round-trip it."""
 
     target: Target
     fetched: Fetched | None = None
@@ -178,6 +183,8 @@ class Checked:
     url: str = ""  # the canonical URL to record the article under
     fetch_seconds: float = 0.0
     extract_seconds: float = 0.0
+    exchanges: tuple[Exchange, ...] = ()  # every hop of the fetch, the page's answer last
+    fetched_at: datetime | None = None  # when the fetch began, by the run's clock
 
     @property
     def page(self) -> Page | None:
@@ -214,6 +221,8 @@ class Checked:
             "url": self.url,
             "fetch_seconds": self.fetch_seconds,
             "extract_seconds": self.extract_seconds,
+            "exchanges": [_exchange_to_dict(e) for e in self.exchanges],
+            "fetched_at": self.fetched_at.isoformat() if self.fetched_at else None,
         }
 
     @classmethod
@@ -233,6 +242,8 @@ class Checked:
             data["url"],
             data["fetch_seconds"],
             data["extract_seconds"],
+            tuple(_exchange_from_dict(e) for e in data.get("exchanges", ())),
+            datetime.fromisoformat(data["fetched_at"]) if data.get("fetched_at") else None,
         )
 
 
@@ -286,4 +297,24 @@ def _extracted_from_dict(data: dict[str, Any]) -> Extracted:
         data["text"],
         Comparison(**comparison) if comparison else None,
         tuple(data["dropped"]),
+    )
+
+
+def _exchange_to_dict(exchange: Exchange) -> dict[str, Any]:
+    data = asdict(exchange)
+    data["request"] = [list(h) for h in exchange.request]
+    data["headers"] = [list(h) for h in exchange.headers]
+    data["body"] = base64.b64encode(exchange.body).decode("ascii")
+    return data
+
+
+def _exchange_from_dict(data: dict[str, Any]) -> Exchange:
+    return Exchange(
+        url=data["url"],
+        request=tuple((name, value) for name, value in data["request"]),
+        status=data["status"],
+        reason=data["reason"],
+        headers=tuple((name, value) for name, value in data["headers"]),
+        body=base64.b64decode(data["body"]),
+        version=data["version"],
     )

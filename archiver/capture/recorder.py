@@ -1,21 +1,28 @@
 """The one writer of a run: applies each check's decision in the order the articles were
-given (so the same captures make the same commits): its commits to the commit stream, its
-state to a batch written at each checkpoint, a line in the check log, and the observers
-told. State never runs ahead of git, and nothing is announced before it is published."""
+given (so the same captures make the same commits): its captures to the run's WARC files,
+its commits to the commit stream, its state to a batch written at each checkpoint, a line
+in the check log, and the observers told. Each capture is on disk (fsync'd) before the
+commit naming it is written, commits are published before the state recorded up to them,
+and nothing is announced before it is published."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
+from pathlib import Path
 
+from archiver import __version__
 from archiver.archive import Archive
 from archiver.capture.checker import StoredTexts
 from archiver.capture.decide import Decision, Stored, decide, needs_text
 from archiver.capture.model import Checked, Observer, Outcome, Published, Result
 from archiver.capture.worker import fingerprint
 from archiver.store import format as trailer
+from archiver.store.captures import Captured, CaptureWriter, ignore_captures
 from archiver.store.commits import CommitStream
+from archiver.store.format import CaptureRef
 from archiver.store.history import head_commit
 from archiver.store.replay import HEAD_KEY
 from archiver.store.state import ArticleState
@@ -45,6 +52,10 @@ class Recorder:
         self.stored = stored or StoredTexts(archive)
         self._rules: dict[str, str] = {}  # each source's fingerprint
         self._unpublished: list[tuple[str, int, Outcome]] = []  # url, version, outcome
+        self.run = archive.clock.now()  # names the run's capture files
+        self.keep = archive.config.captures  # config.CAPTURE_MODES
+        self._captures: CaptureWriter | None = None  # opened with the run's first capture
+        self.replays: dict[str, CaptureRef] = {}  # reformat: captures re-read, by article URL
 
     def apply(self, checked: Checked) -> Result:
         now = self.archive.clock.now()
@@ -53,6 +64,7 @@ class Recorder:
         if rules is None:
             rules = self._rules[source.name] = fingerprint(source)
         decision = decide(checked, self._stored(checked, now), now, source, rules, self.reformat)
+        decision = self._captured(checked, decision, now)
         self._record(checked, decision)
         result = decision.result
         status = checked.fetched.status if checked.fetched else None
@@ -83,14 +95,60 @@ class Recorder:
         held = self.archive.state.held(target.url) if checked.failure is not None else None
         return Stored(text, known, held)
 
+    def _captured(self, checked: Checked, decision: Decision, now: datetime) -> Decision:
+        """The decision with its fetch kept as a capture, when the run keeps it, and the
+        commits made from that fetch naming it (the capture on disk first)."""
+        fetched = checked.fetched
+        if fetched is not None and fetched.from_capture:  # re-read from a capture kept before
+            replayed = self.replays.get(checked.target.url)
+            return _naming(decision, replayed) if replayed is not None else decision
+        if self.keep == "none" or not checked.exchanges:
+            return decision
+        backed = any(commit.from_fetch for commit in decision.commits)
+        every = self.keep == "all" and fetched is not None and fetched.status == 200
+        if not backed and not every:
+            return decision
+        captured = self._capture(checked, now, bare_revisit=not backed)
+        return _naming(decision, captured.ref) if backed else decision
+
+    def _capture(self, checked: Checked, now: datetime, bare_revisit: bool = False) -> Captured:
+        url = checked.target.state.url if checked.target.state else checked.url
+        if self._captures is None:
+            ignore_captures(self.archive.root, Path(self.archive.repo.git_dir))
+            self._captures = CaptureWriter(self.archive.root, self.run, f"archiver/{__version__}")
+        earlier = self.archive.state.captured(url)
+        when = checked.fetched_at or now
+        source = checked.target.source
+        captured = self._captures.write(source, checked.exchanges, when, earlier, bare_revisit)
+        if not captured.revisit:
+            self.archive.state.add_captured(url, captured)
+        return captured
+
+    def record(self, decision: Decision) -> Result:
+        """A decision made without a check (an article's history re-read from its
+        captures), recorded as apply records its own."""
+        self._commit(decision)
+        for state in decision.states:
+            self._keep(state)
+        result = decision.result
+        now = self.archive.clock.now()
+        outcome = result.outcome.value
+        self.archive.state.record_check(
+            result.url, result.source, now, outcome, None, None, result.reason or None
+        )
+        return result
+
+    def _commit(self, decision: Decision) -> None:
+        for change, outcome, _ in decision.commits:
+            self.stream.commit(change)
+            url, version = change.trailers[trailer.URL], int(change.trailers[trailer.VERSION])
+            self._unpublished.append((url, version, outcome))
+
     def _record(self, checked: Checked, decision: Decision) -> None:
         target = checked.target
         if decision.alias is not None:
             self.archive.state.add_alias(target.url, decision.alias)
-        for change, outcome in decision.commits:
-            self.stream.commit(change)
-            url, version = change.trailers[trailer.URL], int(change.trailers[trailer.VERSION])
-            self._unpublished.append((url, version, outcome))
+        self._commit(decision)
         if decision.hold is not None:
             self.archive.state.hold(target.url, target.source, decision.hold)
         for state in decision.states:
@@ -134,5 +192,20 @@ class Recorder:
 
     def close(self) -> None:
         self.flush()
+        if self._captures is not None:
+            self._captures.close()
+            self._captures = None
         if self._owns_stored:
             self.stored.close()
+
+
+def _naming(decision: Decision, ref: CaptureRef) -> Decision:
+    """The decision with the commits made from its fetch naming that fetch's capture."""
+    named = trailer.capture_trailer(ref)
+    commits = tuple(
+        commit._replace(change=replace(commit.change, trailers={**commit.change.trailers, **named}))
+        if commit.from_fetch
+        else commit
+        for commit in decision.commits
+    )
+    return replace(decision, commits=commits)

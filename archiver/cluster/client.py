@@ -70,7 +70,7 @@ async def cluster_run(
         shared = Shared(run, client.scheduler, client.loop)
         robots = share(fetcher, shared)
         threads = _threads(client)
-        spec = RunSpec(run, archive.config.fetch, agent, proxy)
+        spec = RunSpec(run, archive.config.fetch, agent, proxy, archive.config.captures != "none")
         checker = ClusterChecker(
             archive,
             fetcher,

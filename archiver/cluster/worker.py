@@ -34,6 +34,7 @@ class RunSpec:
     fetch: FetchConfig
     agent: str
     proxy: str | None = None
+    keep_exchanges: bool = False  # the run keeps captures: the exchanges come back too
 
 
 @dataclass
@@ -59,7 +60,9 @@ async def check(
 ) -> str:
     """The Dask task: `target` checked (fetched, extracted, compared with `stored`)."""
     run = await _opened(spec)
-    page_check = PageCheck(run.fetcher, run.robots, run.extraction, reformat)
+    page_check = PageCheck(
+        run.fetcher, run.robots, run.extraction, reformat, keep_exchanges=spec.keep_exchanges
+    )
     checked = await page_check.check(target, source, lambda blob: stored)
     return checked.to_json()
 

@@ -1,1 +1,2 @@
-"""export: the archive handed over as data (see docs/export.md)."""
+"""What an archive gives other tools: packages read from git history and the captures, for
+web-archive players and for research, written only where the user asks."""

@@ -72,6 +72,22 @@ class Response:
         return None
 
 
+@dataclass(frozen=True)
+class Exchange:
+    """One request and its response as they crossed the wire, kept when a fetch is asked
+    to record them (a capture: see store.captures). The body is as served, its
+    content-encoding kept; chunking is undone (and Transfer-Encoding not kept), as web
+    archives store responses."""
+
+    url: str  # the URL requested on this hop
+    request: tuple[tuple[str, str], ...]  # the header lines sent, in order
+    status: int
+    reason: str
+    headers: tuple[tuple[str, str], ...]  # the header lines received, in order
+    body: bytes = b""
+    version: str = "1.1"
+
+
 Sleep = Callable[[float], Awaitable[None]]
 # Called with each URL a fetch is about to request (the first and every redirect's): raises
 # an ArticleError to refuse it, else returns the seconds its host wants between requests.
@@ -175,10 +191,12 @@ class Fetcher:
         accept: tuple[str, ...] = HTML_TYPES,
         max_bytes: int | None = None,
         hop: Hop | None = None,
+        record: list[Exchange] | None = None,
     ) -> Response:
         """The page at `url`; a 304 Response when the validators still hold. `hop`, when
         given, is asked about every URL requested (see Hop); else `min_delay` holds for
-        every host.
+        every host. `record`, when given, receives the exchange of every hop of the last
+        attempt, error answers included (kept even when this raises).
 
         Raises FetchError (or a subclass) naming the URL and what went wrong."""
         headers = {
@@ -191,7 +209,9 @@ class Fetcher:
         if last_modified:
             headers["If-Modified-Since"] = last_modified
         for attempt in range(self.settings.retries + 1):
-            response = await self._request(url, headers, min_delay, max_bytes, hop)
+            if record is not None:
+                record.clear()  # a retried attempt's exchanges are not the capture
+            response = await self._request(url, headers, min_delay, max_bytes, hop, record)
             if response.status not in (429, 503):
                 break
             delay = _retry_delay(response, attempt)
@@ -212,6 +232,7 @@ class Fetcher:
         min_delay: float | None,
         max_bytes: int | None,
         hop: Hop | None,
+        record: list[Exchange] | None,
     ) -> Response:
         current, redirected = url, False
         for _ in range(MAX_REDIRECTS + 1):
@@ -222,7 +243,7 @@ class Fetcher:
                 raise FetchError(url, f"{host} asked for a pause ({left:.0f} s left): not fetching")
             await self.gate.enter(host, delay)
             try:
-                response = await self._once(url, current, headers, max_bytes)
+                response = await self._once(url, current, headers, max_bytes, record)
             finally:
                 self.gate.leave(host)
             if response.status not in (301, 302, 303, 307, 308):
@@ -239,7 +260,12 @@ class Fetcher:
         raise FetchError(url, f"more than {MAX_REDIRECTS} redirects (a redirect loop?)")
 
     async def _once(
-        self, url: str, current: str, headers: dict[str, str], max_bytes: int | None
+        self,
+        url: str,
+        current: str,
+        headers: dict[str, str],
+        max_bytes: int | None,
+        record: list[Exchange] | None,
     ) -> Response:
         cap = max_bytes or self.settings.max_bytes
         try:
@@ -251,9 +277,12 @@ class Fetcher:
                     raise FetchError(
                         url, f"page larger than the size cap ({int(declared)} > {cap} bytes)"
                     )
-                body = b""
-                if reply.status < 300:
-                    body = await _read(url, reply, cap)
+                body = raw = b""
+                if reply.status < 300 or record is not None:
+                    inflate = reply.status < 300  # only a page's body is read as a page
+                    body, raw = await _read(url, reply, cap, inflate, keep=record is not None)
+                if record is not None:
+                    record.append(_exchange(current, reply, raw))
                 return Response(url, current, reply.status, _headers(reply), body)
         except TimeoutError:  # aiohttp's own timeouts are TimeoutErrors too
             raise FetchError(url, f"timed out after {self.settings.timeout:g} s") from None
@@ -270,12 +299,36 @@ async def open_fetcher(
         yield Fetcher(session, settings, agent)
 
 
-async def _read(url: str, reply: aiohttp.ClientResponse, cap: int) -> bytes:
-    """The body, inflated as its Content-Encoding says, refused once past `cap` bytes."""
-    inflater = _Inflater(url, reply.headers.get("content-encoding", ""), cap)
+async def _read(
+    url: str, reply: aiohttp.ClientResponse, cap: int, inflate: bool = True, keep: bool = False
+) -> tuple[bytes, bytes]:
+    """The body inflated as its Content-Encoding says (when `inflate`), and as served
+    (when `keep`); refused once either passes `cap` bytes."""
+    encoding = reply.headers.get("content-encoding", "") if inflate else ""
+    inflater = _Inflater(url, encoding, cap)
+    raw: list[bytes] = []
+    size = 0
     async for chunk in reply.content.iter_any():
-        inflater.feed(chunk)
-    return inflater.finish()
+        if keep:
+            size += len(chunk)
+            if size > cap:
+                raise FetchError(url, f"page larger than the size cap ({cap} bytes)")
+            raw.append(chunk)
+        if inflate:
+            inflater.feed(chunk)
+    return (inflater.finish() if inflate else b""), b"".join(raw)
+
+
+def _exchange(current: str, reply: aiohttp.ClientResponse, body: bytes) -> Exchange:
+    """What crossed the wire on one hop, header lines in the order they came."""
+    sent = tuple((str(k), str(v)) for k, v in reply.request_info.headers.items())
+    received = tuple(
+        (name.decode("latin-1"), value.decode("latin-1"))
+        for name, value in reply.raw_headers
+        if name.lower() != b"transfer-encoding"  # the body is kept de-chunked
+    )
+    version = f"{reply.version.major}.{reply.version.minor}" if reply.version else "1.1"
+    return Exchange(current, sent, reply.status, reply.reason or "", received, body, version)
 
 
 class _Inflater:

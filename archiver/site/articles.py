@@ -5,6 +5,7 @@ processes for a full build and in the builder's own process for an incremental o
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,6 +37,7 @@ from archiver.site.model import (
     EventRef,
     VersionFacts,
     VersionRef,
+    capture_of,
     load_document,
     output_dir,
     summary,
@@ -365,6 +367,8 @@ def _version_row(
         minor=facts.minor,
         revert_of=facts.revert_of,
         headline=headline,
+        capture=ref.capture,
+        fetched=ref.fetched,
     )
 
 
@@ -443,6 +447,7 @@ class _ArticlePages:
             versions=list(reversed(in_order([*self.rows, *self.events]))),
             address=sitehtml.address_history(in_order(self.events)),
             minor=sum(1 for r in self.rows[1:] if r.minor),
+            captured=sum(1 for r in self.rows if capture_of(r.capture)),
             text=self.text(len(self.documents) - 1),
             byline=self.latest.document.byline,
         )
@@ -469,9 +474,21 @@ class _ArticlePages:
             document=document,
             updated=row.updated,
             url_link=web_link(document.url),
+            capture=capture_of(row.capture),
+            raw_capture=self.raw_capture(row, document.url),
             has_next=number < len(self.rows),
             text=self.text(0) if number == 1 else None,
         )
+
+    def raw_capture(self, row: VersionRow, url: str) -> str:
+        """The capture on the replay server, as served (`id_`), when the site names one."""
+        if not self.site.replay_url or not row.capture or not web_link(url):
+            return ""
+        digits = "".join(c for c in row.fetched if c.isdigit())[:14]
+        stamp = (
+            digits if len(digits) == 14 else time.strftime("%Y%m%d%H%M%S", time.gmtime(row.time))
+        )
+        return f"{self.site.replay_url}/{stamp}id_/{url}"
 
     def text(self, index: int) -> Markup:
         """A version's text as markup (the latest one shows on two pages)."""

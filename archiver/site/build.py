@@ -51,6 +51,7 @@ from archiver.site.model import (
     VersionRef,
     output_dir,
     read_history,
+    reformed_refs,
     shard_of,
     source_of,
 )
@@ -179,6 +180,7 @@ class _Builder:
             base_url=archive.config.base_url.rstrip("/"),
             search=search and pagefind_available(),
             hidden=frozenset(archive.config.hidden),
+            replay_url=archive.config.replay_url.rstrip("/"),
         )
         # Articles whose withholding this build turns on or off: every page of theirs is
         # made again (or taken down), and the lists and feeds are made anew.
@@ -213,7 +215,13 @@ class _Builder:
         self.notify(f"warning: {message}")
 
     def fingerprint(self) -> str:
-        parts = (__version__, templates_fingerprint(), self.site.title, self.site.base_url)
+        parts = (
+            __version__,
+            templates_fingerprint(),
+            self.site.title,
+            self.site.base_url,
+            self.site.replay_url,
+        )
         return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:16]
 
     def run(self, full: bool) -> None:
@@ -423,13 +431,18 @@ class _Builder:
             else:
                 ordinal = counts.get(log.source, 0)
                 counts[log.source] = ordinal + 1
-            refs = tuple(VersionRef(r.seq, r.sha, r.time, r.blob, r.updated) for r in rows) + tuple(
-                log.versions
-            )
+            refs = tuple(
+                VersionRef(r.seq, r.sha, r.time, r.blob, r.updated, None, r.capture, r.fetched)
+                for r in rows
+            ) + tuple(log.versions)
             known_events = stored.events if stored else []
             events = tuple(EventRef(r.seq, r.sha, r.time, r.event) for r in known_events)
             if log.path in forced:  # rendered whole, as a full build would
                 rows, known_events = (), []
+            if log.reformed:  # earlier versions in new forms: rendered again from the first
+                refs = tuple(reformed_refs(refs, log.reformed))
+                first = next((i for i, r in enumerate(rows) if r.sha in log.reformed), len(rows))
+                rows = rows[:first]
             wanted = frozenset(range(len(rows) + 1, len(refs) + 1))
             jobs.append(
                 ArticleJob(

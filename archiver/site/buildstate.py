@@ -87,6 +87,8 @@ CREATE TABLE IF NOT EXISTS versions (
     headline INTEGER NOT NULL,
     event TEXT NOT NULL DEFAULT '',
     hidden INTEGER NOT NULL DEFAULT 0, -- its article's (the lists leave it out), see mark_hidden
+    capture TEXT NOT NULL,
+    fetched TEXT NOT NULL,
     PRIMARY KEY (path, number)
 );
 -- Removals from and returns to an article's address, with the columns of versions (number:
@@ -185,6 +187,8 @@ class VersionRow:
     revert_of: int | None
     headline: bool
     event: str = ""  # for a removal or return (see model.EventRef): its kind
+    capture: str = ""  # the version's Archiver-Capture trailer, "" when it has none
+    fetched: str = ""  # when its page was fetched (Archiver-Fetched)
 
     def facts(self) -> VersionFacts:
         stats = trailer.read_stats(json.loads(self.stats)) if self.stats else None

@@ -13,3 +13,4 @@ class SiteConfig:
     base_url: str = ""
     search: bool = False
     hidden: frozenset[str] = frozenset()  # canonical URLs of articles withheld from the site
+    replay_url: str = ""  # a replay server (pywb) holding the captures: version pages link it

@@ -71,6 +71,8 @@ class VersionRef:
     # The change from the version before as the commit's trailers record it, when they
     # describe exactly that pair: (counts, minor). Saves comparing the texts again.
     change: tuple[ChangeStats, bool] | None = None
+    capture: str = ""  # the commit's Archiver-Capture trailer, as written (see capture_of)
+    fetched: str = ""  # its Archiver-Fetched trailer: when the captured page was fetched
 
 
 REMOVED, RETURNED = trailer.EVENT_REMOVED, trailer.EVENT_RETURNED
@@ -95,6 +97,8 @@ class ArticleLog:
     versions: list[VersionRef] = field(default_factory=list)
     removed: int | None = None  # when the article was recorded as gone, if it still is
     events: list[EventRef] = field(default_factory=list)  # removals and returns, in order
+    # A history reformat's new forms: version commit → blob of its latest reformat.
+    reformed: dict[str, str] = field(default_factory=dict)
 
     @property
     def source(self) -> str:
@@ -152,6 +156,7 @@ def _read_history(
     for commit in commits:
         seq += 1
         _add_commit(articles, commit, seq, known, refused, warn)
+    _apply_reformats(articles)
     return History(head=head, commits=seq - first_seq, articles=articles)
 
 
@@ -161,7 +166,14 @@ def article_log(repo: Repo, path: str, warn: Warn) -> ArticleLog:
     articles: dict[str, ArticleLog] = {}
     for seq, commit in enumerate(iter_commits(repo, paths=(path,)), 1):
         _add_commit(articles, commit, seq, {}, set(), warn)
+    _apply_reformats(articles)
     return articles.get(path) or ArticleLog(path)
+
+
+def _apply_reformats(articles: Mapping[str, ArticleLog]) -> None:
+    for log in articles.values():
+        if log.reformed:
+            log.versions = reformed_refs(log.versions, log.reformed)
 
 
 def _add_commit(
@@ -175,10 +187,13 @@ def _add_commit(
     when = int(commit.when.timestamp())
     event = commit.trailers.get(trailer.EVENT)
     if event == "reformat":
-        # The same version in a new extractor's form: not a version, not an edit.
+        # The same version in a new extractor's form: not a version, not an edit. One
+        # that names its version (`reformat --history`) is the form the site shows.
+        _reformed(articles, commit, known)
         return
     removal = event == "removed"
     updated = printable(commit.trailers.get(trailer.PAGE_UPDATED, ""))
+    capture = _capture_trailers(commit)
     # Trailers describe a commit's one article; a commit of several says nothing each.
     recorded = trailer.read_change(commit.trailers) if len(commit.changes) == 1 else None
     for change in commit.changes:
@@ -193,8 +208,68 @@ def _add_commit(
         if log is None:
             base_blob, removed = known.get(change.path, (None, None))
             log = articles[change.path] = ArticleLog(change.path, base_blob, removed=removed)
-        ref = VersionRef(seq, commit.sha, when, change.new_blob or "", updated)
+        ref = VersionRef(seq, commit.sha, when, change.new_blob or "", updated, None, *capture)
         _apply(log, change, ref, removal, recorded)
+
+
+def _reformed(
+    articles: dict[str, ArticleLog],
+    commit: CommitRecord,
+    known: Mapping[str, tuple[str | None, int | None]],
+) -> None:
+    sha = commit.trailers.get(trailer.REFORMAT_OF, "")
+    if not re.fullmatch(r"[0-9a-f]{40}", sha):
+        return
+    for change in commit.changes:
+        if change.new_blob is None or output_dir(change.path) is None:
+            continue
+        log = articles.get(change.path)
+        if log is None:
+            base_blob, removed = known.get(change.path, (None, None))
+            log = articles[change.path] = ArticleLog(change.path, base_blob, removed=removed)
+        log.reformed[sha] = change.new_blob
+
+
+def reformed_refs(refs: Sequence[VersionRef], reformed: Mapping[str, str]) -> list[VersionRef]:
+    """The versions with the new forms history reformats gave them; the change a commit
+    recorded no longer describes a pair of which either side was given a new form."""
+    out: list[VersionRef] = []
+    touched = False
+    for ref in refs:
+        blob = reformed.get(ref.sha)
+        if blob is not None:
+            out.append(replace(ref, blob=blob, change=None))
+            touched = True
+        elif touched and ref.change is not None:
+            out.append(replace(ref, change=None))
+            touched = False
+        else:
+            out.append(ref)
+            touched = False
+    return out
+
+
+def _capture_trailers(commit: CommitRecord) -> tuple[str, str]:
+    """The commit's capture trailer and fetch time, when it names a capture it can."""
+    try:
+        ref = trailer.read_capture(commit.trailers)
+    except ValueError:
+        return "", ""
+    if ref is None:
+        return "", ""
+    value = trailer.capture_trailer(ref)[trailer.CAPTURE]
+    return value, printable(commit.trailers.get(trailer.FETCHED, ""))
+
+
+def capture_of(value: str) -> trailer.CaptureRef | None:
+    """A version's capture, from the trailer value kept with it (checked again on the way
+    out of the build state, which is a file like any other)."""
+    if not value:
+        return None
+    try:
+        return trailer.read_capture({trailer.CAPTURE: value})
+    except ValueError:
+        return None
 
 
 def _asking(commits: Iterable[CommitRecord], prior: Prior) -> list[CommitRecord]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -115,6 +116,10 @@ SENTENCES_MOVED = "Archiver-Sentences-Moved"
 CHARS_ADDED = "Archiver-Chars-Added"
 CHARS_REMOVED = "Archiver-Chars-Removed"
 CHANGED_FIELDS = "Archiver-Changed-Fields"
+# --- the response a commit was made from, kept in a WARC file (see "captures" below)
+CAPTURE = "Archiver-Capture"
+# --- history reformats: the commit of the version a reformat re-reads from its capture
+REFORMAT_OF = "Archiver-Reformat-Of"
 
 # Values of CHANGE and EVENT.
 CHANGE_NEW, CHANGE_EDIT, CHANGE_MINOR = "new", "edit", "minor"
@@ -147,6 +152,8 @@ TRAILERS = (
     GONE_SINCE,
     *_COUNTS,
     CHANGED_FIELDS,
+    CAPTURE,
+    REFORMAT_OF,
 )
 
 
@@ -195,3 +202,68 @@ def read_change(trailers: Mapping[str, str]) -> tuple[ChangeStats, bool] | None:
     except ValueError:
         return None
     return stats, kind == CHANGE_MINOR or stats.is_empty
+
+
+# --- captures: the responses versions were made from, in WARC files beside git -----------
+
+CAPTURES_DIR = "captures"  # git-ignored: WARC files are large, binary, and not history
+# captures/<yyyy>/<mm>/<dd>/<source>-<run stamp>[-<n>].warc.gz: the day and stamp (UTC) of
+# the run that wrote it; -<n> for the next file of a run (rotated at a size limit) or of a
+# run whose name was taken. Nothing else is read, so no trailer can name a file elsewhere.
+CAPTURE_PATH = re.compile(
+    r"captures/(?P<year>[0-9]{4})/(?P<month>0[1-9]|1[0-2])/(?P<day>0[1-9]|[12][0-9]|3[01])"
+    r"/(?P<source>[a-z0-9][a-z0-9_-]{0,39})-(?P<stamp>[0-9]{8}T[0-9]{6}Z)"
+    r"(?:-(?P<n>[1-9][0-9]{0,5}))?\.warc\.gz"
+)
+RECORD_ID = re.compile(r"<urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}>")
+PAYLOAD_DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
+RUN_STAMP = "%Y%m%dT%H%M%SZ"
+
+
+def capture_file(source: str, run: datetime, n: int = 0) -> str:
+    """The archive path of the `n`th capture file (from 0) of a run started at `run`."""
+    if not SOURCE_NAME.match(source):
+        raise ValueError(f"source name {source!r} is not a valid name")
+    suffix = f"-{n}" if n else ""
+    return f"{CAPTURES_DIR}/{run:%Y/%m/%d}/{source}-{run:{RUN_STAMP}}{suffix}.warc.gz"
+
+
+@dataclass(frozen=True)
+class CaptureRef:
+    """Where a version's response is: a capture file (relative to the archive), the
+    WARC-Record-ID of its response (or revisit) record, and the sha256 of the record's
+    payload (the HTTP body as served, content-encoding kept) as `sha256:<hex>`."""
+
+    path: str
+    record_id: str
+    digest: str
+
+    def __post_init__(self) -> None:
+        if not CAPTURE_PATH.fullmatch(self.path):
+            raise ValueError(f"{CAPTURE}: not a capture file path: {self.path[:200]!r}")
+        if not RECORD_ID.fullmatch(self.record_id):
+            raise ValueError(f"{CAPTURE}: not a WARC record id: {self.record_id[:200]!r}")
+        if not PAYLOAD_DIGEST.fullmatch(self.digest):
+            raise ValueError(f"{CAPTURE}: not a sha256:<hex> digest: {self.digest[:200]!r}")
+
+    @property
+    def hexdigest(self) -> str:
+        return self.digest.removeprefix("sha256:")
+
+
+def capture_trailer(ref: CaptureRef) -> dict[str, str]:
+    """The trailer naming a version's capture (read back by read_capture)."""
+    return {CAPTURE: f"{ref.path} {ref.record_id} {ref.digest}"}
+
+
+def read_capture(trailers: Mapping[str, str]) -> CaptureRef | None:
+    """The capture a commit names, None when it names none. Keys match case-insensitively
+    (as in git). Raises ValueError on a malformed value, a path outside captures/ included."""
+    wanted = CAPTURE.lower()
+    value = next((v for k, v in trailers.items() if k.lower() == wanted), None)
+    if value is None:
+        return None
+    parts = value.split()
+    if len(parts) != 3:
+        raise ValueError(f"{CAPTURE}: expected '<path> <record-id> sha256:<hex>', got {value!r}")
+    return CaptureRef(*parts)

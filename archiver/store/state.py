@@ -17,6 +17,8 @@ from typing import Any
 
 from archiver.clock import isoformat, parse_iso
 from archiver.errors import StateError
+from archiver.store.captures import Captured
+from archiver.store.format import CaptureRef
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +82,15 @@ CREATE TABLE IF NOT EXISTS held (
     reason TEXT NOT NULL,
     tries INTEGER NOT NULL,
     until TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS captures (
+    url TEXT NOT NULL,
+    digest TEXT NOT NULL,
+    path TEXT NOT NULL,
+    record_id TEXT NOT NULL,
+    uri TEXT NOT NULL,
+    date TEXT NOT NULL,
+    PRIMARY KEY (url, digest)
 );
 CREATE TABLE IF NOT EXISTS sources (
     name TEXT PRIMARY KEY,
@@ -286,6 +297,22 @@ class StateStore:
             ).fetchall()
         finally:
             self._db.row_factory = None
+
+    def captured(self, url: str) -> list[Captured]:
+        """The responses captured of an article, one per payload (what a revisit names)."""
+        rows = self._db.execute(
+            "SELECT path, record_id, digest, uri, date FROM captures WHERE url = ?", (url,)
+        ).fetchall()
+        return [Captured(CaptureRef(p, r, d), u, when) for p, r, d, u, when in rows]
+
+    def add_captured(self, url: str, captured: Captured) -> None:
+        """Remember a response captured (not a revisit): later identical payloads name it."""
+        ref = captured.ref
+        self._db.execute(
+            "INSERT OR IGNORE INTO captures (url, digest, path, record_id, uri, date)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (url, ref.digest, ref.path, ref.record_id, captured.uri, captured.date),
+        )
 
     def add_alias(self, url: str, canonical: str) -> None:
         """Another address (a redirect, a non-canonical form) of a tracked article."""
