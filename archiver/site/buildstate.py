@@ -31,7 +31,7 @@ from archiver.store import format as trailer
 from archiver.store.state import StateView, read_only_uri
 
 STATE_FILE = "build.db"
-FORMAT = "7"  # 7: search_text; 6: articles withheld (hidden); 5: removals and returns
+FORMAT = "8"  # 8: captures; 7: search_text; 6: articles withheld (hidden); 5: removals and returns
 BUILDS = "builds"  # in the archive's state folder: one folder per output folder
 # Where earlier builds kept their state: inside the output folder, so it was published.
 LEGACY_STATE = ".archiver-build.db"
@@ -111,6 +111,8 @@ CREATE TABLE IF NOT EXISTS events (
     revert_of INTEGER,
     headline INTEGER NOT NULL,
     event TEXT NOT NULL,
+    capture TEXT NOT NULL DEFAULT '',
+    fetched TEXT NOT NULL DEFAULT '',
     hidden INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (path, seq, event)
 );
