@@ -165,7 +165,10 @@ class Recorder:
     def flush(self) -> None:
         """Publish commits, then record state and the commit it is recorded up to: state
         never runs ahead of git, and what git holds beyond it is replayed on the next run.
-        Then the observers are told what was published."""
+        Then the observers are told what was published. The captures the commits name are
+        made durable first."""
+        if self._captures is not None:
+            self._captures.sync()
         self.stream.checkpoint()
         head = head_commit(self.archive.repo) or ""
         self.archive.state.put_many(self.pending)

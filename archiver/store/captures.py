@@ -103,7 +103,8 @@ def ignore_captures(root: Path, git_dir: Path) -> None:
 
 
 class _File:
-    """One open capture file of a run: appended to by whole captures, each fsync'd."""
+    """One open capture file of a run: appended to by whole captures (one write each, so a
+    killed process leaves whole records), fsync'd by sync() before commits name them."""
 
     def __init__(self, root: Path, path: str) -> None:
         self.path = path
@@ -114,6 +115,7 @@ class _File:
         _fsync_dir(target.parent)
         self.size = 0
         self.records = 0
+        self.unsynced = False
 
     def record_id(self) -> str:
         self.records += 1
@@ -124,10 +126,16 @@ class _File:
         while view:
             written = os.write(self.fd, view)
             view = view[written:]
-        os.fsync(self.fd)
+        self.unsynced = True
         self.size += len(data)
 
+    def sync(self) -> None:
+        if self.unsynced:
+            os.fsync(self.fd)
+            self.unsynced = False
+
     def close(self) -> None:
+        self.sync()
         os.close(self.fd)
 
 
@@ -157,10 +165,10 @@ class CaptureWriter:
         bare_revisit: bool = False,
     ) -> Captured:
         """The capture of one fetch (its hops in order, the last the page's response),
-        on disk when this returns. Its payload already among `earlier` (the article's
-        captured responses) makes the last hop a revisit of that response; with
-        `bare_revisit` such a capture keeps no request records (an unchanged check kept
-        only to say the page was seen: a few hundred bytes)."""
+        written when this returns, durable once sync() has run. Its payload already among
+        `earlier` (the article's captured responses) makes the last hop a revisit of that
+        response; with `bare_revisit` such a capture keeps no request records (an
+        unchanged check kept only to say the page was seen: a few hundred bytes)."""
         if not exchanges:
             raise ValueError("a capture needs at least one exchange")
         file = self._file(source)
@@ -185,6 +193,12 @@ class CaptureWriter:
         file.append(members.data())
         ref = CaptureRef(file.path, record_id, digest)
         return Captured(ref, final.url, date, revisit=original is not None)
+
+    def sync(self) -> None:
+        """Every capture written so far on disk, durably: called before the commits that
+        name them are published (one fsync per file and checkpoint, not one per capture)."""
+        for file in self._files.values():
+            file.sync()
 
     def close(self) -> None:
         for file in self._files.values():
