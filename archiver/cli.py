@@ -19,7 +19,7 @@ from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from enum import IntEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.cells import cell_len, set_cell_size
@@ -46,6 +46,9 @@ from archiver.processes import terminate_stops
 from archiver.store.document import Document
 from archiver.store.state import STATE_DIR, ArticleState, Held
 from archiver.urls import canonical_url
+
+if TYPE_CHECKING:
+    from archiver.imports.ingest import ImportReport
 
 
 class ExitStatus(IntEnum):
@@ -510,6 +513,51 @@ def export_wacz(
     )
     if report.problems:
         raise typer.Exit(ExitStatus.PARTIAL)
+
+
+@app.command("import")
+def import_(
+    paths: Annotated[list[Path], typer.Argument(help="WARC (.warc, .warc.gz) or WACZ files.")],
+    source: Annotated[
+        str | None, typer.Option("--source", help="Store every page under this source.")
+    ] = None,
+    include: Annotated[
+        list[str] | None, typer.Option("--include", help="Only URLs matching this pattern.")
+    ] = None,
+    exclude: Annotated[
+        list[str] | None, typer.Option("--exclude", help="No URL matching this pattern.")
+    ] = None,
+    since: Annotated[
+        str | None, typer.Option("--since", help="Captures from this date or time (UTC).")
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option("--until", help="Captures up to this date (inclusive) or time.")
+    ] = None,
+    archive: ArchiveOption = Path("."),
+) -> None:
+    """Store the HTML pages captured in WARC or WACZ files as versions, dated by capture.
+
+    Each page's captures are taken in capture-time order and stored as a sync stores a
+    fetch: the same extraction and comparison, a version only when the text changed, the
+    record kept in captures/. Other records are counted and skipped."""
+    from archiver.imports.files import Filters, import_files
+
+    with _errors(), _open(archive) as opened:
+        filters = Filters.of(include or (), exclude or (), since, until)
+        report = import_files(opened, paths, source, filters)
+    _finish_import(report)
+
+
+def _finish_import(report: ImportReport) -> None:
+    for problem in report.problems:
+        err.print(f"warning: {problem}", markup=False, soft_wrap=True)
+    skipped = ", ".join(f"{n} {why}" for why, n in sorted(report.skipped.items()))
+    out.print(
+        f"Stored {report.versions} versions of {len(report.articles)} articles "
+        f"from {report.records} pages" + (f"; skipped {skipped}" if skipped else ""),
+        markup=False,
+        soft_wrap=True,
+    )
 
 
 @app.command()

@@ -8,7 +8,7 @@ and nothing is announced before it is published."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -54,15 +54,23 @@ class Recorder:
         self.run = archive.clock.now()  # names the run's capture files
         self.keep = archive.config.captures  # config.CAPTURE_MODES
         self._captures: CaptureWriter | None = None  # opened with the run's first capture
+        self._latest: dict[str, ArticleState] = {}  # each article's state as last decided
 
-    def apply(self, checked: Checked) -> Result:
-        now = self.archive.clock.now()
+    def apply(
+        self, checked: Checked, now: datetime | None = None, origin: Mapping[str, str] | None = None
+    ) -> Result:
+        """Decides and records one check. An import passes the capture's time as `now`
+        and trailers saying where the capture came from (`origin`), for the commits made
+        from it."""
+        now = now or self.archive.clock.now()
         source = self.archive.config.source(checked.target.source)
         rules = self._rules.get(source.name)
         if rules is None:
             rules = self._rules[source.name] = fingerprint(source)
         decision = decide(checked, self._stored(checked, now), now, source, rules, self.reformat)
         decision = self._captured(checked, decision, now)
+        if origin:
+            decision = _named(decision, origin)
         self._record(checked, decision)
         result = decision.result
         status = checked.fetched.status if checked.fetched else None
@@ -106,16 +114,11 @@ class Recorder:
         captured = self._capture(checked, now)
         if not backed:
             return decision
-        named = trailer.capture_trailer(captured.ref)
-        commits = tuple(
-            commit._replace(
-                change=replace(commit.change, trailers={**commit.change.trailers, **named})
-            )
-            if commit.from_fetch
-            else commit
-            for commit in decision.commits
-        )
-        return replace(decision, commits=commits)
+        return _named(decision, trailer.capture_trailer(captured.ref))
+
+    def state_of(self, url: str) -> ArticleState | None:
+        """The article's state as this run last decided it, else as the store holds it."""
+        return self._latest.get(url) or self.archive.state.get(url)
 
     def _capture(self, checked: Checked, now: datetime) -> Captured:
         url = checked.target.state.url if checked.target.state else checked.url
@@ -148,6 +151,7 @@ class Recorder:
 
     def _keep(self, article: ArticleState) -> None:
         self.pending.append(article)
+        self._latest[article.url] = article
         if len(self.pending) >= STATE_BATCH:
             self.flush()
 
@@ -186,3 +190,16 @@ class Recorder:
             self._captures = None
         if self._owns_stored:
             self.stored.close()
+
+
+def _named(decision: Decision, trailers: Mapping[str, str]) -> Decision:
+    """The decision with `trailers` added to the commits made from the check's fetch."""
+    commits = tuple(
+        commit._replace(
+            change=replace(commit.change, trailers={**commit.change.trailers, **trailers})
+        )
+        if commit.from_fetch
+        else commit
+        for commit in decision.commits
+    )
+    return replace(decision, commits=commits)

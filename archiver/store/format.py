@@ -96,6 +96,8 @@ CHARS_REMOVED = "Archiver-Chars-Removed"
 CHANGED_FIELDS = "Archiver-Changed-Fields"
 # --- the response a commit was made from, kept in a WARC file (see "captures" below)
 CAPTURE = "Archiver-Capture"
+# --- a version made from a web archive's capture (import, backfill): where that capture was
+ORIGIN = "Archiver-Origin"
 
 # Values of CHANGE and EVENT.
 CHANGE_NEW, CHANGE_EDIT, CHANGE_MINOR = "new", "edit", "minor"
@@ -129,6 +131,7 @@ TRAILERS = (
     *_COUNTS,
     CHANGED_FIELDS,
     CAPTURE,
+    ORIGIN,
 )
 
 
@@ -242,3 +245,38 @@ def read_capture(trailers: Mapping[str, str]) -> CaptureRef | None:
     if len(parts) != 3:
         raise ValueError(f"{CAPTURE}: expected '<path> <record-id> sha256:<hex>', got {value!r}")
     return CaptureRef(*parts)
+
+
+# --- origins: where a version's capture came from, when not from a fetch of the page ------
+
+ORIGIN_RECORD = re.compile(r"(?P<file>\S.*?) (?P<record><[^<>\s]{1,200}>)")
+
+
+@dataclass(frozen=True)
+class Origin:
+    """A capture made elsewhere: a record of a WARC or WACZ file (its name, never the
+    folder it was read from, and the record id), or a replay server's capture URL."""
+
+    file: str = ""  # "crawl.warc.gz", "export.wacz/archive/data.warc.gz"
+    record_id: str = ""
+    url: str = ""  # https://web.archive.org/web/20240301061200id_/https://…
+
+    @property
+    def value(self) -> str:
+        return self.url or f"{self.file} {self.record_id}"
+
+
+def origin_trailer(origin: Origin) -> dict[str, str]:
+    """The trailer naming where a version's capture came from (read back by read_origin)."""
+    return {ORIGIN: origin.value}
+
+
+def read_origin(trailers: Mapping[str, str]) -> Origin | None:
+    """Where a commit's capture came from, None for a version fetched by archiver itself
+    (or a value that cannot be read)."""
+    value = trailers.get(ORIGIN, "").strip()
+    if value.startswith(("http://", "https://")) and " " not in value:
+        return Origin(url=value)
+    if found := ORIGIN_RECORD.fullmatch(value):
+        return Origin(file=found["file"], record_id=found["record"])
+    return None
