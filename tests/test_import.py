@@ -3,19 +3,23 @@ their captures, with the records that cannot be versions counted and skipped."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 from typer.testing import CliRunner
 
-from archiver.archive import Archive
+from archiver.archive import Archive, init_archive
+from archiver.capture.model import Outcome
 from archiver.cli import app
+from archiver.clock import FixedClock
 from archiver.store import format as fmt
 from archiver.store.captures import read_response
 from archiver.store.document import parse_document
 from archiver.store.history import article_versions, iter_commits, read_blob
+from archiver.sync import add, sync
 
-from .conftest import git
-from .newsserver import article_html
+from .conftest import START, configure, git
+from .newsserver import NewsServer, article_html
 from .pages import BRIDGE, BRIDGE_EDITED, HARBOUR
 from .warcs import Record, at, write_warc
 
@@ -162,3 +166,69 @@ def _path(archive: Archive, url: str) -> str:
     state = archive.state.get(url)
     assert state is not None
     return state.path
+
+
+def texts_by_version(archive: Archive, url: str) -> list[tuple[str, str, str]]:
+    """Each version's number, capture time and stored text, oldest first."""
+    versions = article_versions(archive.repo, _path(archive, url))
+    return [
+        (str(v.number), v.trailers[fmt.FETCHED], read_blob(archive.repo, v.blob or ""))
+        for v in versions
+    ]
+
+
+def test_an_exported_wacz_imported_into_a_new_archive_gives_the_same_versions(
+    archive: Archive, server: NewsServer, clock: FixedClock, tmp_path: Path
+) -> None:
+    title = "Old bridge to close for repairs"
+    server.set("/news/bridge", article_html(title, BRIDGE).encode(), gzip=True)
+    server.set("/news/harbour", article_html("Harbour plans", HARBOUR).encode())
+    add(archive, [server.url("/news/bridge"), server.url("/news/harbour")])
+    for paragraphs in (BRIDGE_EDITED, BRIDGE):  # an edit, then a revert
+        clock.advance(timedelta(hours=2))
+        server.set("/news/bridge", article_html(title, paragraphs).encode())
+        sync(archive, check_all=True)
+    wacz = tmp_path / "export.wacz"
+    assert cli(archive, "export-wacz", str(wacz)).exit_code == 0
+
+    other_clock = FixedClock(START + timedelta(days=30))
+    copy = configure(init_archive(tmp_path / "copy", other_clock), min_delay=0)
+    result = cli(copy, "import", str(wacz))
+    assert result.exit_code == 0, result.output
+    assert "Stored 4 versions of 2 articles" in result.output
+    for path in ("/news/bridge", "/news/harbour"):
+        url = server.url(path)
+        assert texts_by_version(copy, url) == texts_by_version(archive, url)
+    reverted = versions_of(copy, server.url("/news/bridge"))[-1]
+    assert reverted.trailers[fmt.REVERT_OF] == "1"
+    origin = fmt.read_origin(reverted.trailers)
+    assert origin is not None and origin.file.startswith("export.wacz/archive/")
+    assert cli(copy, "verify").exit_code == 0
+    copy.close()
+
+
+def test_an_archive_built_by_import_and_kept_up_by_sync_has_one_history_in_order(
+    archive: Archive, server: NewsServer, clock: FixedClock, tmp_path: Path
+) -> None:
+    """The crawl's captures of a page, then the live page synced: one article, one file,
+    its versions numbered in capture order."""
+    url = server.url("/news/bridge")
+    title = "Old bridge to close for repairs"
+    records = [
+        Record(url, START - timedelta(hours=5), article_html(title, BRIDGE).encode()),
+        Record(url, START - timedelta(hours=3), article_html(title, BRIDGE_EDITED).encode()),
+    ]
+    warc = write_warc(tmp_path / "crawl.warc.gz", records)
+    assert cli(archive, "import", str(warc.path)).exit_code == 0
+    server.set("/news/bridge", article_html(title, [*BRIDGE_EDITED, "Update: it reopens."]))
+    report = sync(archive, check_all=True)
+    assert [r.outcome for r in report.results] == [Outcome.CHANGED]
+    history = texts_by_version(archive, url)
+    assert [number for number, _, _ in history] == ["1", "2", "3"]
+    times = [when for _, when, _ in history]
+    assert times == sorted(times) and times[-1] == "2025-03-01T09:00:00Z"
+    assert "Update: it reopens." in history[-1][2]
+    paths = {c.article_change().path for c in iter_commits(archive.repo) if c.url == url}
+    assert len(paths) == 1
+    log = git(archive.root, "log", "--follow", "--format=%aI", "--", paths.pop())
+    assert log.split() == sorted(log.split(), reverse=True)
