@@ -548,6 +548,52 @@ def import_(
     _finish_import(report)
 
 
+@app.command()
+def backfill(
+    urls: Annotated[
+        list[str] | None,
+        typer.Argument(help="Articles to backfill, by URL (default: every tracked article)."),
+    ] = None,
+    collection: Annotated[
+        str,
+        typer.Option(
+            "--from",
+            help="The replay collection: https://web.archive.org/web, or http://HOST:PORT/NAME.",
+        ),
+    ] = "https://web.archive.org/web",
+    cdx: Annotated[
+        str | None, typer.Option("--cdx", help="Its CDX API, when not COLLECTION/cdx.")
+    ] = None,
+    source: Annotated[
+        str | None, typer.Option("--source", help="Only this source's articles.")
+    ] = None,
+    max_per_article: Annotated[
+        int | None, typer.Option("--max-per-article", help="At most N captures an article.")
+    ] = None,
+    since: Annotated[
+        str | None, typer.Option("--since", help="Captures from this date or time (UTC).")
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option("--until", help="Captures up to this date (inclusive) or time.")
+    ] = None,
+    archive: ArchiveOption = Path("."),
+) -> None:
+    """Store the captures a Wayback-compatible server holds of articles, as versions.
+
+    Asks the server's CDX API which captures it has, fetches those the archive lacks in
+    their original form, politely, and stores each as a sync stores a fetch, dated by its
+    capture and linked to it."""
+    from archiver.imports.backfill import Server
+    from archiver.imports.backfill import backfill as run_backfill
+    from archiver.imports.files import Filters
+
+    with _errors(), _open(archive) as opened:
+        server = Server.of(collection, cdx)
+        filters = Filters.of(since=since, until=until)
+        report = run_backfill(opened, server, urls or (), source, max_per_article, filters)
+    _finish_import(report)
+
+
 def _finish_import(report: ImportReport) -> None:
     for problem in report.problems:
         err.print(f"warning: {problem}", markup=False, soft_wrap=True)

@@ -249,6 +249,7 @@ def read_capture(trailers: Mapping[str, str]) -> CaptureRef | None:
 
 # --- origins: where a version's capture came from, when not from a fetch of the page ------
 
+_ORIGINAL_MODIFIER = re.compile(r"/([0-9]{4,14})id_/")
 ORIGIN_RECORD = re.compile(r"(?P<file>\S.*?) (?P<record><[^<>\s]{1,200}>)")
 
 
@@ -264,6 +265,11 @@ class Origin:
     @property
     def value(self) -> str:
         return self.url or f"{self.file} {self.record_id}"
+
+    @property
+    def replay(self) -> str:
+        """A server's capture as a reader browses it: its address without `id_`."""
+        return _ORIGINAL_MODIFIER.sub(r"/\1/", self.url, count=1) if self.url else ""
 
 
 def origin_trailer(origin: Origin) -> dict[str, str]:
