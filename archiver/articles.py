@@ -12,6 +12,7 @@ from pathlib import Path, PurePosixPath
 
 from archiver.archive import Archive
 from archiver.errors import ArchiverError, UnknownArticle
+from archiver.store import format as trailer
 from archiver.store.document import parse_document
 from archiver.store.history import BlobReader, Version, article_versions, pick_version, read_blob
 from archiver.store.state import ArticleState
@@ -28,6 +29,8 @@ class VersionSummary:
     title: str
     chars_added: int
     chars_removed: int
+    origin: str = ""  # for a version from a web archive: "from <holder>, captured <time>"
+    link: str = ""  # the capture on its replay server, when there is one
 
 
 def find_article(archive: Archive, name: str) -> ArticleState:
@@ -172,8 +175,18 @@ def log(archive: Archive, url: str) -> list[VersionSummary]:
         text = read_blob(archive.repo, version.blob) if version.blob else ""
         added, removed = char_delta(previous, text)
         title = parse_document(text).title if text else "(removed)"
+        origin = trailer.read_origin(version.trailers)
         summaries.append(
-            VersionSummary(version.number, version.sha, version.when, title, added, removed)
+            VersionSummary(
+                version.number,
+                version.sha,
+                version.when,
+                title,
+                added,
+                removed,
+                f"from {origin.holder}, captured {version.when:%Y-%m-%d %H:%M}" if origin else "",
+                origin.replay if origin else "",
+            )
         )
         previous = text
     return summaries

@@ -749,6 +749,8 @@ def log(
                 "title": v.title,
                 "chars_added": v.chars_added,
                 "chars_removed": v.chars_removed,
+                "origin": v.origin or None,
+                "capture_url": v.link or None,
             }
             for v in versions
         ]
@@ -760,6 +762,9 @@ def log(
         line += f"+{v.chars_added}/-{v.chars_removed}  "
         title = _clip(_printable(v.title), out.width - cell_len(line))
         out.print(line + title, markup=False, soft_wrap=True)
+        if v.origin:  # a version from a web archive: where, and its capture's address
+            link = f" {_printable(v.link)}" if v.link else ""
+            out.print(f"     {_printable(v.origin)}{link}", markup=False, soft_wrap=True)
 
 
 @app.command()

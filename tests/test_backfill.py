@@ -86,6 +86,10 @@ def test_backfill_stores_a_pywb_collections_captures_as_versions_in_time_order(
         kept = read_response(archive.root, ref)
         assert kept.url == STORY and b"Bridge to close" in kept.body
         assert not versions_of(archive, OTHER)  # only the article asked for
+        log = cli(archive, "log", STORY).output
+        replay = server.replay_url("20240301061200", STORY)
+        host = server.base.removeprefix("http://")
+        assert f"from {host}, captured 2024-03-01 06:12 {replay}" in log
 
         again = cli(archive, "backfill", STORY, "--from", address)
         assert again.exit_code == 0, again.output

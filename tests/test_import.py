@@ -12,6 +12,7 @@ from archiver.archive import Archive, init_archive
 from archiver.capture.model import Outcome
 from archiver.cli import app
 from archiver.clock import FixedClock
+from archiver.site import build_site
 from archiver.store import format as fmt
 from archiver.store.captures import read_response
 from archiver.store.document import parse_document
@@ -21,6 +22,7 @@ from archiver.sync import add, sync
 from .conftest import START, configure, git
 from .newsserver import NewsServer, article_html
 from .pages import BRIDGE, BRIDGE_EDITED, HARBOUR
+from .test_site_incremental import assert_same_as_full_build
 from .warcs import Record, at, write_warc
 
 runner = CliRunner()
@@ -232,3 +234,64 @@ def test_an_archive_built_by_import_and_kept_up_by_sync_has_one_history_in_order
     assert len(paths) == 1
     log = git(archive.root, "log", "--follow", "--format=%aI", "--", paths.pop())
     assert log.split() == sorted(log.split(), reverse=True)
+
+
+def test_an_older_capture_takes_its_place_in_the_history(
+    archive: Archive, server: NewsServer, clock: FixedClock, tmp_path: Path
+) -> None:
+    """Tracked from 09:00; a crawl from 06:00 holds an earlier text. The version it makes
+    comes first in `archiver log`, the numbering and the site; the file keeps today's
+    text, the next sync finds nothing new, and importing again adds nothing."""
+    url = server.url("/news/bridge")
+    title = "Old bridge to close for repairs"
+    server.set("/news/bridge", article_html(title, BRIDGE_EDITED))
+    add(archive, [url])
+    clock.advance(timedelta(hours=2))
+    latest = article_html(title, [*BRIDGE_EDITED, "Update: it reopens."])
+    server.set("/news/bridge", latest)
+    sync(archive, check_all=True)
+    early = article_html(title, BRIDGE).encode()
+    records = [
+        Record(url, START - timedelta(hours=3), early),
+        Record(url, START - timedelta(hours=2), early),  # the same text: nothing
+        Record(url, START + timedelta(hours=1), latest.encode()),  # before its version: nothing
+    ]
+    warc = write_warc(tmp_path / "crawl.warc.gz", records)
+    head = git(archive.root, "show", f"HEAD:{_path(archive, url)}")
+    site = tmp_path / "site"
+    build_site(archive, site, search=False)  # the next build is incremental
+    result = cli(archive, "import", str(warc.path))
+    assert result.exit_code == 0, result.output
+    assert "Stored 1 versions of 1 articles" in result.output
+    assert "1 same text as the version before" in result.output
+    assert "1 same text as the version after" in result.output
+
+    history = texts_by_version(archive, url)
+    assert [(n, when) for n, when, _ in history] == [
+        ("1", "2025-03-01T06:00:00Z"),
+        ("2", "2025-03-01T09:00:00Z"),
+        ("3", "2025-03-01T11:00:00Z"),
+    ]
+    assert "Update" not in history[0][2] and "Update: it reopens." in history[2][2]
+    assert git(archive.root, "show", f"HEAD:{_path(archive, url)}") == head
+    log = cli(archive, "log", url)
+    lines = log.output.splitlines()
+    assert [line.split()[0] for line in lines if line.startswith("v")] == ["v1", "v2", "v3"]
+    assert "2025-03-01 06:00" in lines[0]
+    assert lines[1].strip() == "from crawl.warc.gz, captured 2025-03-01 06:00"  # shown as such
+    state = archive.state.get(url)
+    assert state is not None and state.versions == 3
+
+    clock.advance(timedelta(hours=1))
+    assert [r.outcome for r in sync(archive, check_all=True).results] == [Outcome.UNCHANGED]
+    again = cli(archive, "import", str(warc.path))
+    assert "Stored 0 versions" in again.output, again.output
+
+    assert build_site(archive, site, search=False).incremental
+    assert_same_as_full_build(archive, site, tmp_path, search=False)
+    folder = next((site / "articles").rglob("v1.html")).parent
+    first = (folder / "v1.html").read_text()
+    assert "2025-03-01" in first and "06:00" in first
+    assert "it reopens" in (folder / "v3.html").read_text()
+    assert "it reopens" not in first
+    assert not (folder / "v4.html").exists()

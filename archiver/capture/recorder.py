@@ -21,7 +21,7 @@ from archiver.capture.model import Checked, Observer, Outcome, Published, Result
 from archiver.capture.worker import fingerprint
 from archiver.store import format as trailer
 from archiver.store.captures import Captured, CaptureWriter, ignore_captures
-from archiver.store.commits import CommitStream
+from archiver.store.commits import Change, CommitStream
 from archiver.store.history import head_commit
 from archiver.store.replay import HEAD_KEY
 from archiver.store.state import ArticleState
@@ -148,6 +148,17 @@ class Recorder:
         if decision.created is not None:
             self.created[decision.created.url] = decision.created
             self.archive.state.release(target.url)  # nothing held against it any more
+
+    def record(self, change: Change, outcome: Outcome) -> None:
+        """A commit the run makes beside its decisions (an import's restore of the
+        current text after an older capture), published with them."""
+        self.stream.commit(change)
+        url, version = change.trailers[trailer.URL], int(change.trailers[trailer.VERSION])
+        self._unpublished.append((url, version, outcome))
+
+    def set_state(self, article: ArticleState) -> None:
+        """The article's state as it is now, whatever the last decision made of it."""
+        self._keep(article)
 
     def _keep(self, article: ArticleState) -> None:
         self.pending.append(article)

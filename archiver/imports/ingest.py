@@ -25,8 +25,10 @@ from archiver.errors import ArticleError, ExtractionError
 from archiver.fetch.client import Exchange
 from archiver.store import format as fmt
 from archiver.store.captures import payload_digest
-from archiver.store.commits import CommitStream, blob_id
-from archiver.store.history import iter_commits
+from archiver.store.commits import Change, CommitStream, blob_id
+from archiver.store.document import parse_document
+from archiver.store.history import article_versions, iter_commits
+from archiver.store.state import ArticleState
 from archiver.urls import canonical_url
 
 # Why a record made no version (the summary's words).
@@ -41,7 +43,7 @@ KNOWN = "already in the archive"
 FILTERED = "left out by --include/--exclude"
 OUT_OF_RANGE = "outside --since/--until"
 BAD_URL = "not an article URL"
-OLDER = "older than the article's latest version"
+LATER_TEXT = "same text as the version after"
 
 
 @dataclass(frozen=True)
@@ -103,9 +105,8 @@ class Ingest:
         self.report.records += 1
         state = self.recorder.state_of(url)
         if state is not None and state.last_changed and capture.when <= state.last_changed:
-            self.report.skip(OLDER)
-            return None
-        checked = self._checked(url, capture, source if state is None else state.source)
+            return self._earlier(url, capture, state)
+        checked = self._checked(url, capture, source if state is None else state.source, state)
         if checked is None:
             return None
         origin = fmt.origin_trailer(capture.origin)
@@ -115,8 +116,73 @@ class Ingest:
         self._count(result, capture)
         return result
 
-    def _checked(self, url: str, capture: Capture, source: str) -> Checked | None:
-        state = self.recorder.state_of(url)
+    def _earlier(self, url: str, capture: Capture, state: ArticleState) -> Result | None:
+        """A capture older than the article's latest version: decided against the version
+        before it in capture order, and, when it is a version, committed with the current
+        text written back after it (readers order versions by their capture times)."""
+        self.recorder.flush()  # the run's commits readable by the history read
+        versions = article_versions(self.archive.repo, state.path)
+        fetched = isoformat(capture.when)
+        if any(v.trailers.get(fmt.FETCHED) == fetched for v in versions):
+            self.report.skip(KNOWN)
+            return None
+        before = [v for v in versions if v.trailers.get(fmt.FETCHED, "") < fetched]
+        after = [v for v in versions if v.trailers.get(fmt.FETCHED, "") > fetched]
+        prior = before[-1].blob if before else None
+        then = state.update(
+            blob=prior,
+            versions=len(before),
+            blobs=tuple(v.blob for v in before if v.blob),
+            removed=False,
+            last_changed=capture.when if before else None,
+        )
+        checked = self._checked(url, capture, state.source, then)
+        if checked is None:
+            return None
+        assert checked.extracted is not None
+        if after and blob_id(checked.extracted.text) == after[0].blob:
+            self.report.skip(LATER_TEXT)
+            return None
+        origin = fmt.origin_trailer(capture.origin)
+        result = self.recorder.apply(checked, capture.when, origin)
+        now = state
+        if result.outcome in (Outcome.NEW, Outcome.CHANGED):
+            now = state.update(
+                versions=state.versions + 1, first_seen=min(state.first_seen, capture.when)
+            )
+            self.recorder.record(self._restore(now), Outcome.REFORMATTED)
+        self.recorder.set_state(now)  # the article is as it was, one version richer
+        self._count(result, capture)
+        return result
+
+    def _restore(self, state: ArticleState) -> Change:
+        """The commit writing the article's current text back after an older version."""
+        assert state.blob and state.last_changed
+        text = self.texts.read(state.blob)
+        assert text is not None
+        title = parse_document(text, state.url).title
+        trailers = {
+            fmt.URL: state.url,
+            fmt.SOURCE: state.source,
+            fmt.VERSION: str(state.versions),
+            fmt.STATUS: str(state.last_status or 200),
+            fmt.FETCHED: isoformat(state.last_changed),
+            fmt.EVENT: fmt.EVENT_RESTORED,
+            fmt.RULES: state.rules,
+        }
+        if state.signals:
+            trailers[fmt.SIGNALS] = ",".join(sorted(state.signals))
+        return Change(
+            source=state.source,
+            subject=fmt.subject_line(state.source, f"restored: {title}"),
+            trailers=trailers,
+            when=state.last_changed,
+            files={state.path: text},
+        )
+
+    def _checked(
+        self, url: str, capture: Capture, source: str, state: ArticleState | None
+    ) -> Checked | None:
         config = self.archive.config.source(source)
         blob = state.blob if state and state.blob and not state.removed else ""
         stored = self.recorder.stored.read(blob) if blob else None

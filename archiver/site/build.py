@@ -38,6 +38,7 @@ from archiver.site.model import (
     History,
     Prior,
     VersionRef,
+    in_capture_order,
     read_history,
     shard_of,
     source_of,
@@ -342,7 +343,10 @@ class _Builder:
             prior = _Prior(state)
             history = self.history(built, seq, prior)
             jobs, counts = self.incremental_jobs(state, history, prior.known)
-            dirty = Dirty(counts=_load_counts(state))
+            # Versions imported from older captures renumber their articles' versions: the
+            # lists are counted and written again rather than extended.
+            imported = any(log.imported for log in history.articles.values())
+            dirty = Dirty(counts=_load_counts(state), everything=imported)
             entries: dict[tuple[str, int], str] = {}
             lists = _ArticleListPages(IndexRenderer(state, self.site, self.writer), jobs, counts)
             with self.rendering(jobs) as results:
@@ -387,6 +391,9 @@ class _Builder:
                 for r in rows
             ) + tuple(log.versions)
             wanted = frozenset(range(len(rows) + 1, len(refs) + 1))
+            ordered = tuple(in_capture_order(refs)) if log.imported else refs
+            if ordered != refs:  # an older capture imported: every version renumbered
+                refs, rows, wanted = ordered, (), frozenset(range(1, len(refs) + 1))
             jobs.append(ArticleJob(log.path, refs, rows, ordinal, log.removed, wanted))
         return jobs, counts
 

@@ -102,6 +102,9 @@ ORIGIN = "Archiver-Origin"
 # Values of CHANGE and EVENT.
 CHANGE_NEW, CHANGE_EDIT, CHANGE_MINOR = "new", "edit", "minor"
 EVENT_REMOVED, EVENT_RETURNED, EVENT_REFORMAT = "removed", "returned", "reformat"
+# The current text written back after a version older than it was stored (an import or
+# backfill of an earlier capture): not a version; readers order versions by FETCHED.
+EVENT_RESTORED = "restored"
 
 _COUNTS = {
     SENTENCES_ADDED: "sentences_added",
@@ -265,6 +268,15 @@ class Origin:
     @property
     def value(self) -> str:
         return self.url or f"{self.file} {self.record_id}"
+
+    @property
+    def holder(self) -> str:
+        """Who holds the capture, as a reader is told: "the Internet Archive", a replay
+        server's host, or the file's name."""
+        if not self.url:
+            return self.file
+        host = self.url.split("/")[2] if self.url.count("/") >= 2 else self.url
+        return "the Internet Archive" if host == "web.archive.org" else host
 
     @property
     def replay(self) -> str:
