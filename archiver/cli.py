@@ -749,8 +749,8 @@ def log(
                 "title": v.title,
                 "chars_added": v.chars_added,
                 "chars_removed": v.chars_removed,
-                "origin": v.origin or None,
-                "capture_url": v.link or None,
+                # a version from a web archive: where it came from, and its replay address
+                **({"origin": v.origin, "capture_url": v.link or None} if v.origin else {}),
             }
             for v in versions
         ]
