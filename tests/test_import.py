@@ -174,7 +174,7 @@ def texts_by_version(archive: Archive, url: str) -> list[tuple[str, str, str]]:
     """Each version's number, capture time and stored text, oldest first."""
     versions = article_versions(archive.repo, _path(archive, url))
     return [
-        (str(v.number), v.trailers[fmt.FETCHED], read_blob(archive.repo, v.blob or ""))
+        (str(v.number), v.trailers[fmt.FETCHED], read_blob(archive.repo, v.blob) if v.blob else "")
         for v in versions
     ]
 
@@ -295,3 +295,25 @@ def test_an_older_capture_takes_its_place_in_the_history(
     assert "it reopens" in (folder / "v3.html").read_text()
     assert "it reopens" not in first
     assert not (folder / "v4.html").exists()
+
+
+def test_an_older_capture_of_a_removed_article_leaves_it_removed(
+    archive: Archive, server: NewsServer, clock: FixedClock, tmp_path: Path
+) -> None:
+    url = server.url("/news/bridge")
+    title = "Old bridge to close for repairs"
+    server.set("/news/bridge", article_html(title, BRIDGE_EDITED))
+    add(archive, [url])
+    server.set("/news/bridge", b"gone", status=410)
+    for _ in range(3):
+        clock.advance(timedelta(hours=3))
+        sync(archive, check_all=True)
+    path = _path(archive, url)
+    assert archive.state.get(url).removed  # type: ignore[union-attr]
+    early = Record(url, START - timedelta(hours=3), article_html(title, BRIDGE).encode())
+    warc = write_warc(tmp_path / "crawl.warc.gz", [early])
+    result = cli(archive, "import", str(warc.path))
+    assert "Stored 1 versions" in result.output, result.output
+    assert path not in git(archive.root, "ls-tree", "-r", "--name-only", "HEAD")
+    assert archive.state.get(url).removed  # type: ignore[union-attr]
+    assert [n for n, _, _ in texts_by_version(archive, url)][:2] == ["1", "2"]

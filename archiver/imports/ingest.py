@@ -156,11 +156,12 @@ class Ingest:
         return result
 
     def _restore(self, state: ArticleState) -> Change:
-        """The commit writing the article's current text back after an older version."""
+        """The commit writing the article's current text back after an older version (a
+        removed article's file deleted again)."""
         assert state.blob and state.last_changed
-        text = self.texts.read(state.blob)
-        assert text is not None
-        title = parse_document(text, state.url).title
+        text = None if state.removed else self.texts.read(state.blob)
+        assert state.removed or text is not None, f"{state.url}: its current text is missing"
+        title = parse_document(text, state.url).title if text else state.url
         trailers = {
             fmt.URL: state.url,
             fmt.SOURCE: state.source,
@@ -177,7 +178,8 @@ class Ingest:
             subject=fmt.subject_line(state.source, f"restored: {title}"),
             trailers=trailers,
             when=state.last_changed,
-            files={state.path: text},
+            files={state.path: text} if text is not None else {},
+            deletions=() if text is not None else (state.path,),
         )
 
     def _checked(
