@@ -14,6 +14,7 @@ from archiver.archive import Archive
 from archiver.errors import ArchiverError, UnknownArticle, UnknownVersion
 from archiver.site.model import Captured, article_log, compared, load_document
 from archiver.site.views import Comparison, comparison
+from archiver.store import format as trailer
 from archiver.store.document import parse_document
 from archiver.store.history import BlobReader, Version, article_versions, read_blob
 from archiver.store.state import ArticleState
@@ -30,6 +31,8 @@ class VersionSummary:
     title: str
     chars_added: int
     chars_removed: int
+    origin: str = ""  # for a version from a web archive: "from <holder>, captured <time>"
+    link: str = ""  # the capture on its replay server, when there is one
 
 
 def find_article(archive: Archive, name: str) -> ArticleState:
@@ -178,8 +181,18 @@ def log(archive: Archive, url: str) -> list[VersionSummary]:
         text = read_blob(archive.repo, version.blob) if version.blob else ""
         added, removed = counts.get(version.sha) or char_delta(previous, text)
         title = parse_document(text).title if text else "(removed)"
+        origin = trailer.read_origin(version.trailers)
         summaries.append(
-            VersionSummary(version.number, version.sha, version.when, title, added, removed)
+            VersionSummary(
+                version.number,
+                version.sha,
+                version.when,
+                title,
+                added,
+                removed,
+                f"from {origin.holder}, captured {version.when:%Y-%m-%d %H:%M}" if origin else "",
+                origin.replay if origin else "",
+            )
         )
         previous = text
     return summaries

@@ -19,7 +19,7 @@ from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from enum import IntEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.cells import cell_len, set_cell_size
@@ -51,6 +51,9 @@ from archiver.site.views import DiffRow
 from archiver.store.document import Document
 from archiver.store.state import STATE_DIR, ArticleState, Held
 from archiver.urls import canonical_url
+
+if TYPE_CHECKING:
+    from archiver.imports.ingest import ImportReport
 
 
 class ExitStatus(IntEnum):
@@ -580,6 +583,97 @@ def export_wacz(
         raise typer.Exit(ExitStatus.PARTIAL)
 
 
+@app.command("import")
+def import_(
+    paths: Annotated[list[Path], typer.Argument(help="WARC (.warc, .warc.gz) or WACZ files.")],
+    source: Annotated[
+        str | None, typer.Option("--source", help="Store every page under this source.")
+    ] = None,
+    include: Annotated[
+        list[str] | None, typer.Option("--include", help="Only URLs matching this pattern.")
+    ] = None,
+    exclude: Annotated[
+        list[str] | None, typer.Option("--exclude", help="No URL matching this pattern.")
+    ] = None,
+    since: Annotated[
+        str | None, typer.Option("--since", help="Captures from this date or time (UTC).")
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option("--until", help="Captures up to this date (inclusive) or time.")
+    ] = None,
+    archive: ArchiveOption = Path("."),
+) -> None:
+    """Store the HTML pages captured in WARC or WACZ files as versions, dated by capture.
+
+    Each page's captures are taken in capture-time order and stored as a sync stores a
+    fetch: the same extraction and comparison, a version only when the text changed, the
+    record kept in captures/. Other records are counted and skipped."""
+    from archiver.imports.files import Filters, import_files
+
+    with _errors(), _open(archive) as opened:
+        filters = Filters.of(include or (), exclude or (), since, until)
+        report = import_files(opened, paths, source, filters)
+    _finish_import(report)
+
+
+@app.command()
+def backfill(
+    urls: Annotated[
+        list[str] | None,
+        typer.Argument(help="Articles to backfill, by URL (default: every tracked article)."),
+    ] = None,
+    collection: Annotated[
+        str,
+        typer.Option(
+            "--from",
+            help="The replay collection: https://web.archive.org/web, or http://HOST:PORT/NAME.",
+        ),
+    ] = "https://web.archive.org/web",
+    cdx: Annotated[
+        str | None, typer.Option("--cdx", help="Its CDX API, when not COLLECTION/cdx.")
+    ] = None,
+    source: Annotated[
+        str | None, typer.Option("--source", help="Only this source's articles.")
+    ] = None,
+    max_per_article: Annotated[
+        int | None, typer.Option("--max-per-article", help="At most N captures an article.")
+    ] = None,
+    since: Annotated[
+        str | None, typer.Option("--since", help="Captures from this date or time (UTC).")
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option("--until", help="Captures up to this date (inclusive) or time.")
+    ] = None,
+    archive: ArchiveOption = Path("."),
+) -> None:
+    """Store the captures a Wayback-compatible server holds of articles, as versions.
+
+    Asks the server's CDX API which captures it has, fetches those the archive lacks in
+    their original form, politely, and stores each as a sync stores a fetch, dated by its
+    capture and linked to it."""
+    from archiver.imports.backfill import Server
+    from archiver.imports.backfill import backfill as run_backfill
+    from archiver.imports.files import Filters
+
+    with _errors(), _open(archive) as opened:
+        server = Server.of(collection, cdx)
+        filters = Filters.of(since=since, until=until)
+        report = run_backfill(opened, server, urls or (), source, max_per_article, filters)
+    _finish_import(report)
+
+
+def _finish_import(report: ImportReport) -> None:
+    for problem in report.problems:
+        err.print(f"warning: {problem}", markup=False, soft_wrap=True)
+    skipped = ", ".join(f"{n} {why}" for why, n in sorted(report.skipped.items()))
+    out.print(
+        f"Stored {report.versions} versions of {len(report.articles)} articles "
+        f"from {report.records} pages" + (f"; skipped {skipped}" if skipped else ""),
+        markup=False,
+        soft_wrap=True,
+    )
+
+
 @app.command()
 def export(
     out_path: Annotated[
@@ -758,6 +852,8 @@ def log(
                 "title": v.title,
                 "chars_added": v.chars_added,
                 "chars_removed": v.chars_removed,
+                # a version from a web archive: where it came from, and its replay address
+                **({"origin": v.origin, "capture_url": v.link or None} if v.origin else {}),
             }
             for v in versions
         ]
@@ -769,6 +865,9 @@ def log(
         line += f"+{v.chars_added}/-{v.chars_removed}  "
         title = _clip(_printable(v.title), out.width - cell_len(line))
         out.print(line + title, markup=False, soft_wrap=True)
+        if v.origin:  # a version from a web archive: where, and its capture's address
+            link = f" {_printable(v.link)}" if v.link else ""
+            out.print(f"     {_printable(v.origin)}{link}", markup=False, soft_wrap=True)
 
 
 @app.command()

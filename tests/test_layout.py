@@ -121,6 +121,29 @@ def test_exports_read_the_store_only() -> None:
     assert bad == []
 
 
+def test_imports_go_through_capture_and_never_reach_the_site_or_commands() -> None:
+    """An import or backfill is a sync whose fetches were made elsewhere: it takes the
+    capture stage's checks, decisions and recorder, and never the site, discovery, an
+    export or the commands on top."""
+    imports = [m for m in GRAPH if m.startswith("archiver.imports")]
+    assert imports, "no archiver.imports package"
+    assert any(stage(t) == "capture" for m in imports for t in GRAPH[m])
+    top = {"archiver.cli", "archiver.sync", "archiver.demo", "archiver.health", "archiver.verify"}
+    bad = [
+        f"{module} imports {target}"
+        for module in imports
+        for target in sorted(GRAPH[module])
+        if stage(target) in {"site", "discover"}
+        or target in top
+        or target.startswith("archiver.export")
+    ]
+    assert bad == []
+    users = {
+        m for m, targets in GRAPH.items() if any(t.startswith("archiver.imports") for t in targets)
+    }
+    assert {m for m in users if not m.startswith("archiver.imports")} <= {"archiver.cli"}
+
+
 def test_the_diff_engine_imports_nothing_of_the_archive() -> None:
     bad = [
         f"{module} imports {target}"

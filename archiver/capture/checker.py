@@ -209,7 +209,7 @@ class PageCheck:
             if state is None and (declared := _declared_canonical(url, extracted.page)) != url:
                 url = declared
                 extracted = extracted.with_url(url)
-            _validate(extracted.page, state, target.url)
+            validate(extracted.page, state, target.url)
             extract_seconds = time.perf_counter() - started - fetch_seconds
             return replace(checked, extracted=extracted, url=url, extract_seconds=extract_seconds)
         except ArticleError as err:
@@ -274,7 +274,7 @@ def _same_site(a: str, b: str) -> bool:
     return host_a == host_b
 
 
-def _validate(page: Page, state: ArticleState | None, url: str) -> None:
+def validate(page: Page, state: ArticleState | None, url: str) -> None:
     """Refuse captures that are broken pages rather than edits."""
     if state is None or not state.blob:
         return

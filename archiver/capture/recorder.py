@@ -8,7 +8,7 @@ and nothing is announced before it is published."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -21,7 +21,7 @@ from archiver.capture.model import Checked, Observer, Outcome, Published, Result
 from archiver.capture.worker import fingerprint
 from archiver.store import format as trailer
 from archiver.store.captures import Captured, CaptureWriter, ignore_captures
-from archiver.store.commits import CommitStream
+from archiver.store.commits import Change, CommitStream
 from archiver.store.format import CaptureRef
 from archiver.store.history import head_commit
 from archiver.store.replay import HEAD_KEY
@@ -56,15 +56,23 @@ class Recorder:
         self.keep = archive.config.captures  # config.CAPTURE_MODES
         self._captures: CaptureWriter | None = None  # opened with the run's first capture
         self.replays: dict[str, CaptureRef] = {}  # reformat: captures re-read, by article URL
+        self._latest: dict[str, ArticleState] = {}  # each article's state as last decided
 
-    def apply(self, checked: Checked) -> Result:
-        now = self.archive.clock.now()
+    def apply(
+        self, checked: Checked, now: datetime | None = None, origin: Mapping[str, str] | None = None
+    ) -> Result:
+        """Decides and records one check. An import passes the capture's time as `now`
+        and trailers saying where the capture came from (`origin`), for the commits made
+        from it."""
+        now = now or self.archive.clock.now()
         source = self.archive.config.source(checked.target.source)
         rules = self._rules.get(source.name)
         if rules is None:
             rules = self._rules[source.name] = fingerprint(source)
         decision = decide(checked, self._stored(checked, now), now, source, rules, self.reformat)
         decision = self._captured(checked, decision, now)
+        if origin:
+            decision = _named(decision, origin)
         self._record(checked, decision)
         result = decision.result
         status = checked.fetched.status if checked.fetched else None
@@ -110,6 +118,10 @@ class Recorder:
             return decision
         captured = self._capture(checked, now, bare_revisit=not backed)
         return _naming(decision, captured.ref) if backed else decision
+
+    def state_of(self, url: str) -> ArticleState | None:
+        """The article's state as this run last decided it, else as the store holds it."""
+        return self._latest.get(url) or self.archive.state.get(url)
 
     def _capture(self, checked: Checked, now: datetime, bare_revisit: bool = False) -> Captured:
         url = checked.target.state.url if checked.target.state else checked.url
@@ -157,8 +169,20 @@ class Recorder:
             self.created[decision.created.url] = decision.created
             self.archive.state.release(target.url)  # nothing held against it any more
 
+    def record_commit(self, change: Change, outcome: Outcome) -> None:
+        """A commit the run makes beside its decisions (an import's restore of the
+        current text after an older capture), published with them."""
+        self.stream.commit(change)
+        url, version = change.trailers[trailer.URL], int(change.trailers[trailer.VERSION])
+        self._unpublished.append((url, version, outcome))
+
+    def set_state(self, article: ArticleState) -> None:
+        """The article's state as it is now, whatever the last decision made of it."""
+        self._keep(article)
+
     def _keep(self, article: ArticleState) -> None:
         self.pending.append(article)
+        self._latest[article.url] = article
         if len(self.pending) >= STATE_BATCH:
             self.flush()
 
@@ -204,9 +228,15 @@ class Recorder:
 
 def _naming(decision: Decision, ref: CaptureRef) -> Decision:
     """The decision with the commits made from its fetch naming that fetch's capture."""
-    named = trailer.capture_trailer(ref)
+    return _named(decision, trailer.capture_trailer(ref))
+
+
+def _named(decision: Decision, trailers: Mapping[str, str]) -> Decision:
+    """The decision with `trailers` added to the commits made from the check's fetch."""
     commits = tuple(
-        commit._replace(change=replace(commit.change, trailers={**commit.change.trailers, **named}))
+        commit._replace(
+            change=replace(commit.change, trailers={**commit.change.trailers, **trailers})
+        )
         if commit.from_fetch
         else commit
         for commit in decision.commits

@@ -49,6 +49,7 @@ from archiver.site.model import (
     History,
     Prior,
     VersionRef,
+    in_capture_order,
     output_dir,
     read_history,
     reformed_refs,
@@ -379,7 +380,10 @@ class _Builder:
             prior = _Prior(state)
             history = self.history(built, seq, prior)
             jobs, counts = self.incremental_jobs(state, history, prior.known, forced)
-            dirty = Dirty(counts=_load_counts(state), everything=bool(forced))
+            # Versions imported from older captures renumber their articles' versions: the
+            # lists are counted and written again rather than extended.
+            imported = any(log.imported for log in history.articles.values())
+            dirty = Dirty(counts=_load_counts(state), everything=bool(forced) or imported)
             entries: dict[tuple[str, int], str] = {}
             lists = _ArticleListPages(IndexRenderer(state, self.site, self.writer), jobs, counts)
             with self.rendering(jobs) as results:
@@ -444,6 +448,10 @@ class _Builder:
                 first = next((i for i, r in enumerate(rows) if r.sha in log.reformed), len(rows))
                 rows = rows[:first]
             wanted = frozenset(range(len(rows) + 1, len(refs) + 1))
+            ordered = tuple(in_capture_order(refs)) if log.imported else refs
+            if ordered != refs:  # an older capture imported: every version renumbered
+                refs, rows, known_events = ordered, (), []
+                wanted = frozenset(range(1, len(refs) + 1))
             jobs.append(
                 ArticleJob(
                     log.path,

@@ -7,6 +7,7 @@ that reach the same commit compute the same facts.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import re
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
@@ -99,6 +100,9 @@ class ArticleLog:
     events: list[EventRef] = field(default_factory=list)  # removals and returns, in order
     # A history reformat's new forms: version commit → blob of its latest reformat.
     reformed: dict[str, str] = field(default_factory=dict)
+    # A version imported from an older capture came in this stretch: versions are to be
+    # put in capture order again (build.incremental_jobs).
+    imported: bool = False
 
     @property
     def source(self) -> str:
@@ -186,10 +190,13 @@ def _add_commit(
 ) -> None:
     when = int(commit.when.timestamp())
     event = commit.trailers.get(trailer.EVENT)
-    if event == "reformat":
+    if event == trailer.EVENT_REFORMAT:
         # The same version in a new extractor's form: not a version, not an edit. One
         # that names its version (`reformat --history`) is the form the site shows.
         _reformed(articles, commit, known)
+        return
+    if event == trailer.EVENT_RESTORED:
+        # The current text written back after an older capture was stored: not a version.
         return
     removal = event == "removed"
     updated = printable(commit.trailers.get(trailer.PAGE_UPDATED, ""))
@@ -209,7 +216,7 @@ def _add_commit(
             base_blob, removed = known.get(change.path, (None, None))
             log = articles[change.path] = ArticleLog(change.path, base_blob, removed=removed)
         ref = VersionRef(seq, commit.sha, when, change.new_blob or "", updated, None, *capture)
-        _apply(log, change, ref, removal, recorded)
+        _apply(log, change, ref, removal, recorded, trailer.ORIGIN in commit.trailers)
 
 
 def _reformed(
@@ -297,6 +304,7 @@ def _apply(
     ref: VersionRef,
     removal: bool,
     recorded: tuple[ChangeStats, bool] | None,
+    imported: bool = False,
 ) -> None:
     blob = change.new_blob
     if blob is None or removal:
@@ -314,9 +322,40 @@ def _apply(
     # The trailers compare with the file's blob before the commit: they hold for the site's
     # pair only when that is the version the site shows before this one (no reformat or
     # removal between).
+    if imported:
+        log.imported = True
+        if log.versions and ref.when < log.versions[-1].when:
+            _insert(log, ref)  # an older capture, imported after newer ones
+            return
     if recorded is not None and previous is not None and change.old_blob == previous:
         ref = replace(ref, change=recorded)
     log.versions.append(ref)
+
+
+def _insert(log: ArticleLog, ref: VersionRef) -> None:
+    """A version in its place by capture time. Neither it nor the version after it has a
+    recorded change that holds: each now follows another version than its commit saw."""
+    at = bisect.bisect_right([v.when for v in log.versions], ref.when)
+    log.versions.insert(at, ref)
+    if at + 1 < len(log.versions):
+        log.versions[at + 1] = replace(log.versions[at + 1], change=None)
+
+
+def in_capture_order(refs: Sequence[VersionRef]) -> list[VersionRef]:
+    """An article's versions by capture time (commits are dated by their captures), with
+    the changes recorded for pairs no longer next to each other dropped."""
+    ordered = sorted(refs, key=lambda r: (r.when, r.seq))
+    if ordered == list(refs):
+        return ordered
+    return [
+        r if i and ordered[i - 1] is _before(refs, r) else replace(r, change=None)
+        for i, r in enumerate(ordered)
+    ]
+
+
+def _before(refs: Sequence[VersionRef], ref: VersionRef) -> VersionRef | None:
+    index = list(refs).index(ref)
+    return refs[index - 1] if index else None
 
 
 @dataclass(frozen=True)

@@ -120,10 +120,15 @@ CHANGED_FIELDS = "Archiver-Changed-Fields"
 CAPTURE = "Archiver-Capture"
 # --- history reformats: the commit of the version a reformat re-reads from its capture
 REFORMAT_OF = "Archiver-Reformat-Of"
+# --- a version made from a web archive's capture (import, backfill): where that capture was
+ORIGIN = "Archiver-Origin"
 
 # Values of CHANGE and EVENT.
 CHANGE_NEW, CHANGE_EDIT, CHANGE_MINOR = "new", "edit", "minor"
 EVENT_REMOVED, EVENT_RETURNED, EVENT_REFORMAT = "removed", "returned", "reformat"
+# The current text written back after a version older than it was stored (an import or
+# backfill of an earlier capture): not a version; readers order versions by FETCHED.
+EVENT_RESTORED = "restored"
 
 _COUNTS = {
     SENTENCES_ADDED: "sentences_added",
@@ -154,6 +159,7 @@ TRAILERS = (
     CHANGED_FIELDS,
     CAPTURE,
     REFORMAT_OF,
+    ORIGIN,
 )
 
 
@@ -267,3 +273,53 @@ def read_capture(trailers: Mapping[str, str]) -> CaptureRef | None:
     if len(parts) != 3:
         raise ValueError(f"{CAPTURE}: expected '<path> <record-id> sha256:<hex>', got {value!r}")
     return CaptureRef(*parts)
+
+
+# --- origins: where a version's capture came from, when not from a fetch of the page ------
+
+_ORIGINAL_MODIFIER = re.compile(r"/([0-9]{4,14})id_/")
+ORIGIN_RECORD = re.compile(r"(?P<file>\S.*?) (?P<record><[^<>\s]{1,200}>)")
+
+
+@dataclass(frozen=True)
+class Origin:
+    """A capture made elsewhere: a record of a WARC or WACZ file (its name, never the
+    folder it was read from, and the record id), or a replay server's capture URL."""
+
+    file: str = ""  # "crawl.warc.gz", "export.wacz/archive/data.warc.gz"
+    record_id: str = ""
+    url: str = ""  # https://web.archive.org/web/20240301061200id_/https://…
+
+    @property
+    def value(self) -> str:
+        return self.url or f"{self.file} {self.record_id}"
+
+    @property
+    def holder(self) -> str:
+        """Who holds the capture, as a reader is told: "the Internet Archive", a replay
+        server's host, or the file's name."""
+        if not self.url:
+            return self.file
+        host = self.url.split("/")[2] if self.url.count("/") >= 2 else self.url
+        return "the Internet Archive" if host == "web.archive.org" else host
+
+    @property
+    def replay(self) -> str:
+        """A server's capture as a reader browses it: its address without `id_`."""
+        return _ORIGINAL_MODIFIER.sub(r"/\1/", self.url, count=1) if self.url else ""
+
+
+def origin_trailer(origin: Origin) -> dict[str, str]:
+    """The trailer naming where a version's capture came from (read back by read_origin)."""
+    return {ORIGIN: origin.value}
+
+
+def read_origin(trailers: Mapping[str, str]) -> Origin | None:
+    """Where a commit's capture came from, None for a version fetched by archiver itself
+    (or a value that cannot be read)."""
+    value = trailers.get(ORIGIN, "").strip()
+    if value.startswith(("http://", "https://")) and " " not in value:
+        return Origin(url=value)
+    if found := ORIGIN_RECORD.fullmatch(value):
+        return Origin(file=found["file"], record_id=found["record"])
+    return None

@@ -10,12 +10,13 @@ import os
 import re
 import subprocess
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import IO
 
 import git
 
+from archiver.clock import isoformat
 from archiver.errors import UnknownVersion
 from archiver.store import format as trailer
 
@@ -154,16 +155,28 @@ class Version:
     trailers: dict[str, str]
 
 
+# Commits of an article that are no version: the same version in a new extractor's form,
+# and the current text written back after an older capture was stored.
+NOT_VERSIONS = (trailer.EVENT_REFORMAT, trailer.EVENT_RESTORED)
+
+
 def article_versions(repo: git.Repo, path: str) -> list[Version]:
-    """An article's versions, oldest first (for one article: the site reads all at once)."""
+    """An article's versions in capture order (their Archiver-Fetched times; commits are
+    appended, so a version imported from an older capture comes later in git), numbered
+    so (for one article: the site reads all at once)."""
     versions = []
     for commit in iter_commits(repo, paths=(path,)):
         change = next((c for c in commit.changes if c.path == path), None)
         number = commit.version
-        if change is None or number is None or commit.trailers.get(trailer.EVENT) == "reformat":
-            continue  # a reformat is the same version in a new extractor's form
+        if change is None or number is None or commit.trailers.get(trailer.EVENT) in NOT_VERSIONS:
+            continue
         versions.append(Version(number, commit.sha, commit.when, change.new_blob, commit.trailers))
-    return versions
+    times = [v.trailers.get(trailer.FETCHED) or isoformat(v.when) for v in versions]
+    imported = any(trailer.ORIGIN in v.trailers for v in versions)
+    if not imported or times == sorted(times):
+        return versions  # as written: numbered by their trailers
+    ordered = [v for _, v in sorted(zip(times, versions, strict=True), key=lambda p: p[0])]
+    return [replace(v, number=n) for n, v in enumerate(ordered, 1)]
 
 
 class BlobReader:

@@ -1,0 +1,162 @@
+"""`archiver import`: the HTML responses of WARC and WACZ files as versions.
+
+Every file is indexed first, so that the captures of a page are taken in capture-time
+order whichever file holds them; then each record is read by its offset and fed through
+the sync's pipeline (imports.ingest). Records that cannot be versions (not HTML, 4xx/5xx,
+redirects, revisits, records cut short) are counted by reason, never stored.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+from pathlib import Path
+
+from archiver.archive import Archive
+from archiver.capture.checker import source_for
+from archiver.errors import ConfigError
+from archiver.imports.ingest import (
+    ERROR_STATUS,
+    FILTERED,
+    NOT_HTML,
+    OUT_OF_RANGE,
+    REDIRECT,
+    REVISIT,
+    Capture,
+    ImportReport,
+    Ingest,
+)
+from archiver.imports.warcs import Entry, index_files, read_response
+from archiver.store import format as fmt
+from archiver.store.commits import CommitStream
+from archiver.urls import SOURCE_NAME
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Which captures to take: URL patterns as a source's, and a capture-time range."""
+
+    include: tuple[re.Pattern[str], ...] = ()
+    exclude: tuple[re.Pattern[str], ...] = ()
+    since: datetime | None = None
+    until: datetime | None = None  # exclusive
+
+    @classmethod
+    def of(
+        cls,
+        include: Sequence[str] = (),
+        exclude: Sequence[str] = (),
+        since: str | None = None,
+        until: str | None = None,
+    ) -> Filters:
+        return cls(
+            _patterns("--include", include),
+            _patterns("--exclude", exclude),
+            parse_bound("--since", since) if since else None,
+            parse_bound("--until", until, end=True) if until else None,
+        )
+
+    def url(self, url: str) -> bool:
+        if self.include and not any(p.search(url) for p in self.include):
+            return False
+        return not any(p.search(url) for p in self.exclude)
+
+    def when(self, when: datetime) -> bool:
+        return (self.since is None or when >= self.since) and (
+            self.until is None or when < self.until
+        )
+
+
+def parse_bound(option: str, text: str, end: bool = False) -> datetime:
+    """A date (2024-03-01: from its start, or to its end for `end`) or an ISO time (UTC
+    unless it says otherwise)."""
+    try:
+        if len(text) == 10:
+            day = datetime.combine(datetime.fromisoformat(text).date(), time(), UTC)
+            return day + timedelta(days=1) if end else day
+        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ConfigError(f"{option} {text!r}: not a date (YYYY-MM-DD) or ISO time") from None
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+
+
+def import_files(
+    archive: Archive,
+    paths: Sequence[Path],
+    source: str | None = None,
+    filters: Filters | None = None,
+) -> ImportReport:
+    """Stores the HTML responses of WARC and WACZ files as versions, each article's in
+    capture-time order, dated and named by their captures."""
+    filters = filters or Filters()
+    if source is not None and not SOURCE_NAME.match(source):
+        raise ConfigError(f"--source {source!r}: not a valid source name")
+    with archive.writing():
+        report = ImportReport()
+        index = index_files([Path(p) for p in paths])
+        for problem in index.problems:
+            report.skip("cut short", problem)
+        wanted = [e for e in index.entries if _wanted(e, filters, report)]
+        wanted.sort(key=lambda e: (e.date, e.url))
+        sources = list(archive.config.sources.values())
+        with CommitStream(archive.repo) as stream:
+            ingest = Ingest(archive, stream, report)
+            try:
+                for entry in wanted:
+                    ingest.add(_capture(entry), source or source_for(entry.url, sources))
+            finally:
+                ingest.close()
+        return report
+
+
+def _wanted(entry: Entry, filters: Filters, report: ImportReport) -> bool:
+    """Whether a record may be a version; if not, counted under why."""
+    reason = ""
+    if entry.type == "revisit":
+        reason = REVISIT
+    elif 300 <= entry.status < 400:
+        reason = REDIRECT
+    elif entry.status >= 400:
+        reason = ERROR_STATUS
+    elif entry.status != 200 or (entry.content_type and "html" not in entry.content_type):
+        reason = NOT_HTML
+    elif not filters.url(entry.url):
+        reason = FILTERED
+    elif not filters.when(entry.date):
+        reason = OUT_OF_RANGE
+    if reason:
+        report.skip(reason)
+    return not reason
+
+
+def _capture(entry: Entry) -> Capture:
+    response = read_response(entry)
+    record_id = entry.record_id or f"<offset:{entry.offset}>"
+    origin = fmt.Origin(file=_printable(entry.name), record_id=record_id)
+    return Capture(
+        url=entry.url,
+        when=entry.date,
+        status=response.status,
+        reason=response.reason,
+        protocol=response.protocol,
+        headers=response.headers,
+        payload=response.payload,
+        origin=origin,
+    )
+
+
+def _printable(name: str) -> str:
+    """A file name as a trailer can hold it: one line, no control characters."""
+    return "".join(c if c.isprintable() else "?" for c in name)[:200] or "?"
+
+
+def _patterns(option: str, patterns: Sequence[str]) -> tuple[re.Pattern[str], ...]:
+    compiled = []
+    for pattern in patterns:
+        try:
+            compiled.append(re.compile(pattern))
+        except re.error as err:
+            raise ConfigError(f"{option} {pattern!r}: not a regular expression ({err})") from None
+    return tuple(compiled)

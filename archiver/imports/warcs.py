@@ -1,0 +1,210 @@
+"""Reading web archives made by other tools: WARC files (gzip'd or not) and WACZ packages
+(a zip whose archive/ folder holds WARCs), with warcio.
+
+A file is read twice: once for an index of its response records (where each is, its URL,
+time, status and type; no bodies kept), so that every page's captures can be taken in time
+order across files, then each wanted record again by its offset. A record cut short (a
+torn download, a crawl killed mid-write) ends the reading of its file with one problem
+naming the file and offset; the records before it are kept.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any
+
+from archiver.errors import ArchiverError
+
+WACZ_SUFFIX = ".wacz"
+WACZ_ARCHIVE = "archive/"
+_CHUNK = 1 << 16
+
+
+class ReadError(ArchiverError):
+    """A web-archive file that cannot be read at all (missing, not a WARC or WACZ)."""
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A response record of a web-archive file, as the index pass found it (no body)."""
+
+    file: Path  # the WARC or WACZ file given
+    member: str  # inside a WACZ, the WARC's name in the zip; "" for a WARC file
+    offset: int  # where the record starts in the WARC (the member's, in a WACZ)
+    url: str  # WARC-Target-URI
+    date: datetime  # WARC-Date
+    record_id: str  # WARC-Record-ID
+    type: str  # "response" or "revisit"
+    status: int  # the HTTP status (0 when the record holds no HTTP response)
+    content_type: str  # the HTTP Content-Type, lower case
+
+    @property
+    def name(self) -> str:
+        """The file as the Archiver-Origin trailer names it: its name, not its folder."""
+        return f"{self.file.name}/{self.member}" if self.member else self.file.name
+
+
+@dataclass(frozen=True)
+class Response:
+    """A response record read in full: its HTTP status line, headers and payload as the
+    WARC holds it (content-encoding kept; chunking undone)."""
+
+    entry: Entry
+    status: int
+    reason: str
+    protocol: str  # "1.1"
+    headers: tuple[tuple[str, str], ...]
+    payload: bytes
+
+
+@dataclass
+class Index:
+    """The response records of some files, and the problems met reading them."""
+
+    entries: list[Entry]
+    problems: list[str]
+
+
+def index_files(paths: list[Path]) -> Index:
+    """The response and revisit records of every WARC and WACZ file given."""
+    index = Index([], [])
+    for path in paths:
+        if not path.is_file():
+            raise ReadError(f"{path}: no such file")
+        for member in _members(path):
+            with _open(path, member) as stream:
+                _index_stream(path, member, stream, index)
+    return index
+
+
+def read_response(entry: Entry) -> Response:
+    """The record an index entry names, read again from its offset."""
+    from warcio.archiveiterator import ArchiveIterator
+
+    with _open(entry.file, entry.member) as stream:
+        stream.seek(entry.offset)
+        record = next(iter(ArchiveIterator(stream)))
+        http = record.http_headers
+        payload = _payload(record, http)
+    status_line = http.statusline if http else ""
+    code, _, reason = status_line.partition(" ")
+    protocol = (http.protocol if http else "HTTP/1.1").removeprefix("HTTP/")
+    headers = tuple(
+        (name, value) for name, value in (http.headers if http else []) if not _hop_header(name)
+    )
+    return Response(entry, int(code) if code.isdigit() else 0, reason, protocol, headers, payload)
+
+
+def _members(path: Path) -> list[str]:
+    """The WARCs to read in a file: [""] for a WARC, a WACZ's archive/*.warc[.gz]."""
+    if path.suffix.lower() != WACZ_SUFFIX:
+        return [""]
+    try:
+        with zipfile.ZipFile(path) as package:
+            names = package.namelist()
+    except (zipfile.BadZipFile, OSError) as err:
+        raise ReadError(f"{path}: not a WACZ ({err})") from None
+    members = [
+        name
+        for name in names
+        if name.startswith(WACZ_ARCHIVE) and name.endswith((".warc", ".warc.gz"))
+    ]
+    if not members:
+        raise ReadError(f"{path}: a WACZ with no WARC under {WACZ_ARCHIVE}")
+    return sorted(members)
+
+
+@contextmanager
+def _open(path: Path, member: str) -> Iterator[IO[bytes]]:
+    if not member:
+        with path.open("rb") as stream:
+            yield stream
+        return
+    with zipfile.ZipFile(path) as package, package.open(member) as stream:
+        yield stream
+
+
+def _index_stream(path: Path, member: str, stream: IO[bytes], index: Index) -> None:
+    from warcio.archiveiterator import ArchiveIterator
+    from warcio.exceptions import ArchiveLoadFailed
+
+    where = f"{path}{'/' + member if member else ''}"
+    iterator = ArchiveIterator(stream)
+    offset = 0
+    try:
+        for record in iterator:
+            offset = iterator.get_record_offset()
+            entry = _entry(path, member, offset, record)
+            if not _read_through(record):
+                index.problems.append(f"{where}: a record cut short at offset {offset}")
+                return
+            if entry is not None:
+                index.entries.append(entry)
+    except (ArchiveLoadFailed, OSError, EOFError, ValueError) as err:
+        index.problems.append(f"{where}: unreadable at offset {iterator.offset} ({err})"[:300])
+        return
+    size = _size(path, member)
+    if iterator.offset < size:
+        # warcio ends quietly at a gzip member that stops short: the rest is a torn record.
+        index.problems.append(f"{where}: a record cut short at offset {iterator.offset}")
+
+
+def _entry(path: Path, member: str, offset: int, record: Any) -> Entry | None:
+    if record.rec_type not in ("response", "revisit"):
+        return None
+    headers = record.rec_headers
+    url = headers.get_header("WARC-Target-URI") or ""
+    http = record.http_headers
+    status = int(http.get_statuscode() or 0) if http and http.get_statuscode() else 0
+    content_type = (http.get_header("Content-Type") or "").lower() if http else ""
+    date = _date(headers.get_header("WARC-Date") or "")
+    if not url or date is None:
+        return None
+    record_id = headers.get_header("WARC-Record-ID") or ""
+    return Entry(path, member, offset, url, date, record_id, record.rec_type, status, content_type)
+
+
+def _read_through(record: Any) -> bool:
+    """Reads the record's block to its end: whether it was all there."""
+    stream = record.raw_stream
+    while stream.read(_CHUNK):
+        pass
+    return not getattr(stream, "limit", 0)
+
+
+def _payload(record: Any, http: Any) -> bytes:
+    """The HTTP body as served: content-encoding kept, chunked transfer-coding undone."""
+    from warcio.bufferedreaders import ChunkedDataReader
+
+    stream = record.raw_stream
+    if http and "chunked" in (http.get_header("Transfer-Encoding") or "").lower():
+        stream = ChunkedDataReader(stream, decomp_type=None)
+    chunks = []
+    while chunk := stream.read(_CHUNK):
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _hop_header(name: str) -> bool:
+    """The transfer's framing, undone in the payload kept (as the fetcher keeps it)."""
+    return name.lower() == "transfer-encoding"
+
+
+def _size(path: Path, member: str) -> int:
+    if not member:
+        return path.stat().st_size
+    with zipfile.ZipFile(path) as package:
+        return package.getinfo(member).file_size
+
+
+def _date(value: str) -> datetime | None:
+    try:
+        when = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
