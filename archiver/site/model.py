@@ -110,6 +110,39 @@ class History:
     articles: dict[str, ArticleLog]
 
 
+@dataclass
+class MultiHistory(History):
+    """The history of several archives, and what the build state held of its articles."""
+
+    known: dict[str, Any] = field(default_factory=dict)
+
+
+SEQ_BITS, INDEX_BITS = 24, 8  # commits per second of one archive; archives on one site
+
+
+def renumber(history: History, index: int, last: int) -> int:
+    """Number the commits of the archive `index` (of a site over several) so that those of
+    all archives sort by time: (time, archive, commit) in one integer, time held from going
+    back so an archive's own order stays. `last` is the latest time numbered before; returns
+    the latest now. A full build and an incremental one number alike."""
+    times: dict[int, int] = {}
+    for log in history.articles.values():
+        for version in log.versions:
+            times[version.seq] = version.when
+        for event in log.events:
+            times[event.seq] = event.when
+    numbers: dict[int, int] = {}
+    for seq in sorted(times):
+        last = max(last, times[seq])
+        numbers[seq] = (
+            (last << (SEQ_BITS + INDEX_BITS)) | (index << SEQ_BITS) | (seq % (1 << SEQ_BITS))
+        )
+    for log in history.articles.values():
+        log.versions = [replace(ref, seq=numbers[ref.seq]) for ref in log.versions]
+        log.events = [replace(ref, seq=numbers[ref.seq]) for ref in log.events]
+    return last
+
+
 class Prior(Protocol):
     """What the last build knew of articles: asked for as the history read names them."""
 

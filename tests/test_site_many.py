@@ -1,0 +1,175 @@
+"""One site over several archives: one home page, lists, feeds and search over all of them,
+each archive's history read from where its last build stopped."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from archiver.archive import Archive, init_archive
+from archiver.clock import FixedClock
+from archiver.errors import BuildError
+from archiver.site import build_site
+from archiver.sync import add, sync
+
+from .conftest import configure
+from .newsserver import NewsServer, article_html
+from .pages import HARBOUR
+from .test_site_archives import site_files
+from .test_site_incremental import stamps
+
+ARCHIVER = Path(sys.executable).with_name("archiver")
+SOURCES = ("daily", "gazette", "herald")
+
+
+def open_archives(tmp_path: Path, clock: FixedClock, names: tuple[str, ...]) -> list[Archive]:
+    return [configure(init_archive(tmp_path / name, clock), min_delay=0) for name in names]
+
+
+def story(server: NewsServer, source: str, lead: str) -> str:
+    """The one story of a source; `lead` is its first paragraph, what its edits change."""
+    title = f"The {source} story"
+    server.set(f"/{source}/story", article_html(title, [f"{lead}.", *HARBOUR]))
+    return server.url(f"/{source}/story")
+
+
+@pytest.fixture
+def shards(tmp_path: Path, server: NewsServer, clock: FixedClock) -> Iterator[list[Archive]]:
+    """Three archives of one source each, captured an hour apart, then each edited once."""
+    archives = open_archives(tmp_path, clock, tuple(f"archive-{s}" for s in SOURCES))
+    for source, archive in zip(SOURCES, archives, strict=True):
+        add(archive, [story(server, source, f"First told by the {source}")], source=source)
+        clock.advance(timedelta(hours=1))
+    for source, archive in zip(SOURCES, archives, strict=True):
+        story(server, source, f"First told by the {source}, edited")
+        sync(archive, check_all=True, discover_new=False)
+        clock.advance(timedelta(hours=1))
+    yield archives
+    for archive in archives:
+        archive.close()
+
+
+def files_of(out: Path, source: str) -> set[str]:
+    return {name for name in site_files(out) if name.startswith(f"articles/{source}/")}
+
+
+def test_one_site_lists_every_archive_and_keeps_its_state_outside(
+    shards: list[Archive], tmp_path: Path
+) -> None:
+    out = tmp_path / "site"
+    report = build_site(shards, out, search=False)
+    assert report.articles == 3 and report.versions == 6
+    home = (out / "index.html").read_text(encoding="utf-8")
+    feed = (out / "feed.atom").read_text(encoding="utf-8")
+    for source in SOURCES:
+        assert files_of(out, source), source
+        assert (out / "sources" / source / "index.html").is_file()
+        assert f"The {source} story" in home
+        assert f"First told by the {source}" in feed
+    # The latest change first, across the archives: the herald's was made last.
+    assert feed.index("The herald story") < feed.index("The gazette story")
+    assert feed.index("The gazette story") < feed.index("The daily story")
+    # The build remembers in the first archive's state folder, not in the site.
+    assert not [name for name in site_files(out) if name.endswith((".db", "unfinished"))]
+    assert list((shards[0].state_path.parent / "builds").glob("*/build.db"))
+
+
+def test_a_sync_of_one_archive_rewrites_its_pages_and_the_shared_ones_only(
+    shards: list[Archive], server: NewsServer, clock: FixedClock, tmp_path: Path
+) -> None:
+    out = tmp_path / "site"
+    assert not build_site(shards, out, search=False).incremental
+    before = stamps(out)
+
+    clock.advance(timedelta(hours=5))
+    story(server, "gazette", "First told by the gazette, edited again")
+    sync(shards[1], check_all=True, discover_new=False)
+
+    report = build_site(shards, out, search=False)
+    assert report.incremental
+    assert report.commits == 1 and report.articles_rendered == 1
+    after = stamps(out)
+    for source in ("daily", "herald"):
+        changed = [name for name in files_of(out, source) if after[name] != before[name]]
+        assert changed == [], source
+    gazette = files_of(out, "gazette")
+    assert [name for name in gazette if name not in before or after[name] != before[name]]
+    for shared in ("index.html", "feed.atom", "sources/gazette/feed.atom"):
+        assert after[shared] != before[shared], shared
+    for feed_file in ("feed.atom", "sources/gazette/feed.atom"):
+        text = (out / feed_file).read_text(encoding="utf-8")
+        assert "again&lt;/ins&gt;" in text, feed_file
+    # The change is now the latest of all.
+    feed = (out / "feed.atom").read_text(encoding="utf-8")
+    assert feed.index("The gazette story") < feed.index("The herald story")
+
+    fresh = tmp_path / "fresh"
+    assert not build_site(shards, fresh, full=True, search=False).incremental
+    built, expected = site_files(out), site_files(fresh)
+    assert sorted(built) == sorted(expected)
+    assert [name for name in expected if built[name] != expected[name]] == []
+
+
+def test_nothing_new_in_any_archive_writes_nothing(shards: list[Archive], tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    build_site(shards, out, search=False)
+    report = build_site(shards, out, search=False)
+    assert report.incremental and report.commits == 0 and report.pages_written == 0
+
+
+def test_another_set_of_archives_builds_in_full(shards: list[Archive], tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    build_site(shards, out, search=False)
+    report = build_site(shards[:2], out, search=False)
+    assert not report.incremental
+    assert not files_of(out, "herald")  # the pages of the archive left out are taken down
+    assert files_of(out, "daily") and files_of(out, "gazette")
+
+
+def test_two_archives_with_one_source_name_are_refused(
+    tmp_path: Path, server: NewsServer, clock: FixedClock
+) -> None:
+    first, second = open_archives(tmp_path, clock, ("one", "two"))
+    add(first, [story(server, "a", "A story")], source="daily")
+    add(second, [story(server, "b", "Another story")], source="daily")
+    out = tmp_path / "site"
+    with pytest.raises(BuildError) as refused:
+        build_site([first, second], out, search=False)
+    message = str(refused.value)
+    assert str(first.root) in message and str(second.root) in message and "daily" in message
+    assert "\n" not in message
+    assert not (out / "index.html").exists()
+
+
+def test_the_command_builds_one_site_over_the_archives_it_is_given(
+    shards: list[Archive], tmp_path: Path
+) -> None:
+    out = tmp_path / "site"
+    args = [str(ARCHIVER), "build", "--out", str(out), "--no-search"]
+    for archive in shards:
+        args += ["--archive", str(archive.root)]
+    done = subprocess.run(args, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert "3 articles, 6 versions; full build" in done.stdout
+    for source in SOURCES:
+        assert files_of(out, source), source
+
+
+def test_the_command_names_both_archives_sharing_a_source(
+    tmp_path: Path, server: NewsServer, clock: FixedClock
+) -> None:
+    first, second = open_archives(tmp_path, clock, ("one", "two"))
+    add(first, [story(server, "a", "A story")], source="daily")
+    add(second, [story(server, "b", "Another story")], source="daily")
+    args = [str(ARCHIVER), "build", "--out", str(tmp_path / "site")]
+    args += ["--archive", str(first.root), "--archive", str(second.root)]
+    done = subprocess.run(args, capture_output=True, text=True, check=False)
+    assert done.returncode != 0
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and str(first.root) in lines[0] and str(second.root) in lines[0]
+    assert "Traceback" not in done.stderr
