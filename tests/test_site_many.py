@@ -83,16 +83,17 @@ def test_a_sync_of_one_archive_rewrites_its_pages_and_the_shared_ones_only(
     shards: list[Archive], server: NewsServer, clock: FixedClock, tmp_path: Path
 ) -> None:
     out = tmp_path / "site"
-    assert not build_site(shards, out, search=False).incremental
+    assert not build_site(shards, out).incremental
     before = stamps(out)
 
     clock.advance(timedelta(hours=5))
     story(server, "gazette", "First told by the gazette, edited again")
     sync(shards[1], check_all=True, discover_new=False)
 
-    report = build_site(shards, out, search=False)
+    report = build_site(shards, out)
     assert report.incremental
     assert report.commits == 1 and report.articles_rendered == 1
+    assert report.search == "indexed 1 of 3 search shards"  # the gazette's month alone
     after = stamps(out)
     for source in ("daily", "herald"):
         changed = [name for name in files_of(out, source) if after[name] != before[name]]
@@ -109,7 +110,7 @@ def test_a_sync_of_one_archive_rewrites_its_pages_and_the_shared_ones_only(
     assert feed.index("The gazette story") < feed.index("The herald story")
 
     fresh = tmp_path / "fresh"
-    assert not build_site(shards, fresh, full=True, search=False).incremental
+    assert not build_site(shards, fresh, full=True).incremental
     built, expected = site_files(out), site_files(fresh)
     assert sorted(built) == sorted(expected)
     assert [name for name in expected if built[name] != expected[name]] == []
