@@ -123,6 +123,37 @@ def test_nothing_new_in_any_archive_writes_nothing(shards: list[Archive], tmp_pa
     assert report.incremental and report.commits == 0 and report.pages_written == 0
 
 
+def test_each_article_shows_its_own_archives_next_check_and_follows_it(
+    shards: list[Archive], server: NewsServer, tmp_path: Path
+) -> None:
+    out = tmp_path / "site"
+    build_site(shards, out, search=False)
+    herald = shards[2]
+    url = server.url("/herald/story")
+    state = herald.state.get(url)
+    assert state is not None and state.next_check is not None
+    page = out / files_page(out, "herald")
+    shown = state.next_check.strftime("%Y-%m-%d %H:%M UTC")
+    assert f"<dt>Next check</dt><dd>{shown}</dd>" in page.read_text(encoding="utf-8")
+    later = state.next_check + timedelta(days=2)
+    herald.state.put(state.update(next_check=later))
+    herald.state.commit()
+
+    report = build_site(shards, out, search=False)
+    assert report.incremental and report.commits == 0 and report.pages_written == 1
+    shown = later.strftime("%Y-%m-%d %H:%M UTC")
+    assert f"<dt>Next check</dt><dd>{shown}</dd>" in page.read_text(encoding="utf-8")
+    fresh = tmp_path / "fresh"
+    build_site(shards, fresh, full=True, search=False)
+    assert site_files(out) == site_files(fresh)
+
+
+def files_page(out: Path, source: str) -> str:
+    """The main page of the one article of `source`."""
+    (page,) = [name for name in files_of(out, source) if name.endswith("/index.html")]
+    return page
+
+
 def test_another_set_of_archives_builds_in_full(shards: list[Archive], tmp_path: Path) -> None:
     out = tmp_path / "site"
     build_site(shards, out, search=False)

@@ -312,7 +312,7 @@ class _Builder:
     def full(self, old: BuildState | None, head: str | None) -> None:
         store = None if self.multi else StateView.find(self.archive.state_path)
         # Read in one query, read-only: the build never creates or rebuilds the store.
-        self.next_checks = store.next_checks() if store is not None else None
+        self.next_checks = store.next_checks() if store is not None else self.merged_next_checks()
         self.health = store.source_health() if store is not None else self.merged_health()
         before = Made.of(old, self.site) if old else None
         if old is not None:
@@ -335,6 +335,24 @@ class _Builder:
             state.commit()
         finally:
             state.close()
+
+    def merged_next_checks(self) -> dict[str, str] | None:
+        """url → next check from every archive's state store, for several archives (each
+        read in one query, as a full build reads one); None when none can be read."""
+        if not self.multi:
+            return None
+        found: dict[str, str] | None = None
+        for one in self.archives:
+            store = StateView.find(one.state_path)
+            if store is None:
+                continue
+            try:
+                checks = store.next_checks()
+            finally:
+                store.close()
+            if checks is not None:
+                found = {**(found or {}), **checks}
+        return found
 
     def merged_health(self) -> dict[str, SourceHealthLine] | None:
         """Each source's health from the state store of its archive, for several archives."""
@@ -484,9 +502,9 @@ class _Builder:
 
     def incremental(self, state: BuildState, head: str) -> None:
         try:
-            # Next checks are shown for a site of one archive: each archive has its store.
             store = None if self.multi else StateView.find(self.archive.state_path)
-            self.next_checks = store  # looked up article by article
+            # Looked up article by article; several archives' stores are read whole.
+            self.next_checks = store if store is not None else self.merged_next_checks()
             self.health = store.source_health() if store is not None else self.merged_health()
             attached = store is not None and state.attach_store(store)
             built = state.meta("head")
@@ -580,18 +598,23 @@ class _Builder:
 
     def refresh_next_checks(self, state: BuildState, attached: bool, rendered: set[str]) -> None:
         """Articles whose next check moved get their own page again, nothing else."""
-        if not attached and not state.meta("next checks"):
+        if self.multi:
+            attached = False
+            if self.next_checks is None and not state.meta("next checks"):
+                return
+        elif not attached and not state.meta("next checks"):
             return  # no state store now nor at the last build: no page shows a next check
-        changed = {
-            path: value
-            for path, value in state.moved_next_checks(attached).items()
-            if path not in rendered
-        }
+        if self.multi:
+            moved = state.moved_next_checks_from(self.next_checks)
+        else:
+            moved = state.moved_next_checks(attached)
+        changed = {path: value for path, value in moved.items() if path not in rendered}
         for path, value in sorted(changed.items()):
             article = state.article(path)
             assert article is not None
             article = replace(article, next_check=value)
-            written = self.renderer.main_page(article, state.versions(path), state.events(path))
+            renderer = self.renderer_in(self.owner(path))
+            written = renderer.main_page(article, state.versions(path), state.events(path))
             self.report.pages_written += written
             self.report.pages_unchanged += not written
         state.set_next_checks(changed)
