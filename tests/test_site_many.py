@@ -178,6 +178,21 @@ def test_two_archives_with_one_source_name_are_refused(
     assert not (out / "index.html").exists()
 
 
+def test_a_source_name_taken_by_another_archive_since_the_last_build_is_refused(
+    tmp_path: Path, server: NewsServer, clock: FixedClock
+) -> None:
+    first, second = open_archives(tmp_path, clock, ("one", "two"))
+    add(first, [story(server, "a", "A story")], source="daily")
+    add(second, [story(server, "b", "Another story")], source="gazette")
+    out = tmp_path / "site"
+    build_site([first, second], out, search=False)
+    add(second, [story(server, "c", "A third story")], source="daily")
+    with pytest.raises(BuildError) as refused:
+        build_site([first, second], out, search=False)
+    message = str(refused.value)
+    assert str(first.root) in message and str(second.root) in message and "daily" in message
+
+
 def test_the_command_builds_one_site_over_the_archives_it_is_given(
     shards: list[Archive], tmp_path: Path
 ) -> None:

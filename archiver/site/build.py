@@ -372,6 +372,11 @@ class _Builder:
         """The union of every archive's history since its last build, commits numbered
         across them by time (see model.renumber); what `state` holds of them in `known`."""
         marks = _load_marks(state) if state is not None else {}
+        if state is not None:  # sources seen before, whether configured or not
+            index_of = {str(one.root): index for index, one in enumerate(self.archives)}
+            for source, root in json.loads(state.meta("owners") or "{}").items():
+                if root in index_of:
+                    self.owners.setdefault(source, index_of[root])
         merged = MultiHistory(head="", commits=0, articles={})
         for index, one in enumerate(self.archives):
             key = str(one.root)
@@ -650,6 +655,8 @@ class _Builder:
         state.set_meta("seq", str(first_seq + commits))
         if self.multi:
             state.set_meta("archives", json.dumps(self.marks, sort_keys=True))
+            owners = {source: str(self.archives[i].root) for source, i in self.owners.items()}
+            state.set_meta("owners", json.dumps(owners, sort_keys=True))
         state.set_meta("fingerprint", self.fingerprint())
         state.set_meta("next checks", "shown" if self.next_checks is not None else "")
         state.set_meta("hidden", json.dumps(sorted(self.site.hidden)))
