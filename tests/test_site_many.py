@@ -15,12 +15,14 @@ from archiver.archive import Archive, init_archive
 from archiver.clock import FixedClock
 from archiver.errors import BuildError
 from archiver.site import build_site
+from archiver.site.build import PARALLEL_FROM
+from archiver.store.document import Document
 from archiver.sync import add, sync
 
 from .conftest import configure
 from .newsserver import NewsServer, article_html
 from .pages import HARBOUR
-from .test_site_archives import site_files
+from .test_site_archives import commit_versions, site_files
 from .test_site_incremental import stamps
 
 ARCHIVER = Path(sys.executable).with_name("archiver")
@@ -191,6 +193,41 @@ def test_a_source_name_taken_by_another_archive_since_the_last_build_is_refused(
         build_site([first, second], out, search=False)
     message = str(refused.value)
     assert str(first.root) in message and str(second.root) in message and "daily" in message
+
+
+def test_many_articles_in_each_archive_render_the_same_in_parallel_and_alone(
+    tmp_path: Path, clock: FixedClock
+) -> None:
+    archives = open_archives(tmp_path, clock, ("one", "two"))
+    for index, archive in enumerate(archives):
+        for n in range(PARALLEL_FROM + 6):
+            source = f"src{index}"
+            document = Document(
+                url=f"https://example.org/{source}/story-{n}",
+                source=source,
+                title=f"Story {n} of {source}",
+                body=f"First paragraph of story {n}.\n\nSecond paragraph.\n",
+            )
+            edited = document.with_body(f"First paragraph of story {n}, edited.\n\nSecond.\n")
+            path = f"articles/{source}/2025/03/01/story-{n}-{n:012x}.md"
+            start = clock.now() + timedelta(seconds=index)
+            commit_versions(archive, path, [document, edited], start, timedelta(minutes=n + 1))
+    alone, parallel = tmp_path / "alone", tmp_path / "parallel"
+    build_site(archives, alone, workers=1, search=False)
+    report = build_site(archives, parallel, workers=2, search=False)
+    assert report.articles == 2 * (PARALLEL_FROM + 6)
+    assert site_files(alone) == site_files(parallel)
+    # Changes of both archives interleave by time in the site-wide list.
+    changes = (parallel / "changes" / "index.html").read_text(encoding="utf-8")
+    latest = PARALLEL_FROM + 5
+    first = changes.index(f"Story {latest} of src1")
+    assert (
+        first
+        < changes.index(f"Story {latest} of src0")
+        < changes.index(f"Story {latest - 1} of src1")
+    )
+    for archive in archives:
+        archive.close()
 
 
 def test_the_command_builds_one_site_over_the_archives_it_is_given(
