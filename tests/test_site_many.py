@@ -19,7 +19,7 @@ from archiver.site.build import PARALLEL_FROM
 from archiver.store.document import Document
 from archiver.sync import add, sync
 
-from .conftest import configure
+from .conftest import configure, git
 from .newsserver import NewsServer, article_html
 from .pages import HARBOUR
 from .test_site_archives import commit_versions, site_files
@@ -228,6 +228,46 @@ def test_many_articles_in_each_archive_render_the_same_in_parallel_and_alone(
     )
     for archive in archives:
         archive.close()
+
+
+def web_story(archive: Archive, source: str, bodies: list[str], clock: FixedClock) -> str:
+    """Versions of one story of `source`, an hour apart, committed straight into git."""
+    document = Document(url=f"https://example.org/{source}", source=source, title=source, body="")
+    path = f"articles/{source}/2025/03/01/story-0123456789ab.md"
+    versions = [document.with_body(body) for body in bodies]
+    commit_versions(archive, path, versions, clock.now(), timedelta(hours=1))
+    return path.removesuffix(".md")
+
+
+def test_an_archive_empty_at_first_joins_incrementally(tmp_path: Path, clock: FixedClock) -> None:
+    first, second = open_archives(tmp_path, clock, ("one", "two"))
+    web_story(first, "daily", ["One.\n", "Two.\n"], clock)
+    out = tmp_path / "site"
+    assert build_site([first, second], out, search=False).articles == 1
+    clock.advance(timedelta(hours=5))
+    folder = web_story(second, "gazette", ["Three.\n"], clock)
+    report = build_site([first, second], out, search=False)
+    assert report.incremental and report.commits == 1 and report.articles == 2
+    assert (out / folder / "index.html").is_file()
+    fresh = tmp_path / "fresh"
+    build_site([first, second], fresh, full=True, search=False)
+    assert site_files(out) == site_files(fresh)
+
+
+def test_history_rewritten_in_one_archive_builds_in_full(tmp_path: Path, clock: FixedClock) -> None:
+    first, second = open_archives(tmp_path, clock, ("one", "two"))
+    web_story(first, "daily", ["One.\n"], clock)
+    folder = web_story(second, "gazette", ["One.\n", "Two.\n", "Three.\n"], clock)
+    out = tmp_path / "site"
+    build_site([first, second], out, search=False)
+    assert (out / folder / "v3.html").is_file()
+    git(second.root, "reset", "-q", "--hard", "HEAD~2")
+    report = build_site([first, second], out, search=False)
+    assert not report.incremental
+    assert not (out / folder / "v3.html").exists()
+    fresh = tmp_path / "fresh"
+    build_site([first, second], fresh, full=True, search=False)
+    assert site_files(out) == site_files(fresh)
 
 
 def test_the_command_builds_one_site_over_the_archives_it_is_given(
