@@ -48,7 +48,6 @@ from archiver.site.model import (
     ArticleLog,
     EventRef,
     History,
-    MultiHistory,
     Prior,
     VersionRef,
     output_dir,
@@ -320,7 +319,7 @@ class _Builder:
         state = BuildState.fresh(self.place.folder)
         try:
             self.notify("reading history")
-            history = self.multi_history(None) if self.multi else self.history(None, 0, None)
+            history = self.multi_history(None)[0] if self.multi else self.history(None, 0, None)
             jobs = self.full_jobs(history)
             entries: dict[tuple[str, int], str] = {}
             with self.rendering(jobs) as results:
@@ -368,16 +367,17 @@ class _Builder:
                     store.close()
         return health
 
-    def multi_history(self, state: BuildState | None) -> MultiHistory:
+    def multi_history(self, state: BuildState | None) -> tuple[History, dict[str, Known]]:
         """The union of every archive's history since its last build, commits numbered
-        across them by time (see model.renumber); what `state` holds of them in `known`."""
+        across them by time (see model.renumber), and what `state` holds of its articles."""
         marks = _load_marks(state) if state is not None else {}
         if state is not None:  # sources seen before, whether configured or not
             index_of = {str(one.root): index for index, one in enumerate(self.archives)}
             for source, root in json.loads(state.meta("owners") or "{}").items():
                 if root in index_of:
                     self.owners.setdefault(source, index_of[root])
-        merged = MultiHistory(head="", commits=0, articles={})
+        merged = History(head="", commits=0, articles={})
+        known: dict[str, Known] = {}
         for index, one in enumerate(self.archives):
             key = str(one.root)
             mark = marks.get(key, {})
@@ -388,15 +388,15 @@ class _Builder:
                 prior = _Prior(state) if state is not None else None
                 history = read_history(one.repo, since, seq, prior, self.warn)
                 if prior is not None:
-                    merged.known.update(prior.known)
+                    known.update(prior.known)
                 last = renumber(history, index, last)
                 self._merge(merged, history, index)
                 seq += history.commits
             self.marks[key] = {"head": head or "", "seq": seq, "time": last}
         self.report.commits = merged.commits
-        return merged
+        return merged, known
 
-    def _merge(self, merged: MultiHistory, history: History, index: int) -> None:
+    def _merge(self, merged: History, history: History, index: int) -> None:
         for path, log in history.articles.items():
             owner = self.owners.setdefault(log.source, index)
             if owner != index:
@@ -520,8 +520,7 @@ class _Builder:
             forced = state.known(state.paths_of(turned)) if turned else {}
             self.reshown = set(forced)
             if self.multi:
-                history: History = self.multi_history(state)
-                known = history.known if isinstance(history, MultiHistory) else {}
+                history, known = self.multi_history(state)
             else:
                 prior = _Prior(state)
                 history = self.history(built, seq, prior)
@@ -603,15 +602,14 @@ class _Builder:
 
     def refresh_next_checks(self, state: BuildState, attached: bool, rendered: set[str]) -> None:
         """Articles whose next check moved get their own page again, nothing else."""
-        if self.multi:
-            attached = False
-            if self.next_checks is None and not state.meta("next checks"):
+        shown = bool(state.meta("next checks"))
+        if self.multi:  # several stores: compared with what was read of them
+            if self.next_checks is None and not shown:
                 return
-        elif not attached and not state.meta("next checks"):
-            return  # no state store now nor at the last build: no page shows a next check
-        if self.multi:
             moved = state.moved_next_checks_from(self.next_checks)
         else:
+            if not attached and not shown:
+                return  # no state store now nor at the last build: no page shows a next check
             moved = state.moved_next_checks(attached)
         changed = {path: value for path, value in moved.items() if path not in rendered}
         for path, value in sorted(changed.items()):

@@ -110,13 +110,6 @@ class History:
     articles: dict[str, ArticleLog]
 
 
-@dataclass
-class MultiHistory(History):
-    """The history of several archives, and what the build state held of its articles."""
-
-    known: dict[str, Any] = field(default_factory=dict)
-
-
 SEQ_BITS, INDEX_BITS = 24, 8  # commits per second of one archive; archives on one site
 
 
