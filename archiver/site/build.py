@@ -392,6 +392,7 @@ class _Builder:
                 last = renumber(history, index, last)
                 self._merge(merged, history, index)
                 seq += history.commits
+                head = history.head  # what was read, should a sync have committed since
             self.marks[key] = {"head": head or "", "seq": seq, "time": last}
         self.report.commits = merged.commits
         return merged, known

@@ -168,7 +168,8 @@ def _read_history(
     articles: dict[str, ArticleLog] = {}
     seq = first_seq
     refused: set[str] = set()
-    commits: Iterable[CommitRecord] = iter_commits(repo, since=since)
+    # Up to the head named here: a sync committing meanwhile is read by the next build.
+    commits: Iterable[CommitRecord] = iter_commits(repo, since=since, until=head)
     known: Mapping[str, tuple[str | None, int | None]] = {}
     if prior is not None:
         try:
