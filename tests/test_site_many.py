@@ -180,6 +180,12 @@ def test_two_archives_with_one_source_name_are_refused(
     assert not (out / "index.html").exists()
 
 
+def test_an_archive_named_twice_is_refused(shards: list[Archive], tmp_path: Path) -> None:
+    with pytest.raises(BuildError, match="named twice"):
+        build_site([*shards, shards[0]], tmp_path / "site", search=False)
+    assert not (tmp_path / "site").exists()
+
+
 def test_a_source_name_taken_by_another_archive_since_the_last_build_is_refused(
     tmp_path: Path, server: NewsServer, clock: FixedClock
 ) -> None:
