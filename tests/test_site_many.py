@@ -150,6 +150,26 @@ def test_each_article_shows_its_own_archives_next_check_and_follows_it(
     assert site_files(out) == site_files(fresh)
 
 
+def test_each_source_page_tells_the_health_its_own_archive_records(
+    shards: list[Archive], clock: FixedClock, tmp_path: Path
+) -> None:
+    out = tmp_path / "site"
+    build_site(shards, out, search=False)
+    for source in SOURCES:
+        page = (out / "sources" / source / "index.html").read_text(encoding="utf-8")
+        assert "Last read without error:" in page and "Failing" not in page, source
+    shards[2].state.record_source("herald", clock.now(), False, "feed: 503 <Unavailable>")
+    shards[2].state.commit()
+
+    report = build_site(shards, out, search=False)
+    assert report.incremental and report.commits == 0
+    herald = (out / "sources" / "herald" / "index.html").read_text(encoding="utf-8")
+    assert "<strong>Failing since" in herald and "503 &lt;Unavailable&gt;" in herald
+    for source in ("daily", "gazette"):
+        page = (out / "sources" / source / "index.html").read_text(encoding="utf-8")
+        assert "Failing" not in page, source
+
+
 def files_page(out: Path, source: str) -> str:
     """The main page of the one article of `source`."""
     (page,) = [name for name in files_of(out, source) if name.endswith("/index.html")]
