@@ -15,7 +15,7 @@ import socket
 import sys
 from collections import Counter
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import ExitStack, contextmanager, suppress
 from datetime import UTC, datetime
 from enum import IntEnum
 from pathlib import Path
@@ -523,12 +523,21 @@ def build(
         bool,
         typer.Option(help="Build into a folder holding files archiver did not write."),
     ] = False,
-    archive: ArchiveOption = Path("."),
+    archive: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--archive",
+            "-a",
+            help="The archive folder; repeat it for one site over several archives.",
+            show_default="current folder",
+        ),
+    ] = None,
 ) -> None:
     """Build the static site from the archive's history (incrementally, after the first)."""
     from archiver.site import build_site
 
-    with _errors(), _open(archive) as opened:
+    with _errors(), ExitStack() as stack:
+        opened = [stack.enter_context(_open(one)) for one in archive or [Path(".")]]
         report = build_site(opened, out_dir, full=full, search=search, force=force)
     for warning in report.warnings:
         err.print(f"warning: {warning}", markup=False, soft_wrap=True)

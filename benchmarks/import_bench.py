@@ -7,7 +7,8 @@ corpus's real pages (../shared/corpus beside the checkout; absent in a user's cl
 this says so and stops), cycling through them, each under a URL of its own. Then, in turn:
 `archiver import` of that WARC into a new archive (index, read, extract, decide, commit,
 capture copy), after plain extraction of the same pages (decode_html and extract_page, as
-the import does for each, warmed up first), both in this one process. The machine is shared and noisy:
+the import does for each, warmed up first), both in this one process.
+The machine is shared and noisy:
 only the ratio within one run means much.
 """
 

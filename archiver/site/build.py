@@ -15,7 +15,7 @@ import json
 import os
 import time
 from collections import Counter
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection, Generator, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
@@ -44,6 +44,7 @@ from archiver.site.indexes import Dirty, IndexRenderer, chunks
 from archiver.site.lookup import shard as lookup_shard
 from archiver.site.lookup import write_lookup
 from archiver.site.model import (
+    INDEX_BITS,
     ArticleLog,
     EventRef,
     History,
@@ -53,6 +54,7 @@ from archiver.site.model import (
     output_dir,
     read_history,
     reformed_refs,
+    renumber,
     shard_of,
     source_of,
 )
@@ -111,7 +113,7 @@ class BuildReport:
 
 
 def build_site(
-    archive: Archive,
+    archive: Archive | Sequence[Archive],
     out: Path,
     *,
     full: bool = False,
@@ -126,20 +128,30 @@ def build_site(
     changed, or history was rewritten. `search` runs pagefind when it is installed;
     `workers` caps the rendering processes of a full build (default: cores + 1). A folder
     holding files no build of this archive wrote is refused unless `force`.
+
+    Several archives make one site over all of them (their source names must differ): the
+    first gives the title and address, and keeps the build state; each archive's history
+    is read from the commit its last build reached.
     """
     started = time.perf_counter()
+    archives = [archive] if isinstance(archive, Archive) else list(archive)
+    if not archives:
+        raise BuildError("no archive to build")
+    refuse_shared_sources(archives)
     out = resolved(Path(out))
-    place = BuildPlace(archive.state_path.parent, out)
+    place = BuildPlace(archives[0].state_path.parent, out)
     known = place.known()
     # A folder built before passed the check of tracked files (a git run: 4 ms) then.
-    refuse_archive_places(archive, out, tracked=not known)
+    for one in archives:
+        refuse_archive_places(one, out, tracked=not known)
     make_output_folder(out)
     if not (force or known or place.legacy()):
         refuse_others_files(out)
     with place.locked():
         place.adopt_legacy()
-        builder = _Builder(archive, out, place, progress, search, workers)
-        builder.report.excluded = keep_out_of_git_status(archive, out, builder.warn)
+        builder = _Builder(archives, out, place, progress, search, workers)
+        excluded = [keep_out_of_git_status(one, out, builder.warn) for one in archives]
+        builder.report.excluded = ", ".join(pattern for pattern in excluded if pattern)
         try:
             builder.run(full)
         except OSError as error:  # a full disk, a folder made read-only, …
@@ -159,14 +171,22 @@ class _Builder:
 
     def __init__(
         self,
-        archive: Archive,
+        archives: list[Archive],
         out: Path,
         place: BuildPlace,
         progress: Progress | None,
         search: bool,
         workers: int | None,
     ) -> None:
+        archive = archives[0]
         self.archive = archive
+        self.archives = archives
+        self.multi = len(archives) > 1
+        # source → the archive holding it (its index), for a site over several archives
+        self.owners = {
+            source: index for index, one in enumerate(archives) for source in one.config.sources
+        }
+        self.marks: dict[str, dict[str, str | int]] = {}  # each archive's head, seq and time
         self.out = out
         self.place = place
         self.notify = progress or (lambda message: None)
@@ -180,7 +200,7 @@ class _Builder:
             title=archive.config.title,
             base_url=archive.config.base_url.rstrip("/"),
             search=search and pagefind_available(),
-            hidden=frozenset(archive.config.hidden),
+            hidden=frozenset(hidden for one in archives for hidden in one.config.hidden),
             replay_url=archive.config.replay_url.rstrip("/"),
         )
         # Articles whose withholding this build turns on or off: every page of theirs is
@@ -188,26 +208,40 @@ class _Builder:
         self.reshown: set[str] = set()
         self.next_checks: NextChecks | None = None  # read by full() or incremental()
         self.health: dict[str, SourceHealthLine] | None = None  # each source's, likewise
-        self._renderer: ArticleRenderer | None = None
+        self._renderers: dict[int, ArticleRenderer] = {}
         self.stale_shards: set[str] = set()  # search shards whose articles changed
         self.stale_lookups: set[str] = set()  # URL lookup files whose articles changed
 
     @property
     def renderer(self) -> ArticleRenderer:
-        if self._renderer is None:
+        return self.renderer_in(0)
+
+    def renderer_in(self, index: int) -> ArticleRenderer:
+        """The renderer reading blobs from the archive `index`."""
+        if index not in self._renderers:
             # Its own writer: what it writes is counted in each result, not twice.
-            self._renderer = ArticleRenderer(
-                str(self.archive.repo.git_dir),
+            self._renderers[index] = ArticleRenderer(
+                str(self.archives[index].repo.git_dir),
                 self.site,
                 self.out,
                 OutputFolder(self.out),
                 self.next_checks,
             )
-        return self._renderer
+        return self._renderers[index]
+
+    def owner(self, path: str) -> int:
+        """The index of the archive whose history holds the article at `path`."""
+        found = self.owners.get(source_of(path))
+        if found is not None:
+            return found
+        for index, one in enumerate(self.archives):  # a source no longer configured
+            if (one.root / path).exists():
+                return index
+        return 0
 
     def close(self) -> None:
-        if self._renderer is not None:
-            self._renderer.close()
+        for renderer in self._renderers.values():
+            renderer.close()
         if isinstance(self.next_checks, StateView):
             self.next_checks.close()
 
@@ -216,13 +250,15 @@ class _Builder:
         self.notify(f"warning: {message}")
 
     def fingerprint(self) -> str:
-        parts = (
+        parts: tuple[str, ...] = (
             __version__,
             templates_fingerprint(),
             self.site.title,
             self.site.base_url,
             self.site.replay_url,
         )
+        if self.multi:  # another set or order of archives numbers commits otherwise
+            parts += tuple(str(one.root) for one in self.archives)
         return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:16]
 
     def run(self, full: bool) -> None:
@@ -256,25 +292,38 @@ class _Builder:
             return "no previous build"
         if old.meta("fingerprint") != self.fingerprint():
             return "templates or settings changed"
+        if self.multi:
+            return self._multi_full_reason(old)
         built = old.meta("head")
         if not built or head is None or not is_ancestor(self.archive.repo, built, head):
             return "history was rewritten"
         return None
 
+    def _multi_full_reason(self, old: BuildState) -> str | None:
+        marks = _load_marks(old)
+        for one in self.archives:
+            built = str(marks.get(str(one.root), {}).get("head", ""))
+            head = head_commit(one.repo)
+            if built == (head or ""):
+                continue
+            if not built or head is None or not is_ancestor(one.repo, built, head):
+                return f"history of {one.root} was rewritten"
+        return None
+
     # -- full
 
     def full(self, old: BuildState | None, head: str | None) -> None:
-        store = StateView.find(self.archive.state_path)
+        store = None if self.multi else StateView.find(self.archive.state_path)
         # Read in one query, read-only: the build never creates or rebuilds the store.
-        self.next_checks = store.next_checks() if store is not None else None
-        self.health = store.source_health() if store is not None else None
+        self.next_checks = store.next_checks() if store is not None else self.merged_next_checks()
+        self.health = store.source_health() if store is not None else self.merged_health()
         before = Made.of(old, self.site) if old else None
         if old is not None:
             old.close()
         state = BuildState.fresh(self.place.folder)
         try:
             self.notify("reading history")
-            history = self.history(None, 0, None)
+            history = self.multi_history(None)[0] if self.multi else self.history(None, 0, None)
             jobs = self.full_jobs(history)
             entries: dict[tuple[str, int], str] = {}
             with self.rendering(jobs) as results:
@@ -289,6 +338,77 @@ class _Builder:
             state.commit()
         finally:
             state.close()
+
+    def merged_next_checks(self) -> dict[str, str] | None:
+        """url → next check from every archive's state store, for several archives (each
+        read in one query, as a full build reads one); None when none can be read."""
+        if not self.multi:
+            return None
+        found: dict[str, str] | None = None
+        for one in self.archives:
+            store = StateView.find(one.state_path)
+            if store is None:
+                continue
+            try:
+                checks = store.next_checks()
+            finally:
+                store.close()
+            if checks is not None:
+                found = {**(found or {}), **checks}
+        return found
+
+    def merged_health(self) -> dict[str, SourceHealthLine] | None:
+        """Each source's health from the state store of its archive, for several archives."""
+        if not self.multi:
+            return None
+        health: dict[str, SourceHealthLine] = {}
+        for one in self.archives:
+            store = StateView.find(one.state_path)
+            if store is not None:
+                try:
+                    health.update(store.source_health() or {})
+                finally:
+                    store.close()
+        return health
+
+    def multi_history(self, state: BuildState | None) -> tuple[History, dict[str, Known]]:
+        """The union of every archive's history since its last build, commits numbered
+        across them by time (see model.renumber), and what `state` holds of its articles."""
+        marks = _load_marks(state) if state is not None else {}
+        if state is not None:  # sources seen before, whether configured or not
+            index_of = {str(one.root): index for index, one in enumerate(self.archives)}
+            for source, root in json.loads(state.meta("owners") or "{}").items():
+                if root in index_of:
+                    self.owners.setdefault(source, index_of[root])
+        merged = History(head="", commits=0, articles={})
+        known: dict[str, Known] = {}
+        for index, one in enumerate(self.archives):
+            key = str(one.root)
+            mark = marks.get(key, {})
+            head = head_commit(one.repo)
+            since = str(mark.get("head", "")) or None
+            seq, last = int(mark.get("seq", 0)), int(mark.get("time", 0))
+            if head is not None and head != since:
+                prior = _Prior(state) if state is not None else None
+                history = read_history(one.repo, since, seq, prior, self.warn)
+                if prior is not None:
+                    known.update(prior.known)
+                last = renumber(history, index, last)
+                self._merge(merged, history, index)
+                seq += history.commits
+                head = history.head  # what was read, should a sync have committed since
+            self.marks[key] = {"head": head or "", "seq": seq, "time": last}
+        self.report.commits = merged.commits
+        return merged, known
+
+    def _merge(self, merged: History, history: History, index: int) -> None:
+        for path, log in history.articles.items():
+            owner = self.owners.setdefault(log.source, index)
+            if owner != index:
+                first, second = self.archives[owner].root, self.archives[index].root
+                raise BuildError(f"{first} and {second} both hold source {log.source!r}")
+            merged.articles[path] = log
+        merged.commits += history.commits
 
     def history(self, since: str | None, first_seq: int, prior: Prior | None) -> History:
         if head_commit(self.archive.repo) is None:
@@ -323,14 +443,40 @@ class _Builder:
     @contextlib.contextmanager
     def rendering(self, jobs: list[ArticleJob]) -> Iterator[Iterator[ArticleResult]]:
         """The jobs' results as they come; the workers are already at them on entry."""
-        if self.workers < 2 or len(jobs) < PARALLEL_FROM:
-            yield self._counted((self.renderer.process(job) for job in jobs), len(jobs))
+        if not self.multi:
+            with self._rendering_in(0, jobs) as results:
+                yield self._counted(results, len(jobs))
             return
-        git_dir = str(self.archive.repo.git_dir)
+        groups: dict[int, list[ArticleJob]] = {}
+        for job in jobs:
+            groups.setdefault(self.owner(job.path), []).append(job)
+        chained = self._rendering_groups(groups)
+        try:
+            yield self._counted(chained, len(jobs))
+        finally:
+            chained.close()
+
+    def _rendering_groups(
+        self, groups: dict[int, list[ArticleJob]]
+    ) -> Generator[ArticleResult, None, None]:
+        for index, group in sorted(groups.items()):  # one archive's pool at a time
+            with self._rendering_in(index, group) as results:
+                yield from results
+
+    @contextlib.contextmanager
+    def _rendering_in(
+        self, index: int, jobs: list[ArticleJob]
+    ) -> Iterator[Iterator[ArticleResult]]:
+        """Render jobs whose articles are in the archive `index`."""
+        if self.workers < 2 or len(jobs) < PARALLEL_FROM:
+            renderer = self.renderer_in(index)
+            yield (renderer.process(job) for job in jobs)
+            return
+        git_dir = str(self.archives[index].repo.git_dir)
         with pool_rendering(
             jobs, self.workers, git_dir, self.out, self.site, self.next_checks
         ) as results:
-            yield self._counted(results, len(jobs))
+            yield results
 
     def _counted(self, results: Iterator[ArticleResult], total: int) -> Iterator[ArticleResult]:
         for done, result in enumerate(results, 1):
@@ -366,9 +512,10 @@ class _Builder:
 
     def incremental(self, state: BuildState, head: str) -> None:
         try:
-            store = StateView.find(self.archive.state_path)
-            self.next_checks = store  # looked up article by article
-            self.health = store.source_health() if store is not None else None
+            store = None if self.multi else StateView.find(self.archive.state_path)
+            # Looked up article by article; several archives' stores are read whole.
+            self.next_checks = store if store is not None else self.merged_next_checks()
+            self.health = store.source_health() if store is not None else self.merged_health()
             attached = store is not None and state.attach_store(store)
             built = state.meta("head")
             assert built is not None
@@ -377,9 +524,13 @@ class _Builder:
             before = Made.of(state, self.site) if turned else None
             forced = state.known(state.paths_of(turned)) if turned else {}
             self.reshown = set(forced)
-            prior = _Prior(state)
-            history = self.history(built, seq, prior)
-            jobs, counts = self.incremental_jobs(state, history, prior.known, forced)
+            if self.multi:
+                history, known = self.multi_history(state)
+            else:
+                prior = _Prior(state)
+                history = self.history(built, seq, prior)
+                known = prior.known
+            jobs, counts = self.incremental_jobs(state, history, known, forced)
             # Versions imported from older captures renumber their articles' versions: the
             # lists are counted and written again rather than extended.
             imported = any(log.imported for log in history.articles.values())
@@ -468,18 +619,22 @@ class _Builder:
 
     def refresh_next_checks(self, state: BuildState, attached: bool, rendered: set[str]) -> None:
         """Articles whose next check moved get their own page again, nothing else."""
-        if not attached and not state.meta("next checks"):
-            return  # no state store now nor at the last build: no page shows a next check
-        changed = {
-            path: value
-            for path, value in state.moved_next_checks(attached).items()
-            if path not in rendered
-        }
+        shown = bool(state.meta("next checks"))
+        if self.multi:  # several stores: compared with what was read of them
+            if self.next_checks is None and not shown:
+                return
+            moved = state.moved_next_checks_from(self.next_checks)
+        else:
+            if not attached and not shown:
+                return  # no state store now nor at the last build: no page shows a next check
+            moved = state.moved_next_checks(attached)
+        changed = {path: value for path, value in moved.items() if path not in rendered}
         for path, value in sorted(changed.items()):
             article = state.article(path)
             assert article is not None
             article = replace(article, next_check=value)
-            written = self.renderer.main_page(article, state.versions(path), state.events(path))
+            renderer = self.renderer_in(self.owner(path))
+            written = renderer.main_page(article, state.versions(path), state.events(path))
             self.report.pages_written += written
             self.report.pages_unchanged += not written
         state.set_next_checks(changed)
@@ -513,6 +668,10 @@ class _Builder:
         _save_counts(state, counts)
         state.set_meta("head", head or "")
         state.set_meta("seq", str(first_seq + commits))
+        if self.multi:
+            state.set_meta("archives", json.dumps(self.marks, sort_keys=True))
+            owners = {source: str(self.archives[i].root) for source, i in self.owners.items()}
+            state.set_meta("owners", json.dumps(owners, sort_keys=True))
         state.set_meta("fingerprint", self.fingerprint())
         state.set_meta("next checks", "shown" if self.next_checks is not None else "")
         state.set_meta("hidden", json.dumps(sorted(self.site.hidden)))
@@ -544,7 +703,8 @@ class _Builder:
                 html = fresh.get(key) or cached.get(key)
                 if html is None:
                     old = state.versions(row.path)[row.number - 2]
-                    html = self.renderer.entry(row, (old.blob, old.updated))
+                    renderer = self.renderer_in(self.owner(row.path))
+                    html = renderer.entry(row, (old.blob, old.updated))
                 contents[key] = html
             return contents[key]
 
@@ -663,6 +823,28 @@ def _shard_records(state: BuildState, shard: str) -> Iterator[Record]:
         assert folder is not None  # only accepted paths are rendered
         titles = [row.title for row in state.versions(path)]
         yield from article_records(folder, json.loads(texts), titles)
+
+
+def refuse_shared_sources(archives: Sequence[Archive]) -> None:
+    """Article pages live under `articles/<source>/`: two archives may not share a source."""
+    if len(archives) > 1 << INDEX_BITS:
+        raise BuildError(f"{len(archives)} archives: one site holds at most {1 << INDEX_BITS}")
+    seen: dict[str, Path] = {}
+    roots: set[Path] = set()
+    for one in archives:
+        if one.root in roots:
+            raise BuildError(f"{one.root}: the same archive is named twice")
+        roots.add(one.root)
+        for source in one.config.sources:
+            if source in seen:
+                raise BuildError(f"{seen[source]} and {one.root} both hold source {source!r}")
+            seen[source] = one.root
+
+
+def _load_marks(state: BuildState) -> dict[str, dict[str, str | int]]:
+    """Each archive's head, commit count and latest commit time at the last build."""
+    raw = state.meta("archives")
+    return json.loads(raw) if raw else {}
 
 
 def _load_counts(state: BuildState) -> dict[str, int]:

@@ -21,7 +21,7 @@ from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, fields
 from operator import attrgetter
 from pathlib import Path
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
 from archiver.diff import ChangeStats
 from archiver.errors import BuildError
@@ -355,6 +355,17 @@ class BuildState:
         )
         return dict(rows.fetchall())
 
+    def moved_next_checks_from(self, checks: NextCheckLookup | None) -> dict[str, str | None]:
+        """As moved_next_checks, against next checks held in memory (a site over several
+        archives, whose stores cannot all be attached as one)."""
+        rows = self.db.execute("SELECT path, url, next_check FROM site_articles")
+        moved = {}
+        for path, url, shown in rows:
+            now = checks.get(url) if checks is not None else None
+            if now != shown:
+                moved[path] = now
+        return moved
+
     def all_articles(self) -> Iterator[tuple[str, int, bool]]:
         """(path, versions, hidden) of every article: enough to know the files it has."""
         rows = self.db.execute("SELECT path, versions, hidden FROM site_articles ORDER BY path")
@@ -507,6 +518,12 @@ class BuildState:
             "INSERT INTO entries (path, number, html) VALUES (?, ?, ?)",
             ((path, number, html) for (path, number), html in sorted(entries.items())),
         )
+
+
+class NextCheckLookup(Protocol):
+    """url → next check ("" for none scheduled, None when unknown): as site.articles reads."""
+
+    def get(self, url: str, /) -> str | None: ...
 
 
 class BuildPlace:

@@ -118,6 +118,32 @@ class History:
     articles: dict[str, ArticleLog]
 
 
+SEQ_BITS, INDEX_BITS = 24, 8  # commits per second of one archive; archives on one site
+
+
+def renumber(history: History, index: int, last: int) -> int:
+    """Number the commits of the archive `index` (of a site over several) so that those of
+    all archives sort by time: (time, archive, commit) in one integer, time held from going
+    back so an archive's own order stays. `last` is the latest time numbered before; returns
+    the latest now. A full build and an incremental one number alike."""
+    times: dict[int, int] = {}
+    for log in history.articles.values():
+        for version in log.versions:
+            times[version.seq] = version.when
+        for event in log.events:
+            times[event.seq] = event.when
+    numbers: dict[int, int] = {}
+    for seq in sorted(times):
+        last = max(last, times[seq])
+        numbers[seq] = (
+            (last << (SEQ_BITS + INDEX_BITS)) | (index << SEQ_BITS) | (seq % (1 << SEQ_BITS))
+        )
+    for log in history.articles.values():
+        log.versions = [replace(ref, seq=numbers[ref.seq]) for ref in log.versions]
+        log.events = [replace(ref, seq=numbers[ref.seq]) for ref in log.events]
+    return last
+
+
 class Prior(Protocol):
     """What the last build knew of articles: asked for as the history read names them."""
 
@@ -150,7 +176,8 @@ def _read_history(
     articles: dict[str, ArticleLog] = {}
     seq = first_seq
     refused: set[str] = set()
-    commits: Iterable[CommitRecord] = iter_commits(repo, since=since)
+    # Up to the head named here: a sync committing meanwhile is read by the next build.
+    commits: Iterable[CommitRecord] = iter_commits(repo, since=since, until=head)
     known: Mapping[str, tuple[str | None, int | None]] = {}
     if prior is not None:
         try:
