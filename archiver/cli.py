@@ -247,6 +247,13 @@ def reformat(
     _finish(report)
 
 
+# The window of capture times `import` and `backfill` take.
+SinceOption = Annotated[
+    str | None, typer.Option("--since", help="Captures from this date or time (UTC).")
+]
+UntilOption = Annotated[
+    str | None, typer.Option("--until", help="Captures up to this date (inclusive) or time.")
+]
 JsonOption = Annotated[
     bool, typer.Option("--json", help="Print JSON for scripts (see README: For scripts).")
 ]
@@ -604,12 +611,8 @@ def import_(
     exclude: Annotated[
         list[str] | None, typer.Option("--exclude", help="No URL matching this pattern.")
     ] = None,
-    since: Annotated[
-        str | None, typer.Option("--since", help="Captures from this date or time (UTC).")
-    ] = None,
-    until: Annotated[
-        str | None, typer.Option("--until", help="Captures up to this date (inclusive) or time.")
-    ] = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
     archive: ArchiveOption = Path("."),
 ) -> None:
     """Store the HTML pages captured in WARC or WACZ files as versions, dated by capture.
@@ -647,12 +650,8 @@ def backfill(
     max_per_article: Annotated[
         int | None, typer.Option("--max-per-article", help="At most N captures an article.")
     ] = None,
-    since: Annotated[
-        str | None, typer.Option("--since", help="Captures from this date or time (UTC).")
-    ] = None,
-    until: Annotated[
-        str | None, typer.Option("--until", help="Captures up to this date (inclusive) or time.")
-    ] = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
     archive: ArchiveOption = Path("."),
 ) -> None:
     """Store the captures a Wayback-compatible server holds of articles, as versions.

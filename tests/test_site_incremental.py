@@ -153,6 +153,23 @@ def test_a_headline_change_reaches_the_headline_feed_incrementally(
     assert_same_as_full_build(archive, out, tmp_path, search=False)
 
 
+def test_a_headline_change_leaves_older_version_pages_as_a_full_build_makes_them(
+    archive: Archive, clock: FixedClock, tmp_path: Path
+) -> None:
+    """Pages of older versions are not rewritten when a new version comes: nothing on them
+    may name the article's latest headline (their feed link once did)."""
+    first = Document(url="https://example.org/a", source="web", title="A", body="Text.\n")
+    second = Document(url=first.url, source="web", title="A", body="Text, edited.\n")
+    path = "articles/web/2025/03/01/a-0123456789ab.md"
+    commit_versions(archive, path, [first, second], clock.now(), timedelta(hours=1))
+    out = tmp_path / "site"
+    build(archive, out, search=False)
+    renamed = Document(url=first.url, source="web", title="A, renamed", body=second.body)
+    commit_versions(archive, path, [renamed], clock.now() + timedelta(hours=3), timedelta(hours=1))
+    assert build(archive, out, search=False).incremental
+    assert_same_as_full_build(archive, out, tmp_path, search=False)
+
+
 def test_each_source_page_tells_its_health_and_follows_it_without_new_commits(
     archive: Archive, server: NewsServer, clock: FixedClock, tmp_path: Path
 ) -> None:

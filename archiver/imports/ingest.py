@@ -10,7 +10,6 @@ for the same article) is skipped, so importing or backfilling again adds nothing
 
 from __future__ import annotations
 
-import zlib
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -24,7 +23,7 @@ from archiver.clock import isoformat
 from archiver.errors import ArticleError, ExtractionError
 from archiver.fetch.client import Exchange
 from archiver.store import format as fmt
-from archiver.store.captures import payload_digest
+from archiver.store.captures import content_decoded, payload_digest
 from archiver.store.commits import Change, CommitStream, blob_id
 from archiver.store.document import parse_document
 from archiver.store.history import article_versions, iter_commits
@@ -296,17 +295,7 @@ def _charset(capture: Capture) -> str | None:
 
 def _decoded(payload: bytes, encoding: str, url: str) -> bytes:
     """The body with its content-encoding undone, for extraction."""
-    encoding = encoding.strip().lower()
     try:
-        if encoding in ("", "identity"):
-            return payload
-        if encoding in ("gzip", "x-gzip"):
-            return zlib.decompress(payload, 16 + zlib.MAX_WBITS)
-        if encoding == "deflate":
-            try:
-                return zlib.decompress(payload)
-            except zlib.error:
-                return zlib.decompress(payload, -zlib.MAX_WBITS)
-    except zlib.error as err:
-        raise ExtractionError(url, f"body cannot be decoded ({err})") from None
-    raise ExtractionError(url, f"unsupported content encoding {encoding[:40]!r}")
+        return content_decoded(payload, encoding)
+    except ValueError as err:
+        raise ExtractionError(url, str(err)) from None

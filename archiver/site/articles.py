@@ -405,7 +405,8 @@ class _ArticlePages:
             "page_title": page_title,
             "current": "",
             "feed": "feed.atom",
-            "feed_title": f"Changes to “{self.article.title}”",
+            # Not the headline: the pages of older versions are not rewritten when it changes.
+            "feed_title": "Changes to this article",
             "article": self.article,
         }
 

@@ -538,6 +538,14 @@ def _read_all(stream: Any) -> bytes:
 
 
 def _decoded(payload: bytes, encoding: str, path: str, record_id: str) -> bytes:
+    try:
+        return content_decoded(payload, encoding)
+    except ValueError as err:
+        raise CaptureError(path, record_id, str(err)) from None
+
+
+def content_decoded(payload: bytes, encoding: str) -> bytes:
+    """A payload as served with its Content-Encoding undone; ValueError saying why not."""
     encoding = encoding.strip().lower()
     try:
         if encoding in ("", "identity"):
@@ -550,8 +558,8 @@ def _decoded(payload: bytes, encoding: str, path: str, record_id: str) -> bytes:
             except zlib.error:
                 return zlib.decompress(payload, -zlib.MAX_WBITS)
     except zlib.error as err:
-        raise CaptureError(path, record_id, f"body cannot be decoded ({err})") from None
-    raise CaptureError(path, record_id, f"unsupported content encoding {encoding[:40]}")
+        raise ValueError(f"body cannot be decoded ({err})") from None
+    raise ValueError(f"unsupported content encoding {encoding[:40]!r}")
 
 
 def _parse_date(value: str, path: str, record_id: str) -> datetime:
