@@ -22,6 +22,7 @@ import os
 import uuid
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -104,7 +105,10 @@ def ignore_captures(root: Path, git_dir: Path) -> None:
 
 class _File:
     """One open capture file of a run: appended to by whole captures (one write each, so a
-    killed process leaves whole records), fsync'd by sync() before commits name them."""
+    killed process leaves whole records), fsync'd by sync() before commits name them. A
+    capture's records are compressed and written on a thread of their own (zlib lets go of
+    the GIL), while the run goes on to its next result; the next capture of the file, or
+    sync(), waits for it first, so the file's order and size are as if written in line."""
 
     def __init__(self, root: Path, path: str) -> None:
         self.path = path
@@ -116,10 +120,22 @@ class _File:
         self.size = 0
         self.records = 0
         self.unsynced = False
+        self._pending: Future[None] | None = None
 
     def record_id(self) -> str:
         self.records += 1
         return f"<urn:uuid:{uuid.uuid5(_ID_NAMESPACE, f'{self.path}#{self.records}')}>"
+
+    def append_later(self, thread: Executor, records: list[bytes]) -> None:
+        """`records` compressed, a gzip member each, and appended, on `thread`."""
+        self.wait()
+        self._pending = thread.submit(self.append, _compressed(records))
+
+    def wait(self) -> None:
+        """The capture being written, written (its error, if any, raised here)."""
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.result()
 
     def append(self, data: bytes) -> None:
         view = memoryview(data)
@@ -130,6 +146,7 @@ class _File:
         self.size += len(data)
 
     def sync(self) -> None:
+        self.wait()
         if self.unsynced:
             os.fsync(self.fd)
             self.unsynced = False
@@ -155,6 +172,7 @@ class CaptureWriter:
         self.rotate_bytes = rotate_bytes
         self._files: dict[str, _File] = {}
         self._next: dict[str, int] = {}  # per source: the n of its next file
+        self._writing: ThreadPoolExecutor | None = None  # compresses and writes captures
 
     def write(
         self,
@@ -165,10 +183,11 @@ class CaptureWriter:
         bare_revisit: bool = False,
     ) -> Captured:
         """The capture of one fetch (its hops in order, the last the page's response),
-        written when this returns, durable once sync() has run. Its payload already among
-        `earlier` (the article's captured responses) makes the last hop a revisit of that
-        response; with `bare_revisit` such a capture keeps no request records (an
-        unchanged check kept only to say the page was seen: a few hundred bytes)."""
+        written (on the writing thread) before the file's next capture, and durable once
+        sync() has run. Its payload already among `earlier` (the article's captured
+        responses) makes the last hop a revisit of that response; with `bare_revisit` such a
+        capture keeps no request records (an unchanged check kept only to say the page was
+        seen: a few hundred bytes)."""
         if not exchanges:
             raise ValueError("a capture needs at least one exchange")
         file = self._file(source)
@@ -190,7 +209,7 @@ class CaptureWriter:
                 members.add(_revisit_record(members.writer, exchange, date, record_id, original))
             else:
                 members.add(_response_record(members.writer, exchange, date, record_id))
-        file.append(members.data())
+        file.append_later(self._thread(), members.records)
         ref = CaptureRef(file.path, record_id, digest)
         return Captured(ref, final.url, date, revisit=original is not None)
 
@@ -201,9 +220,19 @@ class CaptureWriter:
             file.sync()
 
     def close(self) -> None:
-        for file in self._files.values():
-            file.close()
-        self._files.clear()
+        try:
+            for file in self._files.values():
+                file.close()
+        finally:
+            self._files.clear()
+            if self._writing is not None:
+                self._writing.shutdown()
+                self._writing = None
+
+    def _thread(self) -> Executor:
+        if self._writing is None:
+            self._writing = ThreadPoolExecutor(1, thread_name_prefix="captures")
+        return self._writing
 
     def __enter__(self) -> CaptureWriter:
         return self
@@ -213,6 +242,8 @@ class CaptureWriter:
 
     def _file(self, source: str) -> _File:
         file = self._files.get(source)
+        if file is not None:
+            file.wait()  # its size, with the capture being written
         if file is not None and file.size < self.rotate_bytes:
             return file
         if file is not None:
@@ -238,27 +269,31 @@ class CaptureWriter:
         record.rec_headers.replace_header("WARC-Record-ID", file.record_id())
         record.rec_headers.replace_header("WARC-Date", warc_date(self.run))
         members.add(record)
-        file.append(members.data())
+        file.append(_compressed(members.records))
         return file
 
 
 class _Members:
-    """Records made by warcio, each compressed into a gzip member of its own (at zlib's
-    default level: warcio's own gzip is level 9, which costs a sync several times the
-    time for a few per cent of size)."""
+    """Records made by warcio, uncompressed (see _compressed)."""
 
     def __init__(self) -> None:
         self.writer = _writer()
-        self._out: list[bytes] = []
+        self.records: list[bytes] = []
 
     def add(self, record: Any) -> None:
         self.writer.out = io.BytesIO()
         self.writer.write_record(record)
-        deflate = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
-        self._out.append(deflate.compress(self.writer.out.getvalue()) + deflate.flush())
+        self.records.append(self.writer.out.getvalue())
 
-    def data(self) -> bytes:
-        return b"".join(self._out)
+
+def _compressed(records: list[bytes]) -> bytes:
+    """Each record a gzip member of its own, at zlib's default level (warcio's own gzip is
+    level 9, which costs a sync several times the time for a few per cent of size)."""
+    members = []
+    for record in records:
+        deflate = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+        members.append(deflate.compress(record) + deflate.flush())
+    return b"".join(members)
 
 
 def _writer() -> Any:
