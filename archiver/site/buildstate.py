@@ -43,7 +43,31 @@ LEGACY_FILES = (
 )
 
 
-_SCHEMA = """
+# The columns of a VersionRow, which both versions and events hold (a table each, kept in
+# step by this one list: a column added to one only broke the other's inserts).
+_VERSION_ROW_COLUMNS = """\
+    path TEXT NOT NULL,
+    number INTEGER NOT NULL,
+    seq INTEGER NOT NULL,
+    sha TEXT NOT NULL,
+    time INTEGER NOT NULL,
+    blob TEXT NOT NULL,
+    updated TEXT NOT NULL,
+    source TEXT NOT NULL,
+    title TEXT NOT NULL,
+    old_title TEXT NOT NULL,
+    key TEXT NOT NULL,
+    stats TEXT,
+    summary TEXT NOT NULL,
+    minor INTEGER NOT NULL,
+    revert_of INTEGER,
+    headline INTEGER NOT NULL,
+    event TEXT NOT NULL DEFAULT '',
+    capture TEXT NOT NULL DEFAULT '',
+    fetched TEXT NOT NULL DEFAULT '',
+    hidden INTEGER NOT NULL DEFAULT 0, -- its article's (the lists leave it out), see mark_hidden"""
+
+_SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 -- Stored in list order (source, ordinal): a page of a source's article list is a run of
 -- neighbouring rows, not fifty scattered reads (0.9 s for 450 pages, from a cold disk).
@@ -69,51 +93,13 @@ CREATE INDEX IF NOT EXISTS site_articles_removed ON site_articles (removed DESC,
 CREATE INDEX IF NOT EXISTS site_articles_rank
     ON site_articles (changes DESC, last_changed DESC, path);
 CREATE TABLE IF NOT EXISTS versions (
-    path TEXT NOT NULL,
-    number INTEGER NOT NULL,
-    seq INTEGER NOT NULL,
-    sha TEXT NOT NULL,
-    time INTEGER NOT NULL,
-    blob TEXT NOT NULL,
-    updated TEXT NOT NULL,
-    source TEXT NOT NULL,
-    title TEXT NOT NULL,
-    old_title TEXT NOT NULL,
-    key TEXT NOT NULL,
-    stats TEXT,
-    summary TEXT NOT NULL,
-    minor INTEGER NOT NULL,
-    revert_of INTEGER,
-    headline INTEGER NOT NULL,
-    event TEXT NOT NULL DEFAULT '',
-    hidden INTEGER NOT NULL DEFAULT 0, -- its article's (the lists leave it out), see mark_hidden
-    capture TEXT NOT NULL,
-    fetched TEXT NOT NULL,
+{_VERSION_ROW_COLUMNS}
     PRIMARY KEY (path, number)
 );
 -- Removals from and returns to an article's address, with the columns of versions (number:
 -- the version shown then), so that lists of changes read both in one ordered query.
 CREATE TABLE IF NOT EXISTS events (
-    path TEXT NOT NULL,
-    number INTEGER NOT NULL,
-    seq INTEGER NOT NULL,
-    sha TEXT NOT NULL,
-    time INTEGER NOT NULL,
-    blob TEXT NOT NULL,
-    updated TEXT NOT NULL,
-    source TEXT NOT NULL,
-    title TEXT NOT NULL,
-    old_title TEXT NOT NULL,
-    key TEXT NOT NULL,
-    stats TEXT,
-    summary TEXT NOT NULL,
-    minor INTEGER NOT NULL,
-    revert_of INTEGER,
-    headline INTEGER NOT NULL,
-    event TEXT NOT NULL,
-    capture TEXT NOT NULL DEFAULT '',
-    fetched TEXT NOT NULL DEFAULT '',
-    hidden INTEGER NOT NULL DEFAULT 0,
+{_VERSION_ROW_COLUMNS}
     PRIMARY KEY (path, seq, event)
 );
 CREATE INDEX IF NOT EXISTS events_all ON events (seq, path);
