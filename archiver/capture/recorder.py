@@ -152,9 +152,7 @@ class Recorder:
 
     def _commit(self, decision: Decision) -> None:
         for change, outcome, _ in decision.commits:
-            self.stream.commit(change)
-            url, version = change.trailers[trailer.URL], int(change.trailers[trailer.VERSION])
-            self._unpublished.append((url, version, outcome))
+            self.record_commit(change, outcome)
 
     def _record(self, checked: Checked, decision: Decision) -> None:
         target = checked.target
@@ -170,8 +168,9 @@ class Recorder:
             self.archive.state.release(target.url)  # nothing held against it any more
 
     def record_commit(self, change: Change, outcome: Outcome) -> None:
-        """A commit the run makes beside its decisions (an import's restore of the
-        current text after an older capture), published with them."""
+        """One commit into the run's stream, published with the next checkpoint: each of a
+        decision's, or one the run makes beside them (an import's restore of the current
+        text after an older capture)."""
         self.stream.commit(change)
         url, version = change.trailers[trailer.URL], int(change.trailers[trailer.VERSION])
         self._unpublished.append((url, version, outcome))
