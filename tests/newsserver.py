@@ -17,7 +17,9 @@ from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
-class _Server(ThreadingHTTPServer):
+class QuietServer(ThreadingHTTPServer):
+    """A loopback server for tests: threads of its own, quiet when a client hangs up."""
+
     # Many fetches connect at once: a short listen queue turns them into 1 s retries.
     request_queue_size = 128
     daemon_threads = True
@@ -60,7 +62,7 @@ class NewsServer:
         self.requests: list[Request] = []
         self.connections = 0  # accepted so far
         self._lock = threading.Lock()
-        self._httpd = _Server((address, 0), self._handler())
+        self._httpd = QuietServer((address, 0), self._handler())
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
 

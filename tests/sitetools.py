@@ -24,12 +24,14 @@ import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from functools import partial
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from http.server import SimpleHTTPRequestHandler
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 from urllib.parse import unquote, urlsplit
 
 import pytest
+
+from tests.newsserver import QuietServer
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
@@ -137,8 +139,7 @@ class _StaticHandler(SimpleHTTPRequestHandler):
 def serve_folder(path: Path) -> Iterator[str]:
     """Serves `path` on 127.0.0.1 at a free port; yields the base URL, ending in '/'."""
     handler = partial(_StaticHandler, directory=str(path))
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    httpd.daemon_threads = True
+    httpd = QuietServer(("127.0.0.1", 0), handler)  # a browser cancels requests it no longer needs
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
     try:

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from email.message import Message
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import parse_qs
 
@@ -36,7 +36,7 @@ from archiver.store.state import STATE_DIR
 from archiver.sync import add, sync
 
 from .conftest import git
-from .newsserver import NewsServer, article_html
+from .newsserver import NewsServer, QuietServer, article_html
 from .pages import HARBOUR
 
 SITE = "https://archive.example.org/news"
@@ -74,8 +74,7 @@ class Receiver:
                 self.end_headers()
                 receiver.posted.set()
 
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._httpd.daemon_threads = True
+        self._httpd = QuietServer(("127.0.0.1", 0), Handler)
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
 
     @property
@@ -432,7 +431,7 @@ def test_kept_messages_go_out_with_the_next_run(archive: Archive, server: NewsSe
     # The receiver is up on the same address for the next run, which checks nothing new.
     receiver = Receiver()
     receiver._httpd.server_close()
-    receiver._httpd = ThreadingHTTPServer(("127.0.0.1", port), receiver._httpd.RequestHandlerClass)
+    receiver._httpd = QuietServer(("127.0.0.1", port), receiver._httpd.RequestHandlerClass)
     receiver._thread = threading.Thread(target=receiver._httpd.serve_forever, daemon=True)
     with receiver:
         archive.clock.advance(timedelta(hours=1))  # type: ignore[attr-defined]
