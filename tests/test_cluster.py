@@ -178,7 +178,9 @@ def commands(tmp_path: Path) -> Iterator[tuple[str, list[subprocess.Popen[bytes]
     started: list[subprocess.Popen[bytes]] = []
     log = (tmp_path / "dask.log").open("wb")
     command = [BIN / "dask", "scheduler", "--host", "127.0.0.1", "--port", str(port)]
-    scheduler = subprocess.Popen([*command, "--no-dashboard"], stdout=log, stderr=log)
+    scheduler = subprocess.Popen(
+        [*command, "--no-dashboard"], stdout=log, stderr=log, start_new_session=True
+    )
     started.append(scheduler)
     try:
         yield address, started
@@ -186,7 +188,11 @@ def commands(tmp_path: Path) -> Iterator[tuple[str, list[subprocess.Popen[bytes]
         for process in reversed(started):
             process.terminate()
         for process in started:
-            process.wait(timeout=30)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:  # a worker whose nanny hangs on: its group goes
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait(timeout=30)
         log.close()
 
 
@@ -196,7 +202,13 @@ def start_worker(
     command = [BIN / "dask", "worker", address, "--nworkers", "2", "--nthreads", "2"]
     command += ["--no-dashboard"]
     started.append(
-        subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        subprocess.Popen(
+            command,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,  # its own group: stopped whole, nanny and workers
+        )
     )
 
 
