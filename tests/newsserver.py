@@ -63,7 +63,6 @@ class NewsServer:
         self.connections = 0  # accepted so far
         self._lock = threading.Lock()
         self._httpd = QuietServer((address, 0), self._handler())
-        self._httpd.daemon_threads = True
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
 
     def __enter__(self) -> NewsServer:

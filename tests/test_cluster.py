@@ -31,6 +31,7 @@ from archiver.sync import sync
 from .conftest import START, configure, git
 from .newsserver import NewsServer
 from .test_sync import serve_stories, story
+from .webarchive import stop_group
 
 distributed = pytest.importorskip("distributed")
 
@@ -185,14 +186,8 @@ def commands(tmp_path: Path) -> Iterator[tuple[str, list[subprocess.Popen[bytes]
     try:
         yield address, started
     finally:
-        for process in reversed(started):
-            process.terminate()
-        for process in started:
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:  # a worker whose nanny hangs on: its group goes
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=30)
+        for process in reversed(started):  # workers first, then their scheduler
+            stop_group(process, timeout=30)  # a nanny may outlive SIGTERM: its group is killed
         log.close()
 
 

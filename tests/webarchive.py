@@ -43,6 +43,7 @@ __all__ = [
     "Wayback",
     "fetch",
     "record_versions",
+    "stop_group",
     "validate_wacz",
     "wayback",
 ]
@@ -145,7 +146,7 @@ def wayback(collection: Collection) -> Iterator[Wayback]:
         _wait_until_serving(process, base, log_path)
         yield Wayback(base, collection.name, process.pid)
     finally:
-        _stop_group(process)
+        stop_group(process)
 
 
 def _wait_until_serving(process: subprocess.Popen[bytes], base: str, log_path: Path) -> None:
@@ -165,11 +166,13 @@ def _wait_until_serving(process: subprocess.Popen[bytes], base: str, log_path: P
     raise AssertionError(f"wayback did not answer on {base} in {START_TIMEOUT:.0f} s:\n{log}")
 
 
-def _stop_group(process: subprocess.Popen[bytes]) -> None:
+def stop_group(process: subprocess.Popen[bytes], timeout: float = STOP_TIMEOUT) -> None:
+    """Stops a process started with start_new_session=True, children and all: SIGTERM to
+    its group, SIGKILL after `timeout` seconds, and SIGKILL to any child left behind."""
     with suppress(ProcessLookupError):
         os.killpg(process.pid, signal.SIGTERM)
     try:
-        process.wait(STOP_TIMEOUT)
+        process.wait(timeout)
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)
         process.wait()
