@@ -230,3 +230,43 @@ def test_a_capture_the_rebuilt_store_cannot_read_is_no_revisits_original(
     assert revisit["WARC-Refers-To"] == headers[2]["WARC-Record-ID"]
     warcio_check(archive.root)
     archive.close()
+
+
+def test_a_rebuilt_store_follows_a_commits_revisit_to_the_response_it_names(
+    archive: Archive, server: NewsServer, clock: FixedClock
+) -> None:
+    """The first commit naming a payload can name a revisit: the page's bytes were first
+    kept by an unchanged check (no commit), and a later revert came back to them."""
+    archive = set_captures(archive, "all")
+    first = article_html(TITLE, BRIDGE)
+    same_text = first + "<!-- served again with a comment -->"
+    for page in (first, same_text, article_html(TITLE, BRIDGE_EDITED), same_text):
+        server.set("/news/bridge", page, etag=False)
+        if page is first:
+            add(archive, [server.url("/news/bridge")])
+        else:
+            sync(archive, check_all=True)
+        clock.advance(timedelta(hours=3))
+    *_, reverted = article_commits(archive)
+    assert reverted.trailers[archive_format.REVERT_OF] == "1"
+    named = archive_format.read_capture(reverted.trailers)
+    assert named is not None
+    reader = CaptureReader(archive.root)
+    assert reader.read(named).revisit  # a revisit of the unchanged check's response
+    archive.close()
+    archive.state_path.unlink()
+    archive = Archive.open(archive.root, clock)
+    assert [r.outcome for r in sync(archive, check_all=True).results] == [Outcome.UNCHANGED]
+
+    headers = [h for path in capture_files(archive.root) for h in warc_headers(archive.root / path)]
+    by_id = {h["WARC-Record-ID"]: h for h in headers}
+    revisit = headers[-1]
+    assert revisit["WARC-Type"] == "revisit"
+    original = by_id[revisit["WARC-Refers-To"]]
+    assert original["WARC-Type"] == "response"  # the response, not the commit's revisit
+    assert original["WARC-Record-ID"] == by_id[named.record_id]["WARC-Refers-To"]
+    assert revisit["WARC-Refers-To-Date"] == original["WARC-Date"]
+    warcio_check(archive.root)
+    verified = CliRunner().invoke(app, ["verify", "--archive", str(archive.root)])
+    assert verified.exit_code == 0, verified.output
+    archive.close()
