@@ -6,6 +6,7 @@ http(s) addresses become links."""
 from __future__ import annotations
 
 import re
+import sqlite3
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -15,6 +16,7 @@ from typer.testing import CliRunner
 from archiver.archive import Archive
 from archiver.cli import app
 from archiver.site import build_site
+from archiver.site.buildstate import BuildPlace
 from archiver.store import format as fmt
 from archiver.store.commits import Change, CommitStream
 from archiver.store.history import iter_commits
@@ -188,3 +190,30 @@ def test_origins_from_untrusted_commits_are_escaped_and_only_http_becomes_a_link
             page.goto(f"{base}{path.removesuffix('.md')}/v{number}.html")
             assert page.locator(".origin").count() == 0
         assert dialogs == []
+
+
+def test_a_build_state_of_the_format_before_origins_is_built_again_in_full(
+    archive: Archive, server: NewsServer, tmp_path: Path
+) -> None:
+    """A site built before versions kept their origin: its state has no origin column
+    and would show imported versions as fetched ones; the next build makes it anew."""
+    story = server.url("/news/bridge")
+    records = [Record(story, START - timedelta(hours=5), article_html(TITLE, BRIDGE).encode())]
+    warc = write_warc(tmp_path / "crawl.warc.gz", records)
+    assert cli(archive, "import", str(warc.path)).exit_code == 0
+    server.set("/news/bridge", article_html(TITLE, BRIDGE_EDITED))
+    sync(archive, check_all=True)
+    site = tmp_path / "site"
+    build_site(archive, site, search=False)
+    state = BuildPlace(archive.state_path.parent, site).state
+    with sqlite3.connect(state) as db:  # as the previous format left it
+        for table in ("versions", "events"):
+            db.execute(f"ALTER TABLE {table} DROP COLUMN origin")
+        db.execute("UPDATE meta SET value = '8' WHERE key = 'format'")
+    db.close()
+    (site / folder_of(archive, story) / "v1.html").write_text("stale")
+
+    assert not build_site(archive, site, search=False).incremental
+    page = (site / folder_of(archive, story) / "v1.html").read_text()
+    assert '<dd class="origin">from crawl.warc.gz, captured <time' in page
+    assert_same_as_full_build(archive, site, tmp_path, search=False)
