@@ -7,9 +7,13 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from pathlib import Path
+
+from typer.testing import CliRunner
 
 from archiver.archive import Archive
 from archiver.capture.model import Checked, Outcome
+from archiver.cli import app
 from archiver.clock import FixedClock
 from archiver.store import format as archive_format
 from archiver.store.captures import CaptureReader, capture_files
@@ -155,3 +159,114 @@ def test_an_unknown_captures_setting_is_one_clear_error() -> None:
         'archiver.toml: archive.captures: expected one of "versions", "all", "none",'
         " got string 'some'"
     )
+
+
+def warc_headers(path: Path) -> list[dict[str, str]]:
+    """Each record's WARC headers, as warcio reads the file."""
+    from warcio.archiveiterator import ArchiveIterator
+
+    with path.open("rb") as stream:
+        return [dict(record.rec_headers.headers) for record in ArchiveIterator(stream)]
+
+
+def test_a_state_store_rebuilt_from_git_still_writes_an_unchanged_page_as_a_revisit(
+    archive: Archive, server: NewsServer, clock: FixedClock
+) -> None:
+    archive = set_captures(archive, "all")
+    url = server.url("/news/bridge")
+    server.set("/news/bridge", article_html(TITLE, BRIDGE), etag=False)  # no 304: a full 200
+    add(archive, [url])
+    (first,) = article_commits(archive)
+    ref = archive_format.read_capture(first.trailers)
+    assert ref is not None
+    archive.close()
+    archive.state_path.unlink()  # rebuilt from git on the next open
+    archive = Archive.open(archive.root, clock)
+    clock.advance(timedelta(hours=1))
+    assert [r.outcome for r in sync(archive, check_all=True).results] == [Outcome.UNCHANGED]
+
+    old, new = capture_files(archive.root)
+    (response,) = [h for h in warc_headers(archive.root / old) if h["WARC-Type"] == "response"]
+    assert response["WARC-Record-ID"] == ref.record_id
+    kept = [h for h in warc_headers(archive.root / new) if h["WARC-Type"] != "warcinfo"]
+    assert [h["WARC-Type"] for h in kept] == ["revisit"]  # no second copy of the page
+    (revisit,) = kept
+    assert revisit["WARC-Refers-To"] == ref.record_id
+    assert revisit["WARC-Refers-To-Filename"] == ref.path
+    assert revisit["WARC-Refers-To-Target-URI"] == response["WARC-Target-URI"] == url
+    assert revisit["WARC-Refers-To-Date"] == response["WARC-Date"]
+    warcio_check(archive.root)
+    verified = CliRunner().invoke(app, ["verify", "--archive", str(archive.root)])
+    assert verified.exit_code == 0, verified.output
+    archive.close()
+
+
+def test_a_capture_the_rebuilt_store_cannot_read_is_no_revisits_original(
+    archive: Archive, server: NewsServer, clock: FixedClock
+) -> None:
+    """Its file gone: the next capture of the same payload is a full response again, which
+    the captures after it are revisits of."""
+    archive = set_captures(archive, "all")
+    server.set("/news/bridge", article_html(TITLE, BRIDGE), etag=False)
+    add(archive, [server.url("/news/bridge")])
+    (old,) = capture_files(archive.root)
+    archive.close()
+    archive.state_path.unlink()
+    (archive.root / old).unlink()
+    archive = Archive.open(archive.root, clock)
+    clock.advance(timedelta(hours=1))
+    assert [r.outcome for r in sync(archive, check_all=True).results] == [Outcome.UNCHANGED]
+    (new,) = capture_files(archive.root)
+    headers = warc_headers(archive.root / new)
+    assert [h["WARC-Type"] for h in headers] == ["warcinfo", "request", "response"]
+    clock.advance(timedelta(hours=1))
+    assert [r.outcome for r in sync(archive, check_all=True).results] == [Outcome.UNCHANGED]
+    (revisit,) = [
+        h
+        for path in capture_files(archive.root)
+        for h in warc_headers(archive.root / path)
+        if h["WARC-Type"] == "revisit"
+    ]
+    assert revisit["WARC-Refers-To"] == headers[2]["WARC-Record-ID"]
+    warcio_check(archive.root)
+    archive.close()
+
+
+def test_a_rebuilt_store_follows_a_commits_revisit_to_the_response_it_names(
+    archive: Archive, server: NewsServer, clock: FixedClock
+) -> None:
+    """The first commit naming a payload can name a revisit: the page's bytes were first
+    kept by an unchanged check (no commit), and a later revert came back to them."""
+    archive = set_captures(archive, "all")
+    first = article_html(TITLE, BRIDGE)
+    same_text = first + "<!-- served again with a comment -->"
+    for page in (first, same_text, article_html(TITLE, BRIDGE_EDITED), same_text):
+        server.set("/news/bridge", page, etag=False)
+        if page is first:
+            add(archive, [server.url("/news/bridge")])
+        else:
+            sync(archive, check_all=True)
+        clock.advance(timedelta(hours=3))
+    *_, reverted = article_commits(archive)
+    assert reverted.trailers[archive_format.REVERT_OF] == "1"
+    named = archive_format.read_capture(reverted.trailers)
+    assert named is not None
+    reader = CaptureReader(archive.root)
+    assert reader.read(named).revisit  # a revisit of the unchanged check's response
+    archive.close()
+    archive.state_path.unlink()
+    archive = Archive.open(archive.root, clock)
+    assert [r.outcome for r in sync(archive, check_all=True).results] == [Outcome.UNCHANGED]
+
+    headers = [h for path in capture_files(archive.root) for h in warc_headers(archive.root / path)]
+    by_id = {h["WARC-Record-ID"]: h for h in headers}
+    revisit = headers[-1]
+    assert revisit["WARC-Type"] == "revisit"
+    original = by_id[revisit["WARC-Refers-To"]]
+    assert original["WARC-Type"] == "response"  # the response, not the commit's revisit
+    assert original["WARC-Record-ID"] == by_id[named.record_id]["WARC-Refers-To"]
+    assert revisit["WARC-Refers-To-Date"] == original["WARC-Date"]
+    warcio_check(archive.root)
+    verified = CliRunner().invoke(app, ["verify", "--archive", str(archive.root)])
+    assert verified.exit_code == 0, verified.output
+    archive.close()

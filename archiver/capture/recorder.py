@@ -19,8 +19,15 @@ from archiver.capture.checker import StoredTexts
 from archiver.capture.decide import Decision, Stored, decide, needs_text
 from archiver.capture.model import Checked, Observer, Outcome, Published, Result
 from archiver.capture.worker import fingerprint
+from archiver.errors import CaptureError
 from archiver.store import format as trailer
-from archiver.store.captures import Captured, CaptureWriter, ignore_captures
+from archiver.store.captures import (
+    Captured,
+    CaptureReader,
+    CaptureWriter,
+    ignore_captures,
+    payload_digest,
+)
 from archiver.store.commits import Change, CommitStream
 from archiver.store.format import CaptureRef
 from archiver.store.history import head_commit
@@ -55,6 +62,7 @@ class Recorder:
         self.run = archive.clock.now()  # names the run's capture files
         self.keep = archive.config.captures  # config.CAPTURE_MODES
         self._captures: CaptureWriter | None = None  # opened with the run's first capture
+        self._reader: CaptureReader | None = None  # for originals known by ref alone
         self.replays: dict[str, CaptureRef] = {}  # reformat: captures re-read, by article URL
         self._latest: dict[str, ArticleState] = {}  # each article's state as last decided
 
@@ -128,13 +136,35 @@ class Recorder:
         if self._captures is None:
             ignore_captures(self.archive.root, Path(self.archive.repo.git_dir))
             self._captures = CaptureWriter(self.archive.root, self.run, f"archiver/{__version__}")
-        earlier = self.archive.state.captured(url)
+        earlier = self._earlier(url, checked.exchanges[-1].body)
         when = checked.fetched_at or now
         source = checked.target.source
         captured = self._captures.write(source, checked.exchanges, when, earlier, bare_revisit)
         if not captured.revisit:
             self.archive.state.add_captured(url, captured)
         return captured
+
+    def _earlier(self, url: str, payload: bytes) -> list[Captured]:
+        """The article's captured responses. The one with this payload, when the store
+        knows it from a commit's trailer alone (rebuilt from git), is read from its record
+        first for what a revisit names; one that cannot be read is no revisit's original."""
+        earlier = self.archive.state.captured(url)
+        if all(known.date for known in earlier):
+            return earlier  # as a run recorded them (the payload is hashed once, on writing)
+        digest = payload_digest(payload)
+        for index, known in enumerate(earlier):
+            if known.ref.digest != digest or known.date:
+                continue
+            if self._reader is None:
+                self._reader = CaptureReader(self.archive.root)
+            try:
+                earlier[index] = self._reader.original(known.ref)
+            except CaptureError:  # written in full again, and named by later revisits
+                del earlier[index]
+            else:
+                self.archive.state.add_captured(url, earlier[index])
+            break
+        return earlier
 
     def record(self, decision: Decision) -> Result:
         """A decision made without a check (an article's history re-read from its

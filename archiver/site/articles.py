@@ -369,6 +369,7 @@ def _version_row(
         headline=headline,
         capture=ref.capture,
         fetched=ref.fetched,
+        origin=ref.origin,
     )
 
 

@@ -587,7 +587,9 @@ class _Builder:
                 ordinal = counts.get(log.source, 0)
                 counts[log.source] = ordinal + 1
             refs = tuple(
-                VersionRef(r.seq, r.sha, r.time, r.blob, r.updated, None, r.capture, r.fetched)
+                VersionRef(
+                    r.seq, r.sha, r.time, r.blob, r.updated, None, r.capture, r.fetched, r.origin
+                )
                 for r in rows
             ) + tuple(log.versions)
             known_events = stored.events if stored else []

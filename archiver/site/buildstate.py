@@ -31,7 +31,8 @@ from archiver.store import format as trailer
 from archiver.store.state import StateView, read_only_uri
 
 STATE_FILE = "build.db"
-FORMAT = "8"  # 8: captures; 7: search_text; 6: articles withheld (hidden); 5: removals and returns
+# 9: origins; 8: captures; 7: search_text; 6: articles withheld (hidden); 5: removals and returns
+FORMAT = "9"
 BUILDS = "builds"  # in the archive's state folder: one folder per output folder
 # Where earlier builds kept their state: inside the output folder, so it was published.
 LEGACY_STATE = ".archiver-build.db"
@@ -65,6 +66,7 @@ _VERSION_ROW_COLUMNS = """\
     event TEXT NOT NULL DEFAULT '',
     capture TEXT NOT NULL DEFAULT '',
     fetched TEXT NOT NULL DEFAULT '',
+    origin TEXT NOT NULL DEFAULT '',
     hidden INTEGER NOT NULL DEFAULT 0, -- its article's (the lists leave it out), see mark_hidden"""
 
 _SCHEMA = f"""
@@ -177,6 +179,7 @@ class VersionRow:
     event: str = ""  # for a removal or return (see model.EventRef): its kind
     capture: str = ""  # the version's Archiver-Capture trailer, "" when it has none
     fetched: str = ""  # when its page was fetched (Archiver-Fetched)
+    origin: str = ""  # where its capture was made, when elsewhere (Archiver-Origin)
 
     def facts(self) -> VersionFacts:
         stats = trailer.read_stats(json.loads(self.stats)) if self.stats else None

@@ -22,6 +22,7 @@ from archiver.site.views import (
     DiffRow,
     format_time,
     iso_time,
+    origin_note,
     plural,
 )
 
@@ -274,8 +275,24 @@ def timeline(versions: Iterable[VersionRow], linked: bool) -> Markup:
                 )
         else:
             about = '<span class="summary">first version</span>\n'
+        told = origin(v)
+        about += f'<span class="origin">{told}</span>\n' if told else ""
         items.append(f"<li{attribute}>\n{link} · {when(v.time)}\n{about}</li>\n")
     return Markup("".join(items))
+
+
+def origin(row: VersionRow) -> Markup:
+    """Where a version from a web archive was captured, "from the Internet Archive, captured
+    …", linked to the capture there when it has an address; empty for one archiver fetched."""
+    note = origin_note(row.origin)
+    if note is None:
+        return Markup("")
+    told = f"from {escape(note.holder)}, captured {when(row.time)}"
+    if note.link:
+        told += (
+            f' · <a href="{escape(note.link)}" rel="nofollow noopener noreferrer">the capture</a>'
+        )
+    return Markup(told)
 
 
 def address_history(events: Iterable[VersionRow]) -> Markup:
@@ -298,12 +315,17 @@ def _timeline_event(v: VersionRow) -> str:
     )
 
 
+def _origin_label(row: VersionRow) -> str:
+    note = origin_note(row.origin) if row.origin else None
+    return f", from {escape(note.holder)}" if note else ""
+
+
 def version_options(versions: Sequence[VersionRow], selected: int) -> Markup:
     """A choice among an article's versions, with `selected` chosen."""
     return Markup(
         "".join(
             f'<option value="{v.number}"{" selected" if v.number == selected else ""}>'
-            f"{v.number} ({format_time(v.time)})</option>\n"
+            f"{v.number} ({format_time(v.time)}{_origin_label(v)})</option>\n"
             for v in versions
         )
     )

@@ -74,6 +74,7 @@ class VersionRef:
     change: tuple[ChangeStats, bool] | None = None
     capture: str = ""  # the commit's Archiver-Capture trailer, as written (see capture_of)
     fetched: str = ""  # its Archiver-Fetched trailer: when the captured page was fetched
+    origin: str = ""  # its Archiver-Origin trailer: a capture made elsewhere (see origin_of)
 
 
 REMOVED, RETURNED = trailer.EVENT_REMOVED, trailer.EVENT_RETURNED
@@ -228,6 +229,7 @@ def _add_commit(
     removal = event == "removed"
     updated = printable(commit.trailers.get(trailer.PAGE_UPDATED, ""))
     capture = _capture_trailers(commit)
+    origin = printable(commit.trailers.get(trailer.ORIGIN, "").strip())
     # Trailers describe a commit's one article; a commit of several says nothing each.
     recorded = trailer.read_change(commit.trailers) if len(commit.changes) == 1 else None
     for change in commit.changes:
@@ -242,7 +244,8 @@ def _add_commit(
         if log is None:
             base_blob, removed = known.get(change.path, (None, None))
             log = articles[change.path] = ArticleLog(change.path, base_blob, removed=removed)
-        ref = VersionRef(seq, commit.sha, when, change.new_blob or "", updated, None, *capture)
+        blob = change.new_blob or ""
+        ref = VersionRef(seq, commit.sha, when, blob, updated, None, *capture, origin)
         _apply(log, change, ref, removal, recorded, trailer.ORIGIN in commit.trailers)
 
 
@@ -304,6 +307,12 @@ def capture_of(value: str) -> trailer.CaptureRef | None:
         return trailer.read_capture({trailer.CAPTURE: value})
     except ValueError:
         return None
+
+
+def origin_of(value: str) -> trailer.Origin | None:
+    """Where a version's capture was made, when elsewhere (a WARC file, a replay server),
+    from the trailer value kept with it; None for a version archiver fetched itself."""
+    return trailer.read_origin({trailer.ORIGIN: value}) if value else None
 
 
 def _asking(commits: Iterable[CommitRecord], prior: Prior) -> list[CommitRecord]:

@@ -13,7 +13,14 @@ from typing import Any
 
 import jinja2
 
-from archiver.site.html import article_rows, change_rows, timeline, version_options, when
+from archiver.site.html import (
+    article_rows,
+    change_rows,
+    origin,
+    timeline,
+    version_options,
+    when,
+)
 from archiver.site.views import next_check_text, plural, time_text
 
 ASSETS = ("site.css", "site.js", "find.js")
@@ -40,6 +47,7 @@ def environment() -> jinja2.Environment:
         article_rows=article_rows,
         change_rows=change_rows,
         timeline=timeline,
+        origin=origin,
         version_options=version_options,
         when=when,
     )

@@ -17,7 +17,7 @@ from typing import NamedTuple
 from urllib.parse import urlsplit
 
 from archiver.diff import ChangeStats, Row, Span, align, compact, replaced_count, word_diff
-from archiver.site.model import Captured, as_version, compared, date_line
+from archiver.site.model import Captured, as_version, compared, date_line, origin_of
 from archiver.store.document import Document
 from archiver.store.format import article_page, version_page
 
@@ -89,6 +89,23 @@ def web_link(url: str) -> bool:
         return False
     parts = urlsplit(url)
     return parts.scheme in ("http", "https") and bool(parts.netloc)
+
+
+class OriginNote(NamedTuple):
+    """A version from a web archive, as the site names it."""
+
+    holder: str  # "the Internet Archive", a replay server's host, or a WARC/WACZ file's name
+    link: str  # the capture on its server, "" when there is none (a file's record)
+
+
+def origin_note(value: str) -> OriginNote | None:
+    """The origin a version row keeps, as the site tells it; None for a version archiver
+    fetched itself. The value comes from the archive's commits, written from WARC files and
+    servers' answers: only a plain http(s) address becomes a link."""
+    origin = origin_of(value)
+    if origin is None or not origin.holder:
+        return None
+    return OriginNote(origin.holder, origin.replay if web_link(origin.replay) else "")
 
 
 def language(document: Document) -> str:

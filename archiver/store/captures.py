@@ -531,6 +531,26 @@ class CaptureReader:
             revisit,
         )
 
+    def original(self, ref: CaptureRef) -> Captured:
+        """The response a revisit of `ref`'s payload is to name, as its record tells it (the
+        target URI and date a revisit repeats): `ref`'s own, or the one it is a revisit of.
+        Raises CaptureError naming file and record."""
+        record = self._record(ref.path, ref.record_id)
+        if record.type == "revisit":
+            path = record.warc.get(REFERS_TO_FILENAME.lower(), ref.path)
+            if not CAPTURE_PATH.fullmatch(path):
+                raise CaptureError(ref.path, ref.record_id, f"revisit names a bad file {path!r}")
+            ref = CaptureRef(path, record.warc.get("warc-refers-to", ""), ref.digest)
+            record = self._record(ref.path, ref.record_id)
+        if record.type != "response":
+            raise CaptureError(ref.path, ref.record_id, f"a {record.type} record, not a response")
+        if (got := payload_digest(record.payload)) != ref.digest:
+            raise CaptureDigestMismatch(
+                ref.path, ref.record_id, f"payload digest {got} is not the commit's {ref.digest}"
+            )
+        warc = record.warc
+        return Captured(ref, warc.get("warc-target-uri", ""), warc.get("warc-date", ""))
+
     def records(self, path: str) -> _Index:
         """The file's records (id → offset) up to its end or its first unreadable member."""
         index = self._indexes.get(path)

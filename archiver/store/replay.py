@@ -2,7 +2,9 @@
 
 `rebuild_state` recreates the store from history in one pass when it is missing;
 `catch_up` replays the commits a killed run published before it could record them, so a
-run never stores a change twice.
+run never stores a change twice. Both refill the captured responses later identical
+payloads are revisits of, from the commits' capture trailers: known by ref alone until a
+revisit needs the target URI and date its record holds (capture.recorder reads them).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from archiver.clock import Clock
 from archiver.config import Config
 from archiver.schedule import next_check
 from archiver.store import format as trailer
+from archiver.store.captures import Captured
 from archiver.store.history import CommitRecord, head_commit, is_ancestor, iter_commits
 from archiver.store.state import ArticleState, StateStore
 
@@ -23,8 +26,8 @@ HEAD_KEY = "head"  # the commit the state store has recorded everything up to
 
 def rebuild_state(repo: git.Repo, state: StateStore, config: Config, clock: Clock) -> int:
     """Recreate every article's record from commit trailers; returns the article count."""
-    articles = _replay(repo, None, lambda url: None)
-    _save(repo, state, config, clock, articles)
+    articles, captured = _replay(repo, None, lambda url: None)
+    _save(repo, state, config, clock, articles, captured)
     return len(articles)
 
 
@@ -37,21 +40,32 @@ def catch_up(repo: git.Repo, state: StateStore, config: Config, clock: Clock) ->
     if recorded is None or head is None or not is_ancestor(repo, recorded, head):
         # History was rewritten: start again from git.
         return rebuild_state(repo, state, config, clock)
-    articles = _replay(repo, recorded, state.get)
-    _save(repo, state, config, clock, articles)
+    articles, captured = _replay(repo, recorded, state.get)
+    _save(repo, state, config, clock, articles, captured)
     return len(articles)
 
 
 def _replay(
     repo: git.Repo, since: str | None, known: Callable[[str], ArticleState | None]
-) -> dict[str, ArticleState]:
+) -> tuple[dict[str, ArticleState], list[tuple[str, Captured]]]:
+    """The articles the commits touch, as they leave them, and the captures they name."""
     articles: dict[str, ArticleState] = {}
+    captured: list[tuple[str, Captured]] = []
     for commit in iter_commits(repo, since=since):
         url = commit.url
         if url is None or commit.article_change() is None:
             continue
         articles[url] = _apply(articles.get(url) or known(url), commit)
-    return articles
+        if (ref := _capture_ref(commit)) is not None:
+            captured.append((url, Captured(ref, uri="", date="")))
+    return articles, captured
+
+
+def _capture_ref(commit: CommitRecord) -> trailer.CaptureRef | None:
+    try:
+        return trailer.read_capture(commit.trailers)
+    except ValueError:  # a trailer that names no capture it can: none to revisit
+        return None
 
 
 def _apply(article: ArticleState | None, commit: CommitRecord) -> ArticleState:
@@ -91,6 +105,7 @@ def _save(
     config: Config,
     clock: Clock,
     articles: dict[str, ArticleState],
+    captured: list[tuple[str, Captured]],
 ) -> None:
     now = clock.now()
     state.put_many(
@@ -101,5 +116,9 @@ def _save(
         )
         for a in articles.values()
     )
+    # Oldest first: an article's first capture of a payload is the response later ones name
+    # (one the store already knows is kept as it is).
+    for url, capture in captured:
+        state.add_captured(url, capture)
     state.set_meta(HEAD_KEY, head_commit(repo) or "")
     state.commit()

@@ -306,11 +306,16 @@ class StateStore:
         return [Captured(CaptureRef(p, r, d), u, when) for p, r, d, u, when in rows]
 
     def add_captured(self, url: str, captured: Captured) -> None:
-        """Remember a response captured (not a revisit): later identical payloads name it."""
+        """Remember a response captured (not a revisit): later identical payloads name it.
+        A replay of git knows a capture by its ref alone (uri and date ""): what its record
+        says, or a newer response of the payload, takes that one's place; one known in full
+        is kept."""
         ref = captured.ref
         self._db.execute(
-            "INSERT OR IGNORE INTO captures (url, digest, path, record_id, uri, date)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO captures (url, digest, path, record_id, uri, date)"
+            " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (url, digest) DO UPDATE SET"
+            " path = excluded.path, record_id = excluded.record_id, uri = excluded.uri,"
+            " date = excluded.date WHERE captures.date = '' AND excluded.date != ''",
             (url, ref.digest, ref.path, ref.record_id, captured.uri, captured.date),
         )
 
