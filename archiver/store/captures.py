@@ -8,9 +8,11 @@ A run writes one gzip'd WARC per source (`format.capture_file`), each record its
 member: a warcinfo record, then per capture a `request` and `response` pair for every hop
 (redirects' 3xx answers included). A capture whose payload the article already has in a
 capture becomes a `revisit` record (identical-payload-digest profile) naming that response.
-Each capture is written with one write, flushed and fsync'd before its CaptureRef is handed
-back: a commit can only name a record that is on disk, and a run killed mid-write leaves at
-worst a torn last member, which readers skip and the next run (a new file) never appends to.
+Each capture is appended with one write, on a thread of its own while the run goes on; the
+files are fsync'd once per checkpoint (`sync`), before the commits that name their records
+are published: a commit can only name a record that is on disk, and a run killed mid-write
+leaves at worst a torn last member, which readers skip and the next run (a new file) never
+appends to.
 
 Record ids are derived from the file's path and the record's place in it, and dates come
 from the clock passed in, so the same captures under a FixedClock make the same trailers.
