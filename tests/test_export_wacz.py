@@ -17,12 +17,17 @@ from archiver.archive import Archive
 from archiver.cli import app
 from archiver.errors import ExportError
 from archiver.export.wacz import export_wacz, surt, warc_timestamp
-from archiver.store.captures import read_response
-from tests.newsserver import NewsServer
+from archiver.store.captures import CaptureReader, read_response
+from archiver.store.format import CaptureRef, read_capture
+from archiver.store.history import iter_commits
+from archiver.sync import add
+from tests.newsserver import NewsServer, article_html
+from tests.pages import BRIDGE, BRIDGE_EDITED
 from tests.webarchive import Collection, fetch, record_versions, tool, validate_wacz, wayback
 
 runner = CliRunner()
 WARCIO = Path(sys.executable).with_name("warcio")
+TITLE = "Old bridge to close for repairs"
 
 URLS = [
     "http://127.0.0.1:8123/news/a-story?b=2&a=1",
@@ -151,3 +156,50 @@ def test_the_command_names_a_bad_source_or_file_in_one_line(
     result = runner.invoke(app, ["export-wacz", str(tmp_path / "one.wacz"), url, "-a", root])
     assert result.exit_code == 0, result.output
     assert "1 versions of 1 articles" in result.output
+
+
+def test_a_redirected_capture_keeps_its_hops_and_pywb_replays_the_first_address(
+    archive: Archive, server: NewsServer, tmp_path: Path
+) -> None:
+    """A version fetched through a redirect is exported with every hop of its capture (and
+    nothing of the capture written beside it at the same instant), so a player asked for
+    the address first linked follows the redirect to the version."""
+    old, new, other = server.url("/old"), server.url("/news/bridge"), server.url("/news/other")
+    server.set("/old", b"", status=301, headers={"Location": "/news/bridge"})
+    server.set("/news/bridge", article_html(TITLE, BRIDGE))
+    server.set("/news/other", article_html("Other story", BRIDGE_EDITED))
+    add(archive, [old, other])
+    out = tmp_path / "all.wacz"
+
+    report = export_wacz(archive, out)
+
+    assert (report.versions, report.problems) == (2, [])
+    validate_wacz(out)
+    inner = tmp_path / "data.warc.gz"
+    with zipfile.ZipFile(out) as package:
+        inner.write_bytes(package.read("archive/data.warc.gz"))
+    with inner.open("rb") as stream:
+        kinds = [
+            (r.rec_type, r.rec_headers.get_header("WARC-Target-URI"))
+            for r in ArchiveIterator(stream)
+            if r.rec_type != "warcinfo"
+        ]
+    hops = [("request", old), ("response", old), ("request", new), ("response", new)]
+    assert sorted(kinds) == sorted([*hops, ("request", other), ("response", other)])
+    fetched = CaptureReader(archive.root).read(_ref_of(archive, (old, new))).date
+    timestamp = fetched.strftime("%Y%m%d%H%M%S")
+    collection = Collection.create(tmp_path / "pywb")
+    collection.add(out)
+    with wayback(collection) as pywb:
+        # As a reader browses it: the redirect replayed, its Location rewritten into the
+        # collection, and followed to the version.
+        status, _, served = fetch(pywb.content_url(timestamp, old))
+    assert status == 200 and f"<title>{TITLE} - The Daily Example</title>" in served.decode()
+
+
+def _ref_of(archive: Archive, urls: tuple[str, ...]) -> CaptureRef:
+    for commit in iter_commits(archive.repo):
+        ref = read_capture(commit.trailers)
+        if ref is not None and commit.url in urls:
+            return ref
+    raise AssertionError(f"no capture names {urls}")

@@ -116,6 +116,11 @@ class Wayback:
         """The capture as it was served (`id_`: no rewriting, no banner)."""
         return f"{self.base}/{self.collection}/{timestamp}id_/{url}"
 
+    def content_url(self, timestamp: str, url: str) -> str:
+        """The capture rewritten for browsing, without the banner's frame around it (`mp_`:
+        what the frame loads; its redirects come back with their Location rewritten)."""
+        return f"{self.base}/{self.collection}/{timestamp}mp_/{url}"
+
     def replay_url(self, timestamp: str, url: str) -> str:
         """The capture rewritten for browsing, as a reader of the archive sees it."""
         return f"{self.base}/{self.collection}/{timestamp}/{url}"

@@ -5,9 +5,10 @@ The package is a ZIP holding:
 
 - `archive/data.warc.gz`: a warcinfo record naming the export, then the capture records of
   each version copied byte for byte from the archive's WARC files (the response or revisit a
-  commit's `Archiver-Capture` trailer names, the request made with it, and a revisit's
-  original), each its own gzip member. Their record ids and digests are those the commits
-  name, so the package is evidence just as the archive is: a copy, not a re-encoding;
+  commit's `Archiver-Capture` trailer names, the request made with it, the redirects that
+  led to it with their requests, and a revisit's original), each its own gzip member.
+  Their record ids and digests are those the commits name, so the package is evidence just
+  as the archive is: a copy, not a re-encoding;
 - `indexes/index.cdx`: one CDXJ line per response and revisit, sorted by SURT key and time;
 - `pages/pages.jsonl`: one page per version (its URL, capture time and title);
 - `datapackage.json`: each file above with its size and sha256, and
@@ -30,10 +31,11 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path, PurePosixPath
-from urllib.parse import urlsplit
+from urllib.parse import quote, urljoin, urlsplit
 
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
+from warcio.recordloader import ArcWarcRecord
 from warcio.warcwriter import WARCWriter
 
 from archiver.archive import Archive
@@ -90,6 +92,8 @@ class Record:
     refers_to: str = ""  # a revisit's original
     refers_to_file: str = ""  # the capture file holding it, as the revisit names it
     concurrent_to: str = ""  # a request's response
+    location: str = ""  # a redirect's Location
+    hop_of: str = ""  # a redirect hop's (or its request's): the capture's final record
 
 
 def export_wacz(
@@ -223,7 +227,7 @@ def _gather(
         stamp = warc_timestamp(record.date)
         pages[record.record_id] = Page(record.target, stamp, title, record.record_id)
     keep = set(pages) | {found[p].refers_to for p in pages if found[p].kind == "revisit"}
-    records = [r for r in found.values() if r.record_id in keep or r.concurrent_to in keep]
+    records = [r for r in found.values() if r.record_id in keep or r.hop_of in keep]
     return records, sorted(pages.values(), key=lambda p: (p.timestamp, p.url))
 
 
@@ -260,39 +264,90 @@ def _scan(root: Path, paths: Iterable[str], wanted: set[str]) -> dict[str, Recor
 
 
 def _records_in(stream: io.BufferedReader, wanted: set[str]) -> Iterator[tuple[str, Record]]:
+    """The wanted records, each after the records of its capture that came before it: its
+    request, and the redirects that led to it with theirs (a player replays the address
+    first asked for only with them)."""
     iterator = ArchiveIterator(stream)
+    recent: list[Record] = []  # requests and redirects since the last other record
     for record in iterator:
         headers = record.rec_headers
         record_id = headers.get_header("WARC-Record-ID") or ""
-        concurrent = headers.get_header("WARC-Concurrent-To") or ""
         kind = record.rec_type
-        take = record_id in wanted or (kind == "request" and concurrent in wanted)
-        if not take:
+        status = record.http_headers.get_statuscode() if record.http_headers else ""
+        redirect = kind == "response" and (status or "").startswith("3")
+        if record_id not in wanted and kind != "request" and not redirect:
+            recent.clear()
             continue
-        payload = hashlib.sha256()
-        while chunk := record.raw_stream.read(COPY_CHUNK):
-            payload.update(chunk)
-        offset, length = iterator.get_record_offset(), iterator.get_record_length()
-        found = Record(
-            record_id=record_id,
-            kind=kind,
-            target=headers.get_header("WARC-Target-URI") or "",
-            date=headers.get_header("WARC-Date") or "",
-            data=_member(stream, offset, length),
-            payload_digest=headers.get_header("WARC-Payload-Digest") or "",
-            refers_to=headers.get_header("WARC-Refers-To") or "",
-            refers_to_file=headers.get_header(REFERS_TO_FILENAME) or "",
-            concurrent_to=concurrent,
-        )
-        if kind == "response":
-            found.payload_sha256 = "sha256:" + payload.hexdigest()
-        if record.http_headers is not None and kind in ("response", "revisit"):
-            found.status = record.http_headers.get_statuscode() or "-"
-            mime = record.http_headers.get_header("Content-Type") or ""
-            found.mime = mime.split(";")[0].strip().lower() or "-"
-        if kind == "revisit":
-            found.mime = "warc/revisit"
+        found = _record(stream, iterator, record)
+        if record_id not in wanted:
+            recent.append(found)
+            continue
+        for earlier in _leading_to(recent, found):
+            earlier.hop_of = record_id
+            yield earlier.record_id, earlier
+        recent.clear()
         yield record_id, found
+
+
+def _leading_to(recent: list[Record], final: Record) -> list[Record]:
+    """The records of `final`'s capture before it, in file order: walking back, each request
+    made for the record after it and each redirect (of the same capture's date) that points
+    at it."""
+    chain: list[Record] = []
+    following = final
+    for earlier in reversed(recent):
+        if earlier.kind == "request" and earlier.concurrent_to == following.record_id:
+            chain.append(earlier)
+        elif earlier.date == final.date and _points_at(earlier, following.target):
+            chain.append(earlier)
+            following = earlier
+        else:
+            break
+    return chain[::-1]
+
+
+def _points_at(redirect: Record, target: str) -> bool:
+    if redirect.kind != "response" or not redirect.location:
+        return False
+    return _requoted(urljoin(redirect.target, redirect.location)) == _requoted(target)
+
+
+def _requoted(url: str) -> str:
+    """A URL as a client sends it, fragment dropped: a Location is often not percent-encoded
+    where the next hop's recorded target is."""
+    return quote(url.split("#", 1)[0], safe=":/?&=%@+,;!$'()*[]~")
+
+
+def _record(stream: io.BufferedReader, iterator: ArchiveIterator, record: ArcWarcRecord) -> Record:
+    headers = record.rec_headers
+    kind = record.rec_type
+    payload = hashlib.sha256()
+    while chunk := record.raw_stream.read(COPY_CHUNK):
+        payload.update(chunk)
+    offset, length = iterator.get_record_offset(), iterator.get_record_length()
+    found = Record(
+        record_id=headers.get_header("WARC-Record-ID") or "",
+        kind=kind,
+        target=headers.get_header("WARC-Target-URI") or "",
+        date=headers.get_header("WARC-Date") or "",
+        data=_member(stream, offset, length),
+        payload_digest=headers.get_header("WARC-Payload-Digest") or "",
+        refers_to=headers.get_header("WARC-Refers-To") or "",
+        refers_to_file=headers.get_header(REFERS_TO_FILENAME) or "",
+        concurrent_to=headers.get_header("WARC-Concurrent-To") or "",
+    )
+    if kind == "request":
+        found.hop_of = found.concurrent_to
+    if kind == "response":
+        found.payload_sha256 = "sha256:" + payload.hexdigest()
+    if record.http_headers is not None and kind in ("response", "revisit"):
+        found.status = record.http_headers.get_statuscode() or "-"
+        mime = record.http_headers.get_header("Content-Type") or ""
+        found.mime = mime.split(";")[0].strip().lower() or "-"
+        found.location = record.http_headers.get_header("Location") or ""
+    if kind == "revisit":
+        found.mime = "warc/revisit"
+    return found
 
 
 def _member(stream: io.BufferedReader, offset: int, length: int) -> bytes:
