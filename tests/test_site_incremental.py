@@ -418,3 +418,26 @@ def test_comparisons_made_in_advance_follow_the_latest_version(
         f"compare-{a}-10.html" for a in range(2, 9)
     }
     assert_same_as_full_build_without(archive, out, tmp_path, set())
+
+
+def test_a_sync_committing_during_a_build_is_read_once(
+    archive: Archive, server: NewsServer, clock: FixedClock, tmp_path: Path
+) -> None:
+    """A sync that commits while a build reads history (here: once the build has looked at
+    the head) is read by that build or the next, never by both."""
+    news_archive(archive, server, clock)
+    out = tmp_path / "site"
+    clock.advance(timedelta(hours=5))
+    edit_flood(server)
+    synced: list[object] = []
+
+    def sync_meanwhile(message: str) -> None:
+        if message.startswith("full build") and not synced:
+            synced.append(sync(archive, check_all=True, discover_new=False))
+
+    first = build(archive, out, progress=sync_meanwhile)
+    assert synced and not first.incremental
+    second = build(archive, out)
+    assert second.incremental
+    assert first.commits + second.commits == int(git(archive.root, "rev-list", "--count", "HEAD"))
+    assert_same_as_full_build(archive, out, tmp_path)

@@ -330,7 +330,7 @@ class _Builder:
                 for result in results:
                     self.keep(state, result, entries)
             dirty = Dirty(everything=True)
-            self.finish(state, head, history.commits, dirty, entries)
+            self.finish(state, self.read_up_to(history, head), history.commits, dirty, entries)
             if before is not None:
                 stale = before.stale(Made.of(state, self.site))
                 self.report.pages_deleted = self.writer.delete(stale)
@@ -547,7 +547,8 @@ class _Builder:
                     lists.kept(result.article)
             dirty.article_pages = lists.pages
             dirty.article_pages_done = lists.done
-            self.finish(state, head, history.commits, dirty, entries, seq)
+            read = self.read_up_to(history, head)
+            self.finish(state, read, history.commits, dirty, entries, seq)
             if before is not None:  # pages of articles withheld now, and of shorter lists
                 stale = before.stale(Made.of(state, self.site))
                 self.report.pages_deleted += self.writer.delete(stale)
@@ -642,6 +643,15 @@ class _Builder:
         state.set_next_checks(changed)
 
     # -- both
+
+    def read_up_to(self, history: History, head: str | None) -> str | None:
+        """The commit the history was read up to: the head seen when reading began, later
+        than the one the run started with when a sync committed meanwhile (recording the
+        earlier one would have the next build read those commits again)."""
+        if self.multi or not history.head:
+            return head
+        self.report.commit = history.head
+        return history.head
 
     def finish(
         self,
