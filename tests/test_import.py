@@ -9,7 +9,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from archiver.archive import Archive, init_archive
-from archiver.capture.model import Outcome
+from archiver.capture.model import Outcome, RunReport
 from archiver.cli import app
 from archiver.clock import FixedClock
 from archiver.site import build_site
@@ -33,6 +33,20 @@ OTHER = "https://news.example.org/2024/03/01/harbour-plans"
 
 def cli(archive: Archive, *args: str):  # type: ignore[no-untyped-def]
     return runner.invoke(app, [*args, "--archive", str(archive.root)])
+
+
+def import_then_sync(archive: Archive, server: NewsServer, tmp_path: Path) -> RunReport:
+    """A crawl's two captures of the loopback bridge story imported (versions 1 and 2, five
+    and three hours before START), then the live page, edited again, synced (version 3)."""
+    url, title = server.url("/news/bridge"), "Old bridge to close for repairs"
+    records = [
+        Record(url, START - timedelta(hours=5), article_html(title, BRIDGE).encode()),
+        Record(url, START - timedelta(hours=3), article_html(title, BRIDGE_EDITED).encode()),
+    ]
+    warc = write_warc(tmp_path / "crawl.warc.gz", records)
+    assert cli(archive, "import", str(warc.path)).exit_code == 0
+    server.set("/news/bridge", article_html(title, [*BRIDGE_EDITED, "Update: it reopens."]))
+    return sync(archive, check_all=True)
 
 
 def page(title: str, paragraphs: list[str]) -> bytes:
@@ -215,15 +229,7 @@ def test_an_archive_built_by_import_and_kept_up_by_sync_has_one_history_in_order
     """The crawl's captures of a page, then the live page synced: one article, one file,
     its versions numbered in capture order."""
     url = server.url("/news/bridge")
-    title = "Old bridge to close for repairs"
-    records = [
-        Record(url, START - timedelta(hours=5), article_html(title, BRIDGE).encode()),
-        Record(url, START - timedelta(hours=3), article_html(title, BRIDGE_EDITED).encode()),
-    ]
-    warc = write_warc(tmp_path / "crawl.warc.gz", records)
-    assert cli(archive, "import", str(warc.path)).exit_code == 0
-    server.set("/news/bridge", article_html(title, [*BRIDGE_EDITED, "Update: it reopens."]))
-    report = sync(archive, check_all=True)
+    report = import_then_sync(archive, server, tmp_path)
     assert [r.outcome for r in report.results] == [Outcome.CHANGED]
     history = texts_by_version(archive, url)
     assert [number for number, _, _ in history] == ["1", "2", "3"]

@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING
 from typer.testing import CliRunner
 
 from archiver.archive import Archive
-from archiver.cli import app
 from archiver.site import build_site
 from archiver.site.buildstate import BuildPlace
 from archiver.store import format as fmt
@@ -26,6 +25,7 @@ from .conftest import START
 from .newsserver import NewsServer, article_html
 from .pages import BRIDGE, BRIDGE_EDITED, HARBOUR
 from .sitetools import launch_browser, serve_folder
+from .test_import import cli, import_then_sync
 from .test_site_incremental import assert_same_as_full_build
 from .warcs import Record, at, write_warc
 from .webarchive import Collection, fetch, wayback
@@ -37,10 +37,6 @@ runner = CliRunner()
 
 TITLE = "Old bridge to close for repairs"
 HARBOUR_URL = "https://news.example.org/2024/03/01/harbour-plans"
-
-
-def cli(archive: Archive, *args: str):  # type: ignore[no-untyped-def]
-    return runner.invoke(app, [*args, "--archive", str(archive.root)])
 
 
 def folder_of(archive: Archive, url: str) -> str:
@@ -72,14 +68,7 @@ def test_imported_and_backfilled_versions_show_their_origin_and_fetched_ones_do_
     archive: Archive, server: NewsServer, tmp_path: Path
 ) -> None:
     story = server.url("/news/bridge")
-    records = [
-        Record(story, START - timedelta(hours=5), article_html(TITLE, BRIDGE).encode()),
-        Record(story, START - timedelta(hours=3), article_html(TITLE, BRIDGE_EDITED).encode()),
-    ]
-    warc = write_warc(tmp_path / "crawl.warc.gz", records)
-    assert cli(archive, "import", str(warc.path)).exit_code == 0
-    server.set("/news/bridge", article_html(TITLE, [*BRIDGE_EDITED, "Update: it reopens."]))
-    sync(archive, check_all=True)  # version 3: fetched by archiver itself
+    import_then_sync(archive, server, tmp_path)  # version 3: fetched by archiver itself
     site = tmp_path / "site"
     build_site(archive, site, search=False)
 
