@@ -225,9 +225,16 @@ def test_front_matter_is_written_as_pyyaml_writes_it(
         extractor="trafilatura 2.3.1",
         normalizer=1,
     )
-    facts = {"url": document.url, "source": "example", "title": title, "authors": authors}
-    facts |= {"published": published, "extractor": "trafilatura 2.3.1", "normalizer": 1}
+    facts: dict[str, object] = {"url": document.url, "source": "example", "title": title}
+    facts |= {"authors": authors, "published": published}
+    facts |= {"extractor": "trafilatura 2.3.1", "normalizer": 1}
     facts = {k: v for k, v in facts.items() if v not in (None, "", [])}
-    options = {"sort_keys": False, "allow_unicode": True, "width": 1_000_000}
-    expected = yaml.dump(facts, Dumper=yaml.SafeDumper, default_flow_style=False, **options)
+    expected = yaml.dump(
+        facts,
+        Dumper=yaml.SafeDumper,
+        sort_keys=False,
+        allow_unicode=True,
+        width=1_000_000,
+        default_flow_style=False,
+    )
     assert _header(document) + "\n" == expected
