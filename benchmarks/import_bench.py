@@ -1,15 +1,16 @@
 """Import throughput against plain extraction of the same real news pages, in one run.
 
-    python -m benchmarks.import_bench [--records 5000] [--corpus DIR]
+    python -m benchmarks.import_bench [--records 5000] [--rounds 3] [--corpus DIR]
 
 A WARC of N responses is written to a temporary folder (never into the project) from the
 corpus's real pages (../shared/corpus beside the checkout; absent in a user's clone, then
-this says so and stops), cycling through them, each under a URL of its own. Then, in turn:
-`archiver import` of that WARC into a new archive (index, read, extract, decide, commit,
-capture copy), after plain extraction of the same pages (decode_html and extract_page, as
-the import does for each, warmed up first), both in this one process.
-The machine is shared and noisy:
-only the ratio within one run means much.
+this says so and stops), cycling through them, each under a URL of its own. Then, in
+`--rounds` interleaved rounds (A, B, A, B …, as benchmarks/ab.py runs them): plain
+extraction of the same pages (decode_html and extract_page, as the import does for each,
+warmed up first), and `archiver import` of that WARC into a new archive (index, read,
+extract, decide, commit, capture copy), both in this one process. CPU is accounted per
+process as benchmarks/ab.py does (this process, git). The machine is shared and noisy:
+only the per-round ratios within one run mean much.
 """
 
 from __future__ import annotations
@@ -17,9 +18,11 @@ from __future__ import annotations
 import argparse
 import io
 import os
+import shutil
 import sys
 import tempfile
-import time
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -32,8 +35,16 @@ from archiver.extract.page import extract_page
 from archiver.fetch.charset import decode_html
 from archiver.imports.files import import_files
 
+from .ab import CpuMeter, CpuUse, interleaved, machine_load, ratios, spread
+
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
 START = datetime(2024, 3, 1, 6, 0, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class Run:
+    use: CpuUse
+    count: int  # pages extracted, or versions stored
 
 
 def corpus_pages(corpus: Path) -> list[bytes]:
@@ -73,37 +84,74 @@ def extract_only(made: list[tuple[str, bytes]]) -> int:
     return extracted
 
 
+def timed_extraction(made: list[tuple[str, bytes]]) -> Run:
+    os.sync()  # the previous round's writes are not this one's to wait for
+    with CpuMeter() as meter:
+        extracted = extract_only(made)
+    assert meter.result is not None
+    return Run(meter.result, extracted)
+
+
+def timed_import(warc: Path, folder: Path) -> Run:
+    shutil.rmtree(folder, ignore_errors=True)
+    archive = init_archive(folder, FixedClock(START + timedelta(days=30)))
+    os.sync()
+    with CpuMeter() as meter:
+        report = import_files(archive, [warc])
+    archive.close()
+    assert meter.result is not None
+    return Run(meter.result, report.versions)
+
+
+def table(records: int, imports: Sequence[Run], plain: Sequence[Run]) -> str:
+    def row(label: str, runs: Sequence[Run], what: str) -> str:
+        walls = [r.use.wall for r in runs]
+        rate = spread([records / w for w in walls]).show("", 1)
+        counted = spread([r.count / r.use.wall for r in runs]).show("", 1)
+        cpu = " | ".join(spread([r.use.get(role) for r in runs]).show() for role in ("main", "git"))
+        total = spread([r.use.total for r in runs]).show()
+        return f"| {label} | {spread(walls).show()} | {rate} | {counted} {what} | {cpu} | {total} |"
+
+    lines = [
+        "| run | wall | records/s | versions or pages/s | main CPU | git CPU | all CPU |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+        row("import", imports, f"versions/s ({imports[0].count})"),
+        row("extraction only", plain, f"pages/s ({plain[0].count})"),
+        "",
+        "import ÷ extraction, wall time: "
+        + ratios([r.use.wall for r in imports], [r.use.wall for r in plain]).show("×"),
+        "import ÷ extraction, all CPU: "
+        + ratios([r.use.total for r in imports], [r.use.total for r in plain]).show("×"),
+        "import ÷ extraction, this process's CPU: "
+        + ratios([r.use.get("main") for r in imports], [r.use.get("main") for r in plain]).show(
+            "×"
+        ),
+    ]
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--records", type=int, default=5000)
+    parser.add_argument("--rounds", type=int, default=3, help="A/B rounds, interleaved")
     parser.add_argument("--corpus", type=Path, default=CORPUS)
     args = parser.parse_args(argv)
     if not args.corpus.is_dir():
         print(f"the corpus of real pages is absent ({args.corpus}): nothing measured")
         return 0
     pages = corpus_pages(args.corpus)
-    print(f"load: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f}")
-    with tempfile.TemporaryDirectory() as tmp:
+    with machine_load() as load, tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         warc = folder / "bench.warc.gz"
         made = write_warc(warc, pages, args.records)
         extract_only(made[:5])  # the extractor's first calls load what it needs
-        started = time.perf_counter()
-        extracted = extract_only(made)
-        plain = time.perf_counter() - started
-        archive = init_archive(folder / "archive", FixedClock(START + timedelta(days=30)))
-        started = time.perf_counter()
-        report = import_files(archive, [warc])
-        imported = time.perf_counter() - started
-        archive.close()
-    records = args.records
-    print(f"{records} responses from {len(pages)} corpus pages")
-    print(
-        f"import:       {imported:7.2f} s  {records / imported:7.1f} records/s  "
-        f"{report.versions / imported:7.1f} versions/s  ({report.versions} versions)"
-    )
-    print(f"extract only: {plain:7.2f} s  {records / plain:7.1f} records/s  ({extracted} pages)")
-    print(f"import / extraction time: {imported / plain:.2f}")
+        plain, imports = interleaved(
+            args.rounds,
+            [lambda: timed_extraction(made), lambda: timed_import(warc, folder / "archive")],
+        )
+    print(f"{args.records} responses from {len(pages)} corpus pages, {args.rounds} rounds")
+    print(table(args.records, imports, plain))
+    print(f"Machine {load[0].show()}.")
     return 0
 
 

@@ -197,3 +197,44 @@ def test_one_url_one_path():
 )
 def test_link_labels_in_a_byline_are_not_names(name: str, cleaned: str):
     assert clean_byline_name(name) == cleaned
+
+
+FRONT_TEXT = st.text(
+    alphabet=st.one_of(
+        st.characters(),  # the whole of Unicode, surrogates and emoji too
+        st.sampled_from(list("-:#&*!|>'\"%@`{}[],?~ \t\n\r\x85\u2028\u2029\ufeff\x00\x7f")),
+    ),
+    max_size=30,
+)
+
+
+@settings(max_examples=1000)
+@given(FRONT_TEXT, st.lists(FRONT_TEXT, max_size=3), st.one_of(st.none(), FRONT_TEXT))
+def test_front_matter_is_written_as_pyyaml_writes_it(
+    title: str, authors: list[str], published: str | None
+):
+    """libyaml's faster writer is used only where its bytes are PyYAML's: stored files
+    stay the same whichever writes them."""
+    document = Document(
+        url="https://example.org/a",
+        source="example",
+        title=title,
+        authors=tuple(authors),
+        body="",
+        published=published,
+        extractor="trafilatura 2.3.1",
+        normalizer=1,
+    )
+    facts: dict[str, object] = {"url": document.url, "source": "example", "title": title}
+    facts |= {"authors": authors, "published": published}
+    facts |= {"extractor": "trafilatura 2.3.1", "normalizer": 1}
+    facts = {k: v for k, v in facts.items() if v not in (None, "", [])}
+    expected = yaml.dump(
+        facts,
+        Dumper=yaml.SafeDumper,
+        sort_keys=False,
+        allow_unicode=True,
+        width=1_000_000,
+        default_flow_style=False,
+    )
+    assert _header(document) + "\n" == expected
