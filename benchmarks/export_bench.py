@@ -10,7 +10,7 @@ Each round runs, in turn (A, B, C, A, B, C …): a full SQLite export into a new
 (`archiver.export.research.export_research`), `git log --raw` alone, read in full, and the
 floor of site_bench (that pass with each version's blob read once through `git cat-file`).
 CPU is accounted per process as benchmarks/ab.py does: the exporter (this process), its
-worker (the forked process that compares versions), git.
+workers (the forked processes that compare versions, summed), git.
 Then one JSON lines export (size), and `--incremental-rounds` rounds of: `--changed`
 articles each get a new version through CommitStream, then an incremental export into the
 last full export's file. Nothing here asserts a timing.
@@ -72,7 +72,7 @@ def _cpu(uses: Sequence[CpuUse]) -> str:
 def full_table(exports: Sequence[Export], logs: Sequence[Floor], floors: Sequence[Floor]) -> str:
     r = exports[0].report
     rows = [
-        "| run | wall | rows (versions / edits) | size | exporter CPU | worker CPU | git CPU "
+        "| run | wall | rows (versions / edits) | size | exporter CPU | workers CPU | git CPU "
         "| all CPU |",
         "|---|---:|---:|---:|---:|---:|---:|---:|",
         f"| full export, sqlite | {spread([e.report.seconds for e in exports]).show()} "
@@ -100,7 +100,7 @@ def full_table(exports: Sequence[Export], logs: Sequence[Floor], floors: Sequenc
 
 def incremental(args: argparse.Namespace, archive: Archive, root: Path, out: Path) -> str:
     rows = [
-        "| export | commits read | versions / edits added | wall | exporter CPU | worker CPU "
+        "| export | commits read | versions / edits added | wall | exporter CPU | workers CPU "
         "| git CPU | all CPU | file size after |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]

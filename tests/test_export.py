@@ -421,3 +421,24 @@ def test_a_killed_first_export_leaves_no_file_at_out(generated: Path, tmp_path: 
     assert not partial.exists()
     assert _rows(out, "select count(*) from versions") == [(600,)]
     assert _rows(out, "pragma integrity_check") == [("ok",)]
+
+
+def test_versions_compared_in_several_batches_keep_their_own_edits(generated: Path, tmp_path: Path):
+    # 600 commits: more than one batch, so more than one comparing process (on 2+ cores).
+    out = tmp_path / "out.db"
+    archive = Archive.open(generated)
+    export_research(archive, out)
+    versions = dict(_rows(out, "select commit_id, id from versions"))
+    edits: dict[int, Counter[str]] = {}
+    for vid, kind, n in _rows(
+        out, "select version_id, kind, count(*) from edits group by version_id, kind"
+    ):
+        edits.setdefault(vid, Counter())[kind] = n
+    checked = 0
+    for commit in iter_commits(archive.repo):
+        if commit.trailers.get(trailer.CHANGE) in (trailer.CHANGE_EDIT, trailer.CHANGE_MINOR):
+            vid = versions[commit.sha]
+            assert edits.get(vid, Counter()) == _trailer_counts(commit.trailers), commit.sha
+            checked += 1
+    archive.close()
+    assert checked > 300 and sum(sum(c.values()) for c in edits.values()) > 300

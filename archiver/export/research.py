@@ -40,8 +40,9 @@ from archiver.urls import SOURCE_NAME
 # Commits whose texts are read and compared together: one cat-file round trip per batch
 # of blobs, and memory bounded by a batch's texts, not the archive's.
 BATCH_COMMITS = 512
-# Batches read ahead of the one being written, while a worker process compares them.
-BATCHES_AHEAD = 2
+# Forked processes comparing batches while this one reads git and writes rows: comparing
+# is about two thirds of the work, so one worker alone left this process waiting on it.
+MAX_COMPARERS = 2
 
 # Not written: Parquet needs pyarrow or fastparquet (with pandas and numpy), far more to
 # install than the export's format is worth when JSON lines convert (docs/export.md).
@@ -211,14 +212,15 @@ class _Exporter:
         self.capture_key: str | None = getattr(trailer, "CAPTURE", None)
 
     def run(self, commits: Iterable[CommitRecord]) -> None:
-        """Read history and texts here, compare them in a worker process (the comparing is
-        half the work), write the rows here: batches in order, a few read ahead."""
-        # The worker is forked before git runs: it holds none of git's pipes open.
-        with _comparer() as compare, BlobReader(self.archive.repo.git_dir) as reader:
+        """Read history and texts here, compare them in worker processes (the comparing is
+        most of the work), write the rows here: batches in order, a few read ahead."""
+        # The workers are forked before git runs: they hold none of git's pipes open.
+        with _comparer() as (compare, workers), BlobReader(self.archive.repo.git_dir) as reader:
             waiting: deque[tuple[list[_Pending], Callable[[], _Compared]]] = deque()
             for batch in self._batches(commits):
                 waiting.append((batch, compare(self._job(batch, reader))))
-                if len(waiting) > BATCHES_AHEAD:
+                # One batch per worker in hand, and one more waiting for the first free.
+                if len(waiting) > workers + 1:
                     self._write(*waiting.popleft())
             while waiting:
                 self._write(*waiting.popleft())
@@ -416,15 +418,19 @@ def _here(job: _Job) -> Callable[[], _Compared]:
 
 
 @contextmanager
-def _comparer() -> Iterator[Callable[[_Job], Callable[[], _Compared]]]:
-    """A function that starts a job's comparisons and gives what waits for their result:
-    in one forked worker process where there is a second core, else here and now."""
-    if (os.cpu_count() or 1) < 2 or "fork" not in multiprocessing.get_all_start_methods():
-        yield _here
+def _comparer() -> Iterator[tuple[Callable[[_Job], Callable[[], _Compared]], int]]:
+    """A function that starts a job's comparisons and gives what waits for their result,
+    and how many run at once: in forked worker processes (one a core, up to MAX_COMPARERS)
+    where there is a second core, else here and now."""
+    cores = os.cpu_count() or 1
+    if cores < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        yield _here, 1
         return
-    pool = multiprocessing.get_context("fork").Pool(1)
+    workers = min(cores, MAX_COMPARERS)
+    pool = multiprocessing.get_context("fork").Pool(workers)
     try:
-        yield lambda job: pool.apply_async(_compare, (job,)).get
+        # Results are waited for in the order the jobs were given, whichever worker ran it.
+        yield (lambda job: pool.apply_async(_compare, (job,)).get), workers
         pool.close()
     finally:
         pool.terminate()
