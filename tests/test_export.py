@@ -424,7 +424,7 @@ def test_a_killed_first_export_leaves_no_file_at_out(generated: Path, tmp_path: 
 
 
 def test_versions_compared_in_several_batches_keep_their_own_edits(generated: Path, tmp_path: Path):
-    # 600 commits: more than one batch, so more than one comparing process (on 2+ cores).
+    # 600 commits: more than one batch, each compared in a worker (one of several on 3+ cores).
     out = tmp_path / "out.db"
     archive = Archive.open(generated)
     export_research(archive, out)

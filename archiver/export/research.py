@@ -40,9 +40,10 @@ from archiver.urls import SOURCE_NAME
 # Commits whose texts are read and compared together: one cat-file round trip per batch
 # of blobs, and memory bounded by a batch's texts, not the archive's.
 BATCH_COMMITS = 512
-# Forked processes comparing batches while this one reads git and writes rows: comparing
-# is about two thirds of the work, so one worker alone left this process waiting on it.
-MAX_COMPARERS = 2
+# Forked processes comparing batches while this one reads git and writes rows, one a core
+# beside this one's: comparing is about two thirds of the work (two workers sharing two
+# cores with this process measured slower than one, docs/performance.md).
+MAX_COMPARERS = 3
 
 # Not written: Parquet needs pyarrow or fastparquet (with pandas and numpy), far more to
 # install than the export's format is worth when JSON lines convert (docs/export.md).
@@ -420,13 +421,13 @@ def _here(job: _Job) -> Callable[[], _Compared]:
 @contextmanager
 def _comparer() -> Iterator[tuple[Callable[[_Job], Callable[[], _Compared]], int]]:
     """A function that starts a job's comparisons and gives what waits for their result,
-    and how many run at once: in forked worker processes (one a core, up to MAX_COMPARERS)
-    where there is a second core, else here and now."""
+    and how many run at once: in forked worker processes (one a core beside this one's, up
+    to MAX_COMPARERS) where there is a second core, else here and now."""
     cores = os.cpu_count() or 1
     if cores < 2 or "fork" not in multiprocessing.get_all_start_methods():
         yield _here, 1
         return
-    workers = min(cores, MAX_COMPARERS)
+    workers = min(cores - 1, MAX_COMPARERS)
     pool = multiprocessing.get_context("fork").Pool(workers)
     try:
         # Results are waited for in the order the jobs were given, whichever worker ran it.
