@@ -9,7 +9,8 @@ The archive is benchmarks.generate's (or `--archive`'s, which then gains the new
 Each round runs, in turn (A, B, C, A, B, C …): a full SQLite export into a new file
 (`archiver.export.research.export_research`), `git log --raw` alone, read in full, and the
 floor of site_bench (that pass with each version's blob read once through `git cat-file`).
-CPU is accounted per process as benchmarks/ab.py does: the exporter (this process), git.
+CPU is accounted per process as benchmarks/ab.py does: the exporter (this process), its
+workers (the forked processes that compare versions, summed), git.
 Then one JSON lines export (size), and `--incremental-rounds` rounds of: `--changed`
 articles each get a new version through CommitStream, then an incremental export into the
 last full export's file. Nothing here asserts a timing.
@@ -64,15 +65,16 @@ def timed_export(archive: Archive, out: Path, format: str = "sqlite") -> Export:
 
 
 def _cpu(uses: Sequence[CpuUse]) -> str:
-    cells = [spread([u.get(role) for u in uses]).show() for role in ("main", "git")]
+    cells = [spread([u.get(role) for u in uses]).show() for role in ("main", "workers", "git")]
     return " | ".join([*cells, spread([u.total for u in uses]).show()])
 
 
 def full_table(exports: Sequence[Export], logs: Sequence[Floor], floors: Sequence[Floor]) -> str:
     r = exports[0].report
     rows = [
-        "| run | wall | rows (versions / edits) | size | exporter CPU | git CPU | all CPU |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        "| run | wall | rows (versions / edits) | size | exporter CPU | workers CPU | git CPU "
+        "| all CPU |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
         f"| full export, sqlite | {spread([e.report.seconds for e in exports]).show()} "
         f"| {r.versions:,} / {r.edits:,} | {human_size(exports[0].size)} "
         f"| {_cpu([e.use for e in exports])} |",
@@ -98,9 +100,9 @@ def full_table(exports: Sequence[Export], logs: Sequence[Floor], floors: Sequenc
 
 def incremental(args: argparse.Namespace, archive: Archive, root: Path, out: Path) -> str:
     rows = [
-        "| export | commits read | versions / edits added | wall | exporter CPU | git CPU "
-        "| all CPU | file size after |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| export | commits read | versions / edits added | wall | exporter CPU | workers CPU "
+        "| git CPU | all CPU | file size after |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for round_ in range(1, args.incremental_rounds + 1):
         paths = pick_articles(root, args.changed, SEED + round_ - 1)

@@ -7,9 +7,11 @@ import asyncio
 import json
 import os
 import shutil
+import signal
 import sqlite3
 import subprocess
 import sys
+import time
 from collections import Counter
 from datetime import date, timedelta
 from pathlib import Path
@@ -392,3 +394,51 @@ def test_a_rewritten_history_is_refused(demo: Archive, tmp_path: Path):
     size = out.stat().st_size
     _one_line_error(_run("export", str(out), "--archive", str(copy)), "no longer holds")
     assert out.stat().st_size == size
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An archive whose export takes long enough to be killed midway (600 versions)."""
+    from benchmarks.generate import generate
+
+    root = tmp_path_factory.mktemp("generated") / "archive"
+    generate(root, articles=200, versions=600, checkout=False)
+    return root
+
+
+def test_a_killed_first_export_leaves_no_file_at_out(generated: Path, tmp_path: Path):
+    out = tmp_path / "out.db"
+    partial = out.with_name("out.db.partial")
+    process = subprocess.Popen([str(ARCHIVER), "export", str(out), "--archive", str(generated)])
+    while not (out.exists() or partial.exists()) and process.poll() is None:
+        time.sleep(0.002)
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait(timeout=10)
+    assert process.returncode == -signal.SIGKILL, "the export ended before it was killed"
+    assert not out.exists()  # never half a file at OUT: it is renamed there when complete
+    result = _run("export", str(out), "--archive", str(generated))
+    assert result.returncode == 0, result.stderr
+    assert not partial.exists()
+    assert _rows(out, "select count(*) from versions") == [(600,)]
+    assert _rows(out, "pragma integrity_check") == [("ok",)]
+
+
+def test_versions_compared_in_several_batches_keep_their_own_edits(generated: Path, tmp_path: Path):
+    # 600 commits: more than one batch, each compared in a worker (one of several on 3+ cores).
+    out = tmp_path / "out.db"
+    archive = Archive.open(generated)
+    export_research(archive, out)
+    versions = dict(_rows(out, "select commit_id, id from versions"))
+    edits: dict[int, Counter[str]] = {}
+    for vid, kind, n in _rows(
+        out, "select version_id, kind, count(*) from edits group by version_id, kind"
+    ):
+        edits.setdefault(vid, Counter())[kind] = n
+    checked = 0
+    for commit in iter_commits(archive.repo):
+        if commit.trailers.get(trailer.CHANGE) in (trailer.CHANGE_EDIT, trailer.CHANGE_MINOR):
+            vid = versions[commit.sha]
+            assert edits.get(vid, Counter()) == _trailer_counts(commit.trailers), commit.sha
+            checked += 1
+    archive.close()
+    assert checked > 300 and sum(sum(c.values()) for c in edits.values()) > 300

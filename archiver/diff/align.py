@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
+from functools import lru_cache
 from itertools import pairwise
 from typing import NamedTuple
 
@@ -92,7 +93,7 @@ class _Item:
     @property
     def words(self) -> tuple[str, ...]:
         if self._words is None:
-            self._words = tuple(_WORD.findall(self.key))
+            self._words = _words(self.key)
         return self._words
 
     @property
@@ -105,6 +106,11 @@ class _Item:
                 seen[word] = seen.get(word, 0) + 1
             self._bag = frozenset((w, n) for w, count in seen.items() for n in range(count))
         return self._bag
+
+
+@lru_cache(maxsize=1 << 15)  # consecutive versions share most items
+def _words(key: str) -> tuple[str, ...]:
+    return tuple(_WORD.findall(key))
 
 
 @dataclass
@@ -128,7 +134,7 @@ def _match(old: Sequence[str], new: Sequence[str]) -> _Matching:
         ],
         moves={j + head: (i + head, sim) for j, (i, sim) in middle.moves.items()},
     )
-    _mark_displaced(result, len(old), len(new))
+    _mark_displaced(result, len(old), len(new), head, tail)
     return result
 
 
@@ -207,20 +213,33 @@ DISPLACED_MIN = 5  # items
 DISPLACED_SHARE = 0.2  # of the article
 
 
-def _mark_displaced(result: _Matching, n_old: int, n_new: int) -> None:
-    if len(result.chain) < 3 or not n_old or not n_new:
+def _mark_displaced(
+    result: _Matching, n_old: int, n_new: int, head: int = 0, tail: int = 0
+) -> None:
+    """Move the chain's displaced pairs to the moves. The chain starts with `head` pairs
+    (k, k) and ends with `tail` pairs shifted by n_new - n_old, the common ends: their
+    shifts are known without reading them, and they are checked one by one only when their
+    shift is far from the median (most versions edit a few items, and none are)."""
+    chain = result.chain
+    if len(chain) < 3 or not n_old or not n_new:
         return
-    shifts = sorted(j - i for i, j, _ in result.chain)
+    stop = len(chain) - tail
+    middle_pairs = chain[head:stop]
+    shifts = sorted([j - i for i, j, _ in middle_pairs] + [0] * head + [n_new - n_old] * tail)
     middle = len(shifts) // 2
     median = (shifts[middle] + shifts[~middle]) / 2
     far = max(DISPLACED_MIN, DISPLACED_SHARE * max(n_old, n_new))
     kept = []
-    for i, j, sim in result.chain:
-        travelled = abs(j / n_new - i / n_old) >= DISPLACED_SHARE
-        if abs(j - i - median) >= far and travelled:
-            result.moves[j] = (i, sim)
-        else:
-            kept.append((i, j, sim))
+    for pairs, shift in ((chain[:head], 0), (middle_pairs, None), (chain[stop:], n_new - n_old)):
+        if shift is not None and abs(shift - median) < far:
+            kept += pairs  # none of these is displaced
+            continue
+        for i, j, sim in pairs:
+            travelled = abs(j / n_new - i / n_old) >= DISPLACED_SHARE
+            if abs(j - i - median) >= far and travelled:
+                result.moves[j] = (i, sim)
+            else:
+                kept.append((i, j, sim))
     result.chain = kept
 
 
@@ -304,6 +323,8 @@ def _best_chain(pairs: list[tuple[float, int, int]]) -> list[tuple[float, int, i
     if not pairs:
         return []
     order = sorted(pairs, key=lambda p: (p[1], -p[2]))  # same i never chains with itself
+    if all(p[1] < q[1] and p[2] < q[2] for p, q in pairwise(order)):
+        return order  # all pairs chain (the usual backbone): with weights > 0, all is best
     ranks = {j: r + 1 for r, j in enumerate(sorted({p[2] for p in order}))}
     size = len(ranks)
     tree: list[tuple[float, int]] = [(0.0, -1)] * (size + 1)  # (best total, ending pair)

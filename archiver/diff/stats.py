@@ -9,11 +9,12 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
+from itertools import chain
 from typing import NamedTuple
 
 from archiver.diff.align import _match
 from archiver.diff.text import _collapse
-from archiver.diff.words import _changed_chars, _guard
+from archiver.diff.words import ALWAYS_DIFFABLE, _changed_chars, _guard
 
 # --- data model -------------------------------------------------------------------------
 
@@ -168,16 +169,18 @@ def _describe(old: Version, new: Version) -> tuple[ChangeStats, list[SentenceEdi
     removed come from word diffs of edited and moved sentences plus whole added and
     removed sentences, so moving or re-splitting text adds no characters. The counts are
     those of the sentence edits returned with them."""
-    old_sentences, old_owner = _sentences_with_paragraph(old.body)
-    new_sentences, new_owner = _sentences_with_paragraph(new.body)
+    old_sentences = _sentences(old.body)
+    new_sentences = _sentences(new.body)
     matching = _match(old_sentences, new_sentences)
     # A sentence that travelled with its paragraph moved, even where the sentences around
     # it were rewritten too much to show it at the sentence level.
     paragraph_moves = {(i, j) for j, (i, _) in _match(old.body, new.body).moves.items()}
-    for i, j, sim in list(matching.chain):
-        if (old_owner[i], new_owner[j]) in paragraph_moves:
-            matching.chain.remove((i, j, sim))
-            matching.moves[j] = (i, sim)
+    if paragraph_moves:  # most versions move none: no need to know sentences' paragraphs
+        old_owner, new_owner = _owners(old.body), _owners(new.body)
+        for i, j, sim in list(matching.chain):
+            if (old_owner[i], new_owner[j]) in paragraph_moves:
+                matching.chain.remove((i, j, sim))
+                matching.moves[j] = (i, sim)
 
     edits: list[SentenceEdit] = []
     chars_added = chars_removed = 0
@@ -220,15 +223,17 @@ def _describe(old: Version, new: Version) -> tuple[ChangeStats, list[SentenceEdi
     return stats, edits
 
 
-def _sentences_with_paragraph(body: Sequence[str]) -> tuple[list[str], list[int]]:
-    """The body's sentences, and for each the index of its paragraph."""
-    sentences: list[str] = []
+def _sentences(body: Sequence[str]) -> list[str]:
+    """The body's sentences, paragraph after paragraph."""
+    return list(chain.from_iterable(map(_paragraph_sentences, body)))
+
+
+def _owners(body: Sequence[str]) -> list[int]:
+    """For each of the body's sentences, the index of its paragraph."""
     owners: list[int] = []
     for index, paragraph in enumerate(body):
-        found = _paragraph_sentences(paragraph)
-        sentences.extend(found)
-        owners.extend([index] * len(found))
-    return sentences, owners
+        owners += [index] * len(_paragraph_sentences(paragraph))
+    return owners
 
 
 @lru_cache(maxsize=1 << 14)  # consecutive versions share most paragraphs
@@ -317,7 +322,8 @@ def _guarded(version: Version) -> tuple[Version, dict[str, str]]:
     originals: dict[str, str] = {}
     guarded = Version(
         title=_guard(version.title, originals),
-        body=[_guard(p, originals) for p in version.body],
+        # Most paragraphs are short enough to need no check: skip the call for them.
+        body=[p if len(p) <= ALWAYS_DIFFABLE else _guard(p, originals) for p in version.body],
         byline=_guard(version.byline, originals),
         date=_guard(version.date, originals),
     )

@@ -11,8 +11,12 @@ The tables and where they are written: export/tables.py; docs/export.md for user
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -36,6 +40,10 @@ from archiver.urls import SOURCE_NAME
 # Commits whose texts are read and compared together: one cat-file round trip per batch
 # of blobs, and memory bounded by a batch's texts, not the archive's.
 BATCH_COMMITS = 512
+# Forked processes comparing batches while this one reads git and writes rows, one a core
+# beside this one's: comparing is about two thirds of the work (two workers sharing two
+# cores with this process measured slower than one, docs/performance.md).
+MAX_COMPARERS = 3
 
 # Not written: Parquet needs pyarrow or fastparquet (with pandas and numpy), far more to
 # install than the export's format is worth when JSON lines convert (docs/export.md).
@@ -205,15 +213,38 @@ class _Exporter:
         self.capture_key: str | None = getattr(trailer, "CAPTURE", None)
 
     def run(self, commits: Iterable[CommitRecord]) -> None:
-        with BlobReader(self.archive.repo.git_dir) as reader:
-            batch: list[_Pending] = []
-            for commit in commits:
-                self.report.commits += 1
-                batch.extend(self._versions_in(commit))
-                if len(batch) >= BATCH_COMMITS:
-                    self._write(batch, reader)
-                    batch = []
-            self._write(batch, reader)
+        """Read history and texts here, compare them in worker processes (the comparing is
+        most of the work), write the rows here: batches in order, a few read ahead."""
+        # The workers are forked before git runs: they hold none of git's pipes open.
+        with _comparer() as (compare, workers), BlobReader(self.archive.repo.git_dir) as reader:
+            waiting: deque[tuple[list[_Pending], Callable[[], _Compared]]] = deque()
+            for batch in self._batches(commits):
+                waiting.append((batch, compare(self._job(batch, reader))))
+                # One batch per worker in hand, and one more waiting for the first free.
+                if len(waiting) > workers + 1:
+                    self._write(*waiting.popleft())
+            while waiting:
+                self._write(*waiting.popleft())
+
+    def _batches(self, commits: Iterable[CommitRecord]) -> Iterator[list[_Pending]]:
+        batch: list[_Pending] = []
+        for commit in commits:
+            self.report.commits += 1
+            batch.extend(self._versions_in(commit))
+            if len(batch) >= BATCH_COMMITS:
+                yield batch
+                batch = []
+        if batch:
+            yield batch
+
+    def _job(self, batch: list[_Pending], reader: BlobReader) -> _Job:
+        wanted = {p.blob for p in batch} | {p.base for p in batch if p.base}
+        return _Job(
+            texts=reader.read_many(sorted(wanted)),
+            versions=[
+                (p.blob, p.base, p.facts.path, p.commit.trailers.get(trailer.CHANGE)) for p in batch
+            ],
+        )
 
     def changed_articles(self) -> list[ArticleFacts]:
         self.report.articles = len(self.changed)
@@ -273,54 +304,25 @@ class _Exporter:
         self.articles[path] = facts
         return facts
 
-    def _write(self, batch: list[_Pending], reader: BlobReader) -> None:
-        if not batch:
-            return
-        wanted = {p.blob for p in batch} | {p.base for p in batch if p.base}
-        texts = reader.read_many(sorted(wanted))
-        documents: dict[str, Document] = {}
+    def _write(self, batch: list[_Pending], compared: Callable[[], _Compared]) -> None:
+        done = compared()
+        self.report.warnings += done.warnings
         versions: list[dict[str, object]] = []
         edits: list[dict[str, object]] = []
-        for pending in batch:
-            new = self._document(documents, texts, pending.blob, pending.facts.path)
-            assert new is not None
-            old = self._document(documents, texts, pending.base, pending.facts.path)
-            row, found = self._version_row(pending, old, new)
+        for pending, (new, stats, found, kind) in zip(batch, done.versions, strict=True):
+            row = self._version_row(pending, new, stats, kind)
             versions.append(row)
             edits.extend(self._edit_rows(pending, row["id"], found))
         self.sink.add(versions, edits)
         self.report.versions += len(versions)
         self.report.edits += len(edits)
 
-    def _document(
-        self, documents: dict[str, Document], texts: dict[str, bytes], blob: str | None, path: str
-    ) -> Document | None:
-        if blob is None:
-            return None
-        found = documents.get(blob)
-        if found is None:
-            text = texts[blob].decode("utf-8", errors="replace")
-            try:
-                found = parse_document(text, f"{path} (blob {blob[:12]})")
-            except ArchiverError as err:
-                self.report.warnings.append(f"{err}; exported as an empty version")
-                found = Document(url="", source="", title="", body="")
-            documents[blob] = found
-        return found
-
     def _version_row(
-        self, pending: _Pending, old: Document | None, new: Document
-    ) -> tuple[dict[str, object], list[SentenceEdit]]:
+        self, pending: _Pending, new: Document, stats: ChangeStats | None, kind: str
+    ) -> dict[str, object]:
         facts, commit = pending.facts, pending.commit
         facts.url = new.url or facts.url
         facts.title = new.title
-        stats: ChangeStats | None = None
-        found: list[SentenceEdit] = []
-        kind = trailer.CHANGE_NEW
-        if old is not None:
-            before, after = old.version(), new.version()
-            stats, found = describe_edits(before, after)
-            kind = _change_kind(commit, before, after, stats)
         revert = commit.trailers.get(trailer.REVERT_OF, "")
         row: dict[str, object] = {
             "id": self.next_version,
@@ -343,7 +345,7 @@ class _Exporter:
             "capture": commit.trailers.get(self.capture_key) if self.capture_key else None,
         }
         self.next_version += 1
-        return row, found
+        return row
 
     def _edit_rows(
         self, pending: _Pending, version_id: object, found: list[SentenceEdit]
@@ -362,10 +364,83 @@ class _Exporter:
             self.next_edit += 1
 
 
-def _change_kind(commit: CommitRecord, old: Version, new: Version, stats: ChangeStats) -> str:
+# --- comparing versions (in a worker process) ----------------------------------------
+
+
+@dataclass(frozen=True)
+class _Job:
+    """One batch's comparisons: the texts, and per version its blob, its base's blob, its
+    path (for warnings) and the change its commit records."""
+
+    texts: dict[str, bytes]
+    versions: list[tuple[str, str | None, str, str | None]]
+
+
+@dataclass(frozen=True)
+class _Compared:
+    """Per version of a job: its document, its change from the base (None for a first
+    version), its sentence edits and its change kind; and the job's warnings."""
+
+    versions: list[tuple[Document, ChangeStats | None, list[SentenceEdit], str]]
+    warnings: list[str]
+
+
+def _compare(job: _Job) -> _Compared:
+    documents: dict[str, tuple[Document, Version]] = {}
+    warnings: list[str] = []
+
+    def document(blob: str, path: str) -> tuple[Document, Version]:
+        found = documents.get(blob)
+        if found is None:
+            text = job.texts[blob].decode("utf-8", errors="replace")
+            try:
+                parsed = parse_document(text, f"{path} (blob {blob[:12]})")
+            except ArchiverError as err:
+                warnings.append(f"{err}; exported as an empty version")
+                parsed = Document(url="", source="", title="", body="")
+            documents[blob] = found = (parsed, parsed.version())  # a base is read twice
+        return found
+
+    versions: list[tuple[Document, ChangeStats | None, list[SentenceEdit], str]] = []
+    for blob, base, path, recorded in job.versions:
+        new, after = document(blob, path)
+        if base is None:
+            versions.append((new, None, [], trailer.CHANGE_NEW))
+            continue
+        before = document(base, path)[1]
+        stats, found = describe_edits(before, after)
+        versions.append((new, stats, found, _change_kind(recorded, before, after, stats)))
+    return _Compared(versions, warnings)
+
+
+def _here(job: _Job) -> Callable[[], _Compared]:
+    done = _compare(job)
+    return lambda: done
+
+
+@contextmanager
+def _comparer() -> Iterator[tuple[Callable[[_Job], Callable[[], _Compared]], int]]:
+    """A function that starts a job's comparisons and gives what waits for their result,
+    and how many run at once: in forked worker processes (one a core beside this one's, up
+    to MAX_COMPARERS) where there is a second core, else here and now."""
+    cores = os.cpu_count() or 1
+    if cores < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        yield _here, 1
+        return
+    workers = min(cores - 1, MAX_COMPARERS)
+    pool = multiprocessing.get_context("fork").Pool(workers)
+    try:
+        # Results are waited for in the order the jobs were given, whichever worker ran it.
+        yield (lambda job: pool.apply_async(_compare, (job,)).get), workers
+        pool.close()
+    finally:
+        pool.terminate()
+        pool.join()  # its CPU is accounted to this process's children
+
+
+def _change_kind(recorded: str | None, old: Version, new: Version, stats: ChangeStats) -> str:
     """`edit` or `minor`, as the commit records it; worked out from the texts, as the
     capture does, for a commit that records none."""
-    recorded = commit.trailers.get(trailer.CHANGE)
     if recorded in (trailer.CHANGE_EDIT, trailer.CHANGE_MINOR):
         return recorded
     minor = is_minor(old, new) or stats.is_empty

@@ -167,15 +167,39 @@ def _previous_from(
 _SQLITE_HEADER = b"SQLite format 3\x00"
 
 
+# The full-text index's buffer of new terms (FTS5 `hashsize`, 1 MB by default): flushed
+# less often, it writes fewer, larger segments to merge, two fifths less CPU to index.
+FTS_HASHSIZE = 16 * 1024 * 1024
+
+
+def _insert_sql(table: str, columns: dict[str, type], verb: str = "insert") -> str:
+    names = ", ".join(f'"{c}"' for c in columns)
+    values = ", ".join(f":{c}" for c in columns)
+    return f'{verb} into "{table}" ({names}) values ({values})'
+
+
+_INSERT_VERSION = _insert_sql("versions", VERSIONS)
+_INSERT_EDIT = _insert_sql("edits", EDITS)
+_UPSERT_ARTICLE = (
+    _insert_sql("articles", ARTICLES)
+    + " on conflict(id) do update set "
+    + ", ".join(f'"{c}" = excluded."{c}"' for c in ARTICLES if c != "id")
+)
+
+
 class SqliteSink:
     """One SQLite file, written in one transaction: a failed or killed export leaves the
-    file as the last complete export left it."""
+    file as the last complete export left it. A first export is written into a new file
+    beside OUT without a journal (nothing to roll back to) and renamed into place whole."""
 
-    def __init__(self, out: Path) -> None:
+    def __init__(self, out: Path, fresh: bool = False) -> None:
         self.out = out
         self.db = sqlite_utils.Database(out)
         self.db.execute("PRAGMA foreign_keys = ON")
-        self.db.execute("PRAGMA cache_size = -65536")  # 64 MB
+        self.db.execute("PRAGMA cache_size = -131072")  # 128 MB
+        if fresh:
+            self.db.execute("PRAGMA journal_mode = OFF")
+            self.db.execute("PRAGMA synchronous = OFF")  # synced once, before the rename
         self._first_new_version = 1  # versions from this id on are this export's
 
     def previous(self) -> Previous | None:
@@ -218,6 +242,10 @@ class SqliteSink:
         # No triggers: versions are only ever added, and indexing a run's new rows at its end
         # in one statement costs two thirds of indexing them row by row as they come.
         db.table("versions").enable_fts(list(SEARCHED), fts_version="FTS5")
+        db.execute(
+            "insert into versions_fts (versions_fts, rank) values ('hashsize', ?)",
+            [FTS_HASHSIZE],
+        )
         db.table("edits").create(
             EDITS,
             pk="id",
@@ -229,11 +257,12 @@ class SqliteSink:
         db.table("export_runs").create(RUNS, pk="id")
 
     def add(self, versions: list[dict[str, object]], edits: list[dict[str, object]]) -> None:
-        self.db.table("versions").insert_all(versions, batch_size=500)
-        self.db.table("edits").insert_all(edits, batch_size=2000)
+        # Straight to sqlite3: the rows already have every column, in SQLite's types.
+        self.db.conn.executemany(_INSERT_VERSION, versions)
+        self.db.conn.executemany(_INSERT_EDIT, edits)
 
     def finish(self, articles: Sequence[ArticleFacts], run: dict[str, object]) -> None:
-        self.db.table("articles").upsert_all([asdict(a) for a in articles], pk="id")
+        self.db.conn.executemany(_UPSERT_ARTICLE, map(asdict, articles))
         columns = ", ".join(SEARCHED)
         self.db.execute(
             f"insert into versions_fts (rowid, {columns}) select id, {columns} from versions"
@@ -245,13 +274,56 @@ class SqliteSink:
 
 @contextmanager
 def _sqlite(out: Path) -> Iterator[SqliteSink]:
-    existed = out.exists()
     if out.is_dir():
         raise ArchiverError(f"{out}: a folder; a sqlite export is one file (or --format jsonl)")
-    if existed and out.stat().st_size and not _is_sqlite(out):
+    if not out.exists() or not out.stat().st_size:
+        with _fresh_sqlite(out) as sink:
+            yield sink
+        return
+    if not _is_sqlite(out):
         raise ArchiverError(f"{out}: not a SQLite database; export into a new OUT")
+    with _sqlite_transaction(out, out) as sink:
+        yield sink
+
+
+def partial_path(out: Path) -> Path:
+    """Where a first SQLite export is written before it becomes OUT."""
+    return out.with_name(out.name + ".partial")
+
+
+@contextmanager
+def _fresh_sqlite(out: Path) -> Iterator[SqliteSink]:
+    """A first export: written in full into OUT.partial (one a killed export left is
+    replaced), synced, then renamed to OUT, so OUT is never a half-written file."""
+    partial = partial_path(out)
+    partial.unlink(missing_ok=True)
+    done = False
     try:
-        sink = SqliteSink(out)
+        with _sqlite_transaction(partial, out, fresh=True) as sink:
+            yield sink
+        done = True
+    finally:
+        if not done:
+            partial.unlink(missing_ok=True)  # a first export that failed leaves nothing
+    _sync_and_rename(partial, out)
+
+
+def _sync_and_rename(partial: Path, out: Path) -> None:
+    with partial.open("rb+") as file:
+        os.fsync(file.fileno())
+    os.replace(partial, out)
+    folder = os.open(out.parent, os.O_RDONLY)
+    try:
+        os.fsync(folder)  # the rename itself survives a crash
+    finally:
+        os.close(folder)
+
+
+@contextmanager
+def _sqlite_transaction(path: Path, out: Path, fresh: bool = False) -> Iterator[SqliteSink]:
+    existed = path.exists()
+    try:
+        sink = SqliteSink(path, fresh)
     except sqlite3.Error as err:
         raise ArchiverError(f"{out}: cannot open it as a SQLite database ({err})") from None
     try:
@@ -264,8 +336,8 @@ def _sqlite(out: Path) -> Iterator[SqliteSink]:
         raise ArchiverError(f"{out}: {err}") from None
     finally:
         sink.db.close()
-        if not existed and out.exists() and _no_tables(out):
-            out.unlink()  # a first export that failed leaves nothing behind
+        if not existed and path.exists() and _no_tables(path):
+            path.unlink()  # a first export that failed leaves nothing behind
 
 
 def _is_sqlite(path: Path) -> bool:
