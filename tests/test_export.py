@@ -101,16 +101,21 @@ def test_the_rows_are_the_archives_articles_and_versions(demo: Archive, exported
     assert _rows(exported, "pragma foreign_key_check") == []
 
 
+def _edit_counts(db: Path) -> dict[int, Counter[str]]:
+    """Each version's edits, counted by kind."""
+    edits: dict[int, Counter[str]] = {}
+    query = "select version_id, kind, count(*) from edits group by version_id, kind"
+    for vid, kind, n in _rows(db, query):
+        edits.setdefault(vid, Counter())[kind] = n
+    return edits
+
+
 def test_each_versions_edits_are_what_its_trailers_count(demo: Archive, exported: Path):
     versions = {
         sha: (vid, change)
         for vid, sha, change in _rows(exported, "select id, commit_id, change from versions")
     }
-    edits: dict[int, Counter[str]] = {}
-    for vid, kind, n in _rows(
-        exported, "select version_id, kind, count(*) from edits group by version_id, kind"
-    ):
-        edits.setdefault(vid, Counter())[kind] = n
+    edits = _edit_counts(exported)
     checked = 0
     for commit in iter_commits(demo.repo):
         if commit.sha not in versions:
@@ -429,11 +434,7 @@ def test_versions_compared_in_several_batches_keep_their_own_edits(generated: Pa
     archive = Archive.open(generated)
     export_research(archive, out)
     versions = dict(_rows(out, "select commit_id, id from versions"))
-    edits: dict[int, Counter[str]] = {}
-    for vid, kind, n in _rows(
-        out, "select version_id, kind, count(*) from edits group by version_id, kind"
-    ):
-        edits.setdefault(vid, Counter())[kind] = n
+    edits = _edit_counts(out)
     checked = 0
     for commit in iter_commits(archive.repo):
         if commit.trailers.get(trailer.CHANGE) in (trailer.CHANGE_EDIT, trailer.CHANGE_MINOR):

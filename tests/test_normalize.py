@@ -104,6 +104,20 @@ def test_simple_front_matter_reads_as_yaml_or_not_at_all(lines: list[str]):
         assert quick == (yaml.safe_load(header) or {})
 
 
+def _front_only(url: str, title: str, authors: list[str], published: str | None) -> Document:
+    """A document with no body: only its front matter to write."""
+    return Document(
+        url=url,
+        source="example",
+        title=title,
+        authors=tuple(authors),
+        body="",
+        published=published,
+        extractor="trafilatura 2.3.1",
+        normalizer=1,
+    )
+
+
 @settings(max_examples=300)
 @given(
     st.text(max_size=80),
@@ -113,17 +127,7 @@ def test_simple_front_matter_reads_as_yaml_or_not_at_all(lines: list[str]):
 def test_rendered_front_matter_reads_as_yaml_reads_it(
     title: str, authors: list[str], published: str | None
 ):
-    document = Document(
-        url="https://example.org/a?b=1#c",
-        source="example",
-        title=title,
-        authors=tuple(authors),
-        body="",
-        published=published,
-        extractor="trafilatura 2.3.1",
-        normalizer=1,
-    )
-    header = _header(document)
+    header = _header(_front_only("https://example.org/a?b=1#c", title, authors, published))
     quick = simple_front_matter(header)
     if quick is not None:
         assert quick == yaml.safe_load(header)
@@ -215,16 +219,7 @@ def test_front_matter_is_written_as_pyyaml_writes_it(
 ):
     """libyaml's faster writer is used only where its bytes are PyYAML's: stored files
     stay the same whichever writes them."""
-    document = Document(
-        url="https://example.org/a",
-        source="example",
-        title=title,
-        authors=tuple(authors),
-        body="",
-        published=published,
-        extractor="trafilatura 2.3.1",
-        normalizer=1,
-    )
+    document = _front_only("https://example.org/a", title, authors, published)
     facts: dict[str, object] = {"url": document.url, "source": "example", "title": title}
     facts |= {"authors": authors, "published": published}
     facts |= {"extractor": "trafilatura 2.3.1", "normalizer": 1}
