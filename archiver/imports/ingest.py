@@ -98,24 +98,27 @@ class Ingest:
         if not _html(capture):
             self.report.skip(NOT_HTML)
             return None
-        if self._known(url, capture):
+        digest = payload_digest(capture.payload)  # once: the capture writer takes it too
+        if self._known(url, capture, digest):
             self.report.skip(KNOWN)
             return None
         self.report.records += 1
         state = self.recorder.state_of(url)
         if state is not None and state.last_changed and capture.when <= state.last_changed:
-            return self._earlier(url, capture, state)
+            return self._earlier(url, capture, state, digest)
         checked = self._checked(url, capture, source if state is None else state.source, state)
         if checked is None:
             return None
         origin = fmt.origin_trailer(capture.origin)
-        result = self.recorder.apply(checked, capture.when, origin)
+        result = self.recorder.apply(checked, capture.when, origin, digest)
         if checked.extracted is not None and result.outcome in (Outcome.NEW, Outcome.CHANGED):
             self.texts.remember(url, checked.extracted.text)
         self._count(result, capture)
         return result
 
-    def _earlier(self, url: str, capture: Capture, state: ArticleState) -> Result | None:
+    def _earlier(
+        self, url: str, capture: Capture, state: ArticleState, digest: str
+    ) -> Result | None:
         """A capture older than the article's latest version: decided against the version
         before it in capture order, and, when it is a version, committed with the current
         text written back after it (readers order versions by their capture times)."""
@@ -143,7 +146,7 @@ class Ingest:
             self.report.skip(LATER_TEXT)
             return None
         origin = fmt.origin_trailer(capture.origin)
-        result = self.recorder.apply(checked, capture.when, origin)
+        result = self.recorder.apply(checked, capture.when, origin, digest)
         now = state
         if result.outcome in (Outcome.NEW, Outcome.CHANGED):
             now = state.update(
@@ -215,8 +218,7 @@ class Ingest:
             fetched_at=capture.when,
         )
 
-    def _known(self, url: str, capture: Capture) -> bool:
-        digest = payload_digest(capture.payload)
+    def _known(self, url: str, capture: Capture, digest: str) -> bool:
         return (
             capture.origin.value in self.known
             or (url, digest, isoformat(capture.when)) in self.known
