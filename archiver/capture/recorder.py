@@ -48,8 +48,10 @@ class Recorder:
         stream: CommitStream,
         stored: StoredTexts | None = None,
         observers: Sequence[Observer] = (),
+        batch: int = STATE_BATCH,
     ) -> None:
         self.archive = archive
+        self.batch = batch  # article states (and so commits) per checkpoint
         self.stream = stream
         self.observers = tuple(observers)
         self.pending: list[ArticleState] = []
@@ -226,7 +228,7 @@ class Recorder:
     def _keep(self, article: ArticleState) -> None:
         self.pending.append(article)
         self._latest[article.url] = article
-        if len(self.pending) >= STATE_BATCH:
+        if len(self.pending) >= self.batch:
             self.flush()
 
     def flush(self) -> None:

@@ -34,6 +34,12 @@ from archiver.store import format as fmt
 from archiver.store.commits import CommitStream
 from archiver.urls import SOURCE_NAME
 
+# Versions per checkpoint: an import's records are all at hand, so it publishes in larger
+# batches than a sync (each checkpoint an fsync of the captures, a fast-import checkpoint
+# and pack, an update-index run and a SQLite commit). A killed import keeps what its last
+# checkpoint published; importing again takes up the rest.
+IMPORT_BATCH = 1024
+
 
 @dataclass(frozen=True)
 class Filters:
@@ -88,9 +94,11 @@ def import_files(
     paths: Sequence[Path],
     source: str | None = None,
     filters: Filters | None = None,
+    batch: int = IMPORT_BATCH,
 ) -> ImportReport:
     """Stores the HTML responses of WARC and WACZ files as versions, each article's in
-    capture-time order, dated and named by their captures."""
+    capture-time order, dated and named by their captures, published `batch` versions at
+    a time."""
     filters = filters or Filters()
     if source is not None and not SOURCE_NAME.match(source):
         raise ConfigError(f"--source {source!r}: not a valid source name")
@@ -103,7 +111,7 @@ def import_files(
         wanted.sort(key=lambda e: (e.date, e.url))
         sources = list(archive.config.sources.values())
         with CommitStream(archive.repo) as stream, Records() as records:
-            ingest = Ingest(archive, stream, report)
+            ingest = Ingest(archive, stream, report, batch)
             try:
                 for entry in wanted:
                     try:

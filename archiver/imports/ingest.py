@@ -17,7 +17,7 @@ from datetime import datetime
 from archiver.archive import Archive
 from archiver.capture.checker import StoredTexts, validate
 from archiver.capture.model import Checked, Fetched, Outcome, Result, Target
-from archiver.capture.recorder import Recorder
+from archiver.capture.recorder import STATE_BATCH, Recorder
 from archiver.capture.worker import extraction_job
 from archiver.clock import isoformat
 from archiver.errors import ArticleError, ExtractionError
@@ -81,11 +81,17 @@ class ImportReport:
 class Ingest:
     """Feeds captures to one run's Recorder; a capture at a time, each article's in order."""
 
-    def __init__(self, archive: Archive, stream: CommitStream, report: ImportReport) -> None:
+    def __init__(
+        self,
+        archive: Archive,
+        stream: CommitStream,
+        report: ImportReport,
+        batch: int = STATE_BATCH,
+    ) -> None:
         self.archive = archive
         self.report = report
         self.texts = RunTexts(archive)
-        self.recorder = Recorder(archive, stream, self.texts)
+        self.recorder = Recorder(archive, stream, self.texts, batch=batch)
         self.known = known_captures(archive)
 
     def add(self, capture: Capture, source: str) -> Result | None:
