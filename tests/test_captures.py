@@ -376,3 +376,23 @@ def test_the_trailer_round_trips() -> None:
 def test_a_malformed_trailer_is_refused(value: str) -> None:
     with pytest.raises(ValueError, match=archive_format.CAPTURE):
         read_capture({archive_format.CAPTURE: value})
+
+
+def test_a_digest_given_by_the_caller_writes_the_same_file(
+    tmp_path: Path, server: NewsServer
+) -> None:
+    """An import hashes the payload once (for its known-capture check) and passes the digest
+    on: the capture file is the one the writer makes hashing the payload itself."""
+    server.set("/news/harbour", PAGE, gzip=True)
+    hops = exchanges(server.url("/news/harbour"))
+    given, computed = tmp_path / "given", tmp_path / "computed"
+    when = RUN + timedelta(seconds=5)
+    with CaptureWriter(given, RUN) as writer:
+        first = writer.write("example", hops, when, digest=payload_digest(hops[0].body))
+        again = writer.write("example", hops, when, [first], digest=payload_digest(hops[0].body))
+    with CaptureWriter(computed, RUN) as writer:
+        writer.write("example", hops, when, [writer.write("example", hops, when)])
+    assert again.revisit and first.ref.digest == payload_digest(hops[0].body)
+    path = first.ref.path
+    assert (given / path).read_bytes() == (computed / path).read_bytes()
+    warcio_check(given)

@@ -48,8 +48,10 @@ class Recorder:
         stream: CommitStream,
         stored: StoredTexts | None = None,
         observers: Sequence[Observer] = (),
+        batch: int = STATE_BATCH,
     ) -> None:
         self.archive = archive
+        self.batch = batch  # article states (and so commits) per checkpoint
         self.stream = stream
         self.observers = tuple(observers)
         self.pending: list[ArticleState] = []
@@ -67,18 +69,22 @@ class Recorder:
         self._latest: dict[str, ArticleState] = {}  # each article's state as last decided
 
     def apply(
-        self, checked: Checked, now: datetime | None = None, origin: Mapping[str, str] | None = None
+        self,
+        checked: Checked,
+        now: datetime | None = None,
+        origin: Mapping[str, str] | None = None,
+        digest: str | None = None,
     ) -> Result:
-        """Decides and records one check. An import passes the capture's time as `now`
-        and trailers saying where the capture came from (`origin`), for the commits made
-        from it."""
+        """Decides and records one check. An import passes the capture's time as `now`,
+        trailers saying where the capture came from (`origin`), for the commits made from
+        it, and the payload's digest it has already computed (`sha256:<hex>`)."""
         now = now or self.archive.clock.now()
         source = self.archive.config.source(checked.target.source)
         rules = self._rules.get(source.name)
         if rules is None:
             rules = self._rules[source.name] = fingerprint(source)
         decision = decide(checked, self._stored(checked, now), now, source, rules, self.reformat)
-        decision = self._captured(checked, decision, now)
+        decision = self._captured(checked, decision, now, digest)
         if origin:
             decision = _named(decision, origin)
         self._record(checked, decision)
@@ -111,7 +117,9 @@ class Recorder:
         held = self.archive.state.held(target.url) if checked.failure is not None else None
         return Stored(text, known, held)
 
-    def _captured(self, checked: Checked, decision: Decision, now: datetime) -> Decision:
+    def _captured(
+        self, checked: Checked, decision: Decision, now: datetime, digest: str | None = None
+    ) -> Decision:
         """The decision with its fetch kept as a capture, when the run keeps it, and the
         commits made from that fetch naming it (the capture on disk first)."""
         fetched = checked.fetched
@@ -124,34 +132,42 @@ class Recorder:
         every = self.keep == "all" and fetched is not None and fetched.status == 200
         if not backed and not every:
             return decision
-        captured = self._capture(checked, now, bare_revisit=not backed)
+        captured = self._capture(checked, now, not backed, digest)
         return _naming(decision, captured.ref) if backed else decision
 
     def state_of(self, url: str) -> ArticleState | None:
         """The article's state as this run last decided it, else as the store holds it."""
         return self._latest.get(url) or self.archive.state.get(url)
 
-    def _capture(self, checked: Checked, now: datetime, bare_revisit: bool = False) -> Captured:
+    def _capture(
+        self,
+        checked: Checked,
+        now: datetime,
+        bare_revisit: bool = False,
+        digest: str | None = None,
+    ) -> Captured:
         url = checked.target.state.url if checked.target.state else checked.url
         if self._captures is None:
             ignore_captures(self.archive.root, Path(self.archive.repo.git_dir))
             self._captures = CaptureWriter(self.archive.root, self.run, f"archiver/{__version__}")
-        earlier = self._earlier(url, checked.exchanges[-1].body)
+        earlier = self._earlier(url, checked.exchanges[-1].body, digest)
         when = checked.fetched_at or now
         source = checked.target.source
-        captured = self._captures.write(source, checked.exchanges, when, earlier, bare_revisit)
+        captured = self._captures.write(
+            source, checked.exchanges, when, earlier, bare_revisit, digest
+        )
         if not captured.revisit:
             self.archive.state.add_captured(url, captured)
         return captured
 
-    def _earlier(self, url: str, payload: bytes) -> list[Captured]:
+    def _earlier(self, url: str, payload: bytes, digest: str | None = None) -> list[Captured]:
         """The article's captured responses. The one with this payload, when the store
         knows it from a commit's trailer alone (rebuilt from git), is read from its record
         first for what a revisit names; one that cannot be read is no revisit's original."""
         earlier = self.archive.state.captured(url)
         if all(known.date for known in earlier):
             return earlier  # as a run recorded them (the payload is hashed once, on writing)
-        digest = payload_digest(payload)
+        digest = digest or payload_digest(payload)
         for index, known in enumerate(earlier):
             if known.ref.digest != digest or known.date:
                 continue
@@ -212,7 +228,7 @@ class Recorder:
     def _keep(self, article: ArticleState) -> None:
         self.pending.append(article)
         self._latest[article.url] = article
-        if len(self.pending) >= STATE_BATCH:
+        if len(self.pending) >= self.batch:
             self.flush()
 
     def flush(self) -> None:

@@ -18,6 +18,7 @@ from archiver.archive import Archive
 from archiver.capture.checker import source_for
 from archiver.errors import ConfigError
 from archiver.imports.ingest import (
+    CUT_SHORT,
     ERROR_STATUS,
     FILTERED,
     NOT_HTML,
@@ -28,10 +29,16 @@ from archiver.imports.ingest import (
     ImportReport,
     Ingest,
 )
-from archiver.imports.warcs import Entry, index_files, read_response
+from archiver.imports.warcs import Entry, RecordError, Records, index_files
 from archiver.store import format as fmt
 from archiver.store.commits import CommitStream
 from archiver.urls import SOURCE_NAME
+
+# Versions per checkpoint: an import's records are all at hand, so it publishes in larger
+# batches than a sync (each checkpoint an fsync of the captures, a fast-import checkpoint
+# and pack, an update-index run and a SQLite commit). A killed import keeps what its last
+# checkpoint published; importing again takes up the rest.
+IMPORT_BATCH = 1024
 
 
 @dataclass(frozen=True)
@@ -87,9 +94,11 @@ def import_files(
     paths: Sequence[Path],
     source: str | None = None,
     filters: Filters | None = None,
+    batch: int = IMPORT_BATCH,
 ) -> ImportReport:
     """Stores the HTML responses of WARC and WACZ files as versions, each article's in
-    capture-time order, dated and named by their captures."""
+    capture-time order, dated and named by their captures, published `batch` versions at
+    a time."""
     filters = filters or Filters()
     if source is not None and not SOURCE_NAME.match(source):
         raise ConfigError(f"--source {source!r}: not a valid source name")
@@ -97,15 +106,20 @@ def import_files(
         report = ImportReport()
         index = index_files([Path(p) for p in paths])
         for problem in index.problems:
-            report.skip("cut short", problem)
+            report.skip(CUT_SHORT, problem)
         wanted = [e for e in index.entries if _wanted(e, filters, report)]
         wanted.sort(key=lambda e: (e.date, e.url))
         sources = list(archive.config.sources.values())
-        with CommitStream(archive.repo) as stream:
-            ingest = Ingest(archive, stream, report)
+        with CommitStream(archive.repo) as stream, Records() as records:
+            ingest = Ingest(archive, stream, report, batch)
             try:
                 for entry in wanted:
-                    ingest.add(_capture(entry), source or source_for(entry.url, sources))
+                    try:
+                        capture = _capture(records, entry)
+                    except RecordError as err:
+                        report.skip(CUT_SHORT, str(err))
+                        continue
+                    ingest.add(capture, source or source_for(entry.url, sources))
             finally:
                 ingest.close()
         return report
@@ -131,8 +145,8 @@ def _wanted(entry: Entry, filters: Filters, report: ImportReport) -> bool:
     return not reason
 
 
-def _capture(entry: Entry) -> Capture:
-    response = read_response(entry)
+def _capture(records: Records, entry: Entry) -> Capture:
+    response = records.read(entry)
     record_id = entry.record_id or f"<offset:{entry.offset}>"
     origin = fmt.Origin(file=_printable(entry.name), record_id=record_id)
     return Capture(

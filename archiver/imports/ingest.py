@@ -17,7 +17,7 @@ from datetime import datetime
 from archiver.archive import Archive
 from archiver.capture.checker import StoredTexts, validate
 from archiver.capture.model import Checked, Fetched, Outcome, Result, Target
-from archiver.capture.recorder import Recorder
+from archiver.capture.recorder import STATE_BATCH, Recorder
 from archiver.capture.worker import extraction_job
 from archiver.clock import isoformat
 from archiver.errors import ArticleError, ExtractionError
@@ -81,11 +81,17 @@ class ImportReport:
 class Ingest:
     """Feeds captures to one run's Recorder; a capture at a time, each article's in order."""
 
-    def __init__(self, archive: Archive, stream: CommitStream, report: ImportReport) -> None:
+    def __init__(
+        self,
+        archive: Archive,
+        stream: CommitStream,
+        report: ImportReport,
+        batch: int = STATE_BATCH,
+    ) -> None:
         self.archive = archive
         self.report = report
         self.texts = RunTexts(archive)
-        self.recorder = Recorder(archive, stream, self.texts)
+        self.recorder = Recorder(archive, stream, self.texts, batch=batch)
         self.known = known_captures(archive)
 
     def add(self, capture: Capture, source: str) -> Result | None:
@@ -98,24 +104,27 @@ class Ingest:
         if not _html(capture):
             self.report.skip(NOT_HTML)
             return None
-        if self._known(url, capture):
+        digest = payload_digest(capture.payload)  # once: the capture writer takes it too
+        if self._known(url, capture, digest):
             self.report.skip(KNOWN)
             return None
         self.report.records += 1
         state = self.recorder.state_of(url)
         if state is not None and state.last_changed and capture.when <= state.last_changed:
-            return self._earlier(url, capture, state)
+            return self._earlier(url, capture, state, digest)
         checked = self._checked(url, capture, source if state is None else state.source, state)
         if checked is None:
             return None
         origin = fmt.origin_trailer(capture.origin)
-        result = self.recorder.apply(checked, capture.when, origin)
+        result = self.recorder.apply(checked, capture.when, origin, digest)
         if checked.extracted is not None and result.outcome in (Outcome.NEW, Outcome.CHANGED):
             self.texts.remember(url, checked.extracted.text)
         self._count(result, capture)
         return result
 
-    def _earlier(self, url: str, capture: Capture, state: ArticleState) -> Result | None:
+    def _earlier(
+        self, url: str, capture: Capture, state: ArticleState, digest: str
+    ) -> Result | None:
         """A capture older than the article's latest version: decided against the version
         before it in capture order, and, when it is a version, committed with the current
         text written back after it (readers order versions by their capture times)."""
@@ -143,7 +152,7 @@ class Ingest:
             self.report.skip(LATER_TEXT)
             return None
         origin = fmt.origin_trailer(capture.origin)
-        result = self.recorder.apply(checked, capture.when, origin)
+        result = self.recorder.apply(checked, capture.when, origin, digest)
         now = state
         if result.outcome in (Outcome.NEW, Outcome.CHANGED):
             now = state.update(
@@ -215,8 +224,7 @@ class Ingest:
             fetched_at=capture.when,
         )
 
-    def _known(self, url: str, capture: Capture) -> bool:
-        digest = payload_digest(capture.payload)
+    def _known(self, url: str, capture: Capture, digest: str) -> bool:
         return (
             capture.origin.value in self.known
             or (url, digest, isoformat(capture.when)) in self.known

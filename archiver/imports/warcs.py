@@ -3,30 +3,42 @@
 
 A file is read twice: once for an index of its response records (where each is, its URL,
 time, status and type; no bodies kept), so that every page's captures can be taken in time
-order across files, then each wanted record again by its offset. A record cut short (a
-torn download, a crawl killed mid-write) ends the reading of its file with one problem
-naming the file and offset; the records before it are kept.
+order across files, then each wanted record again by its offset and length (its gzip
+member inflated by ISA-L, a file kept open per WARC for the whole import). A record cut
+short (a torn download, a crawl killed mid-write) ends the reading of its file with one
+problem naming the file and offset; the records before it are kept.
 """
 
 from __future__ import annotations
 
+import io
+import struct
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
+
+from isal import isal_zlib
 
 from archiver.errors import ArchiverError
 
 WACZ_SUFFIX = ".wacz"
 WACZ_ARCHIVE = "archive/"
 _CHUNK = 1 << 16
+_GZIP = b"\x1f\x8b"
+_INFLATE_ERROR = cast(type[Exception], isal_zlib.error)  # its stub calls it an instance
+_ZIP_LOCAL_HEADER = struct.Struct("<4s22xHH")  # signature ... name and extra lengths
 
 
 class ReadError(ArchiverError):
     """A web-archive file that cannot be read at all (missing, not a WARC or WACZ)."""
+
+
+class RecordError(ArchiverError):
+    """A record the index found that cannot be read again (the file changed meanwhile)."""
 
 
 @dataclass(frozen=True)
@@ -36,6 +48,7 @@ class Entry:
     file: Path  # the WARC or WACZ file given
     member: str  # inside a WACZ, the WARC's name in the zip; "" for a WARC file
     offset: int  # where the record starts in the WARC (the member's, in a WACZ)
+    length: int  # its bytes there (its gzip member, in a WARC.gz)
     url: str  # WARC-Target-URI
     date: datetime  # WARC-Date
     record_id: str  # WARC-Record-ID
@@ -82,15 +95,94 @@ def index_files(paths: list[Path]) -> Index:
     return index
 
 
-def read_response(entry: Entry) -> Response:
-    """The record an index entry names, read again from its offset."""
-    from warcio.archiveiterator import ArchiveIterator
+class Records:
+    """Reads the records index entries name, by offset and length: a file kept open per
+    WARC (a stored WACZ member read from the zip file itself), each record's gzip member
+    inflated once, by ISA-L, and parsed by warcio from memory."""
 
-    with _open(entry.file, entry.member) as stream:
-        stream.seek(entry.offset)
-        record = next(iter(ArchiveIterator(stream)))
-        http = record.http_headers
-        payload = _payload(record, http)
+    def __init__(self) -> None:
+        self._files: dict[Path, IO[bytes]] = {}
+        self._members: dict[tuple[Path, str], tuple[IO[bytes], int]] = {}  # stream, start
+        self._packages: list[zipfile.ZipFile] = []
+
+    def read(self, entry: Entry) -> Response:
+        """The record an index entry names."""
+        from warcio.archiveiterator import ArchiveIterator
+
+        stream, start = self._stream(entry.file, entry.member)
+        stream.seek(start + entry.offset)
+        try:
+            data = _inflated(stream.read(entry.length))
+            record = next(iter(ArchiveIterator(io.BytesIO(data))))
+            http = record.http_headers
+            payload = _payload(record, http)
+        except (_INFLATE_ERROR, OSError, EOFError, ValueError, StopIteration) as err:
+            where = f"{entry.file}{'/' + entry.member if entry.member else ''}"
+            raise RecordError(
+                f"{where}: unreadable at offset {entry.offset} ({err})"[:300]
+            ) from None
+        return _response(entry, http, payload)
+
+    def close(self) -> None:
+        for stream in [*self._files.values(), *(s for s, _ in self._members.values())]:
+            stream.close()
+        for package in self._packages:
+            package.close()
+        self._files.clear()
+        self._members.clear()
+        self._packages.clear()
+
+    def __enter__(self) -> Records:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _stream(self, path: Path, member: str) -> tuple[IO[bytes], int]:
+        """An open stream of the WARC, and where the WARC starts in it."""
+        if not member:
+            if path not in self._files:
+                self._files[path] = path.open("rb")
+            return self._files[path], 0
+        key = (path, member)
+        if key not in self._members:
+            self._members[key] = self._open_member(path, member)
+        return self._members[key]
+
+    def _open_member(self, path: Path, member: str) -> tuple[IO[bytes], int]:
+        """A WACZ's WARC: stored (as WACZ packages keep them), read straight from the zip
+        file at its data's offset; compressed, through zipfile (seeking back re-inflates)."""
+        package = zipfile.ZipFile(path)
+        self._packages.append(package)
+        info = package.getinfo(member)
+        if info.compress_type != zipfile.ZIP_STORED:
+            return package.open(member), 0
+        raw = path.open("rb")
+        raw.seek(info.header_offset)
+        signature, name_length, extra_length = _ZIP_LOCAL_HEADER.unpack(
+            raw.read(_ZIP_LOCAL_HEADER.size)
+        )
+        if signature != b"PK\x03\x04":
+            raw.close()
+            raise ReadError(f"{path}/{member}: not a WACZ (a damaged zip entry)")
+        return raw, info.header_offset + _ZIP_LOCAL_HEADER.size + name_length + extra_length
+
+
+def _inflated(data: bytes) -> bytes:
+    """A record as read: its gzip member(s) inflated, or as it is in an uncompressed WARC."""
+    if not data.startswith(_GZIP):
+        return data
+    parts = []
+    while data.startswith(_GZIP):
+        inflate = isal_zlib.decompressobj(16 + isal_zlib.MAX_WBITS)
+        parts.append(inflate.decompress(data))
+        if not inflate.eof:
+            raise EOFError("its gzip member stops short")
+        data = inflate.unused_data
+    return b"".join(parts)
+
+
+def _response(entry: Entry, http: Any, payload: bytes) -> Response:
     status_line = http.statusline if http else ""
     code, _, reason = status_line.partition(" ")
     protocol = (http.protocol if http else "HTTP/1.1").removeprefix("HTTP/")
@@ -139,7 +231,7 @@ def _index_stream(path: Path, member: str, stream: IO[bytes], index: Index) -> N
     try:
         for record in iterator:
             offset = iterator.get_record_offset()
-            entry = _entry(path, member, offset, record)
+            entry = _entry(path, member, offset, iterator.get_record_length(), record)
             if not _read_through(record):
                 index.problems.append(f"{where}: a record cut short at offset {offset}")
                 return
@@ -154,7 +246,7 @@ def _index_stream(path: Path, member: str, stream: IO[bytes], index: Index) -> N
         index.problems.append(f"{where}: a record cut short at offset {iterator.offset}")
 
 
-def _entry(path: Path, member: str, offset: int, record: Any) -> Entry | None:
+def _entry(path: Path, member: str, offset: int, length: int, record: Any) -> Entry | None:
     if record.rec_type not in ("response", "revisit"):
         return None
     headers = record.rec_headers
@@ -166,7 +258,9 @@ def _entry(path: Path, member: str, offset: int, record: Any) -> Entry | None:
     if not url or date is None:
         return None
     record_id = headers.get_header("WARC-Record-ID") or ""
-    return Entry(path, member, offset, url, date, record_id, record.rec_type, status, content_type)
+    return Entry(
+        path, member, offset, length, url, date, record_id, record.rec_type, status, content_type
+    )
 
 
 def _read_through(record: Any) -> bool:

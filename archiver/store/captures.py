@@ -189,20 +189,25 @@ class CaptureWriter:
         when: datetime,
         earlier: Iterable[Captured] = (),
         bare_revisit: bool = False,
+        digest: str | None = None,
     ) -> Captured:
         """The capture of one fetch (its hops in order, the last the page's response),
         written (on the writing thread) before the file's next capture, and durable once
         sync() has run. Its payload already among `earlier` (the article's captured
         responses) makes the last hop a revisit of that response; with `bare_revisit` such a
         capture keeps no request records (an unchanged check kept only to say the page was
-        seen: a few hundred bytes)."""
+        seen: a few hundred bytes). `digest`: the page's payload digest (`sha256:<hex>`),
+        when the caller has computed it already (an import, checking for known captures)."""
         if not exchanges:
             raise ValueError("a capture needs at least one exchange")
         file = self._file(source)
         date = warc_date(when)
         final = exchanges[-1]
-        sha256 = hashlib.sha256(final.body).digest()  # the one pass over the page here
-        digest = "sha256:" + sha256.hex()
+        if digest is None:
+            sha256 = hashlib.sha256(final.body).digest()  # the one pass over the page here
+            digest = "sha256:" + sha256.hex()
+        else:
+            sha256 = bytes.fromhex(digest.removeprefix("sha256:"))
         original = next((c for c in earlier if c.ref.digest == digest and not c.revisit), None)
         requests = not (bare_revisit and original is not None)
         hops: list[_Hop] = []
