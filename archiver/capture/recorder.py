@@ -48,10 +48,11 @@ class Recorder:
         stream: CommitStream,
         stored: StoredTexts | None = None,
         observers: Sequence[Observer] = (),
-        batch: int = STATE_BATCH,
+        batch: int | None = None,
     ) -> None:
         self.archive = archive
-        self.batch = batch  # article states (and so commits) per checkpoint
+        # Article states (and so commits) per checkpoint; read when made, not when defined.
+        self.batch = batch or STATE_BATCH
         self.stream = stream
         self.observers = tuple(observers)
         self.pending: list[ArticleState] = []

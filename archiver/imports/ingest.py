@@ -17,7 +17,7 @@ from datetime import datetime
 from archiver.archive import Archive
 from archiver.capture.checker import StoredTexts, validate
 from archiver.capture.model import Checked, Fetched, Outcome, Result, Target
-from archiver.capture.recorder import STATE_BATCH, Recorder
+from archiver.capture.recorder import Recorder
 from archiver.capture.worker import extraction_job
 from archiver.clock import isoformat
 from archiver.errors import ArticleError, ExtractionError
@@ -86,7 +86,7 @@ class Ingest:
         archive: Archive,
         stream: CommitStream,
         report: ImportReport,
-        batch: int = STATE_BATCH,
+        batch: int | None = None,
     ) -> None:
         self.archive = archive
         self.report = report
