@@ -270,31 +270,18 @@ class CaptureWriter:
             n += 1
         self._next[source] = n + 1
         file = _File(self.root, capture_file(source, self.run, n))
-        members = _Members()
+        writer = _writer()
         info = {
             "software": self.software,
             "format": "WARC File Format 1.1",
             "conformsTo": "https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/",
         }
-        record = members.writer.create_warcinfo_record(file.path.rsplit("/", 1)[-1], info)
+        record = writer.create_warcinfo_record(file.path.rsplit("/", 1)[-1], info)
         record.rec_headers.replace_header("WARC-Record-ID", file.record_id())
         record.rec_headers.replace_header("WARC-Date", warc_date(self.run))
-        members.add(record)
-        file.append(_compressed(members.records))
+        writer.write_record(record)  # warcio's, uncompressed: gzip'd as the others below
+        file.append(_compressed([writer.out.getvalue()]))
         return file
-
-
-class _Members:
-    """Records made by warcio, uncompressed (see _compressed): the warcinfo record."""
-
-    def __init__(self) -> None:
-        self.writer = _writer()
-        self.records: list[bytes] = []
-
-    def add(self, record: Any) -> None:
-        self.writer.out = io.BytesIO()
-        self.writer.write_record(record)
-        self.records.append(self.writer.out.getvalue())
 
 
 def _compressed(records: list[bytes]) -> bytes:
