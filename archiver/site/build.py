@@ -648,10 +648,7 @@ class _Builder:
         """The commit the history was read up to: the head seen when reading began, later
         than the one the run started with when a sync committed meanwhile (recording the
         earlier one would have the next build read those commits again)."""
-        if self.multi or not history.head:
-            return head
-        self.report.commit = history.head
-        return history.head
+        return head if self.multi or not history.head else history.head
 
     def finish(
         self,
@@ -679,6 +676,7 @@ class _Builder:
         counts.update(indexes.article_counts())
         _save_counts(state, counts)
         state.set_meta("head", head or "")
+        self.report.commit = head
         state.set_meta("seq", str(first_seq + commits))
         if self.multi:
             state.set_meta("archives", json.dumps(self.marks, sort_keys=True))
