@@ -1,16 +1,18 @@
 """Records read again by offset and length (each gzip member inflated once, a file open
 per WARC) are the records warcio reads from the start of the file, in every container an
-import takes: a WARC, a WARC.gz, and a WACZ holding either, stored or compressed."""
+import takes: a WARC, a WARC.gz, and a WACZ holding either, stored or compressed. The index
+pass's own walk over gzip members finds what warcio's iterator finds."""
 
 from __future__ import annotations
 
+import gzip
 import zipfile
 from pathlib import Path
 
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from archiver.imports.warcs import Records, index_files
+from archiver.imports.warcs import Index, Records, _index_stream, index_files
 
 from .pages import BRIDGE, HARBOUR
 from .test_import import OTHER, STORY, page
@@ -70,3 +72,29 @@ def test_records_read_by_offset_are_those_read_in_order(
             assert f"{response.status} {response.reason}" == status
             assert response.payload == payload
             assert list(response.headers) == headers
+
+
+def warcio_index(path: Path) -> Index:
+    """The index as warcio's iterator makes it, reading the file through."""
+    index = Index([], [])
+    with path.open("rb") as stream:
+        _index_stream(path, "", stream, index)
+    return index
+
+
+@pytest.mark.parametrize("form", ["members", "torn", "gzip'd whole", "plain"])
+def test_the_index_pass_finds_what_warcio_finds(tmp_path: Path, form: str) -> None:
+    name = "crawl.warc" if form == "plain" else "crawl.warc.gz"
+    written = write_warc(tmp_path / name, records(), cut_last=form == "torn")
+    if form == "gzip'd whole":  # one member for the file: no record can be read by offset
+        inflated = gzip.decompress(written.path.read_bytes())
+        written.path.write_bytes(gzip.compress(inflated))
+    expected = warcio_index(written.path)
+    index = index_files([written.path])
+    assert index == expected
+    assert len(index.entries) == {"torn": 2, "gzip'd whole": 0}.get(form, 3)
+    if form == "torn":
+        assert index.problems == [f"{written.path}: a record cut short at offset {written.cut_at}"]
+    if form == "gzip'd whole":
+        (problem,) = index.problems
+        assert "not a multi-member gzip" in problem
