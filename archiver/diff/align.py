@@ -243,6 +243,24 @@ def _mark_displaced(
     result.chain = kept
 
 
+def moves_of(old: Sequence[str], new: Sequence[str]) -> dict[int, tuple[int, float]]:
+    """The moves `_match` finds (new index -> old index and similarity), without matching
+    when there can be none: the items between the common ends missing on one side (an
+    insertion or a cut) shift the rest by too little to displace it, or one on each side
+    (an edit: a lone pair is never across the backbone)."""
+    head, tail = _common_ends([_key(t) for t in old], [_key(t) for t in new])
+    between_old, between_new = len(old) - head - tail, len(new) - head - tail
+    if between_old == between_new == 1:
+        return {}
+    if not (between_old and between_new):
+        # Every pair then shifts by 0 (the head) or by the difference in length (the
+        # tail), and the median is one of those: none is `far` from it.
+        far = max(DISPLACED_MIN, DISPLACED_SHARE * max(len(old), len(new)))
+        if abs(len(new) - len(old)) < far:
+            return {}
+    return _match(old, new).moves
+
+
 def _identical_pairs(
     a: list[_Item], b: list[_Item], olds: Iterable[int], news: Iterable[int]
 ) -> list[tuple[int, int]]:

@@ -12,7 +12,7 @@ from functools import lru_cache
 from itertools import chain
 from typing import NamedTuple
 
-from archiver.diff.align import _match
+from archiver.diff.align import _match, moves_of
 from archiver.diff.text import _collapse
 from archiver.diff.words import ALWAYS_DIFFABLE, _changed_chars, _guard
 
@@ -174,7 +174,7 @@ def _describe(old: Version, new: Version) -> tuple[ChangeStats, list[SentenceEdi
     matching = _match(old_sentences, new_sentences)
     # A sentence that travelled with its paragraph moved, even where the sentences around
     # it were rewritten too much to show it at the sentence level.
-    paragraph_moves = {(i, j) for j, (i, _) in _match(old.body, new.body).moves.items()}
+    paragraph_moves = {(i, j) for j, (i, _) in moves_of(old.body, new.body).items()}
     if paragraph_moves:  # most versions move none: no need to know sentences' paragraphs
         old_owner, new_owner = _owners(old.body), _owners(new.body)
         for i, j, sim in list(matching.chain):
