@@ -121,10 +121,13 @@ class _Matching:
     moves: dict[int, tuple[int, float]] = field(default_factory=dict)  # new j -> (old i, sim)
 
 
-def _match(old: Sequence[str], new: Sequence[str]) -> _Matching:
+def _match(
+    old: Sequence[str], new: Sequence[str], ends: tuple[int, int] | None = None
+) -> _Matching:
     """Pairs of old and new items: the runs of identical items both lists start and end
-    with pair up as they stand, as in any diff; the items between are matched below."""
-    head, tail = _common_ends([_key(t) for t in old], [_key(t) for t in new])
+    with pair up as they stand, as in any diff; the items between are matched below.
+    `ends`: those runs' lengths, when the caller has them already."""
+    head, tail = ends or _keyed_ends(old, new)
     middle = _match_middle(old[head : len(old) - tail], new[head : len(new) - tail])
     result = _Matching(
         chain=[
@@ -228,7 +231,7 @@ def _mark_displaced(
     shifts = sorted([j - i for i, j, _ in middle_pairs] + [0] * head + [n_new - n_old] * tail)
     middle = len(shifts) // 2
     median = (shifts[middle] + shifts[~middle]) / 2
-    far = max(DISPLACED_MIN, DISPLACED_SHARE * max(n_old, n_new))
+    far = _far(n_old, n_new)
     kept = []
     for pairs, shift in ((chain[:head], 0), (middle_pairs, None), (chain[stop:], n_new - n_old)):
         if shift is not None and abs(shift - median) < far:
@@ -248,17 +251,25 @@ def moves_of(old: Sequence[str], new: Sequence[str]) -> dict[int, tuple[int, flo
     when there can be none: the items between the common ends missing on one side (an
     insertion or a cut) shift the rest by too little to displace it, or one on each side
     (an edit: a lone pair is never across the backbone)."""
-    head, tail = _common_ends([_key(t) for t in old], [_key(t) for t in new])
+    head, tail = _keyed_ends(old, new)
     between_old, between_new = len(old) - head - tail, len(new) - head - tail
     if between_old == between_new == 1:
         return {}
-    if not (between_old and between_new):
-        # Every pair then shifts by 0 (the head) or by the difference in length (the
-        # tail), and the median is one of those: none is `far` from it.
-        far = max(DISPLACED_MIN, DISPLACED_SHARE * max(len(old), len(new)))
-        if abs(len(new) - len(old)) < far:
-            return {}
-    return _match(old, new).moves
+    # With nothing between on one side, every pair shifts by 0 (the head) or by the
+    # difference in length (the tail), and the median is one of those: none is `far` from it.
+    if not (between_old and between_new) and abs(len(new) - len(old)) < _far(len(old), len(new)):
+        return {}
+    return _match(old, new, (head, tail)).moves
+
+
+def _keyed_ends(old: Sequence[str], new: Sequence[str]) -> tuple[int, int]:
+    """How many items the lists start and end with alike, compared by their keys."""
+    return _common_ends([_key(t) for t in old], [_key(t) for t in new])
+
+
+def _far(n_old: int, n_new: int) -> float:
+    """How far a pair's shift must be from the median shift to read as displaced."""
+    return max(DISPLACED_MIN, DISPLACED_SHARE * max(n_old, n_new))
 
 
 def _identical_pairs(

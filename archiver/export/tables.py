@@ -179,7 +179,17 @@ def _insert_sql(table: str, columns: dict[str, type], verb: str = "insert") -> s
 
 
 _INSERT_VERSION = _insert_sql("versions", VERSIONS)
-_INSERT_SEARCHED = _insert_sql("versions_fts", {"rowid": int, **{c: str for c in SEARCHED}})
+
+
+def _index_sql() -> str:
+    """Indexing version rows as they are: their own id and searched columns (sqlite3 leaves
+    the rows' other keys unread)."""
+    names = ", ".join(f'"{c}"' for c in SEARCHED)
+    values = ", ".join(f":{c}" for c in SEARCHED)
+    return f'insert into "versions_fts" ("rowid", {names}) values (:id, {values})'
+
+
+_INSERT_SEARCHED = _index_sql()
 _INSERT_EDIT = _insert_sql("edits", EDITS)
 _UPSERT_ARTICLE = (
     _insert_sql("articles", ARTICLES)
@@ -260,16 +270,12 @@ class SqliteSink:
         self.db.conn.executemany(_INSERT_VERSION, versions)
         # Indexed as they come, while the comparing workers make the next batches, instead
         # of all at the end, when nothing else is left to do.
-        self.db.conn.executemany(_INSERT_SEARCHED, [_searched(v) for v in versions])
+        self.db.conn.executemany(_INSERT_SEARCHED, versions)
         self.db.conn.executemany(_INSERT_EDIT, edits)
 
     def finish(self, articles: Sequence[ArticleFacts], run: dict[str, object]) -> None:
         self.db.conn.executemany(_UPSERT_ARTICLE, map(asdict, articles))
         self.db.table("export_runs").insert(run)
-
-
-def _searched(version: dict[str, object]) -> dict[str, object]:
-    return {"rowid": version["id"], **{c: version[c] for c in SEARCHED}}
 
 
 @contextmanager

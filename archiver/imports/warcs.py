@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 from typing import IO, Any, cast
 
@@ -121,7 +122,7 @@ class Records:
         stream, start = self._stream(entry.file, entry.member)
         stream.seek(start + entry.offset)
         try:
-            record = _loaded(_inflated(stream.read(entry.length)))
+            record = _loaded(io.BytesIO(_inflated(stream.read(entry.length))))
             http = record.http_headers
             payload = _payload(record, http)
         except (_INFLATE_ERROR, OSError, EOFError, ValueError, StopIteration) as err:
@@ -190,11 +191,6 @@ def _inflated(data: bytes) -> bytes:
     return b"".join(parts)
 
 
-def _loaded(data: bytes) -> Any:
-    """One record from memory, parsed by warcio's record loader (as its iterator would)."""
-    return _loaded_from(io.BytesIO(data))
-
-
 class _NotPerRecord(Exception):
     """A WARC that is not gzip'd record by record, or a member this pass cannot read (warcio
     reads the file instead, and says what is wrong with it)."""
@@ -222,11 +218,8 @@ def _index_members(path: Path, member: str, stream: IO[bytes], index: Index) -> 
     offset = 0
     while pending:
         found, pending = _next_member(stream, pending)
-        if found is None:
-            index.problems.append(f"{where}: a record cut short at offset {offset}")
-            return
-        record, short = _headers_of(found)
-        if short:
+        record = _headers_of(found) if found is not None else None
+        if found is None or record is None:
             index.problems.append(f"{where}: a record cut short at offset {offset}")
             return
         if (entry := _entry(path, member, offset, found.length, record)) is not None:
@@ -234,15 +227,15 @@ def _index_members(path: Path, member: str, stream: IO[bytes], index: Index) -> 
         offset += found.length
 
 
-def _headers_of(found: _Member) -> tuple[Any, bool]:
-    """The member's record, headers parsed (its block not read), and whether the block
-    stops short of its Content-Length."""
+def _headers_of(found: _Member) -> Any | None:
+    """The member's record, headers parsed (its block not read); None when the block stops
+    short of its Content-Length."""
     from warcio.exceptions import ArchiveLoadFailed
     from warcio.limitreader import LimitReader
 
     buffer = io.BytesIO(found.head)
     try:
-        record = _loaded_from(buffer)
+        record = _loaded(buffer)
     except (ArchiveLoadFailed, ValueError, EOFError):
         raise _NotPerRecord from None
     stream = record.raw_stream
@@ -250,17 +243,24 @@ def _headers_of(found: _Member) -> tuple[Any, bool]:
         raise _NotPerRecord
     end = buffer.tell() + stream.limit
     if found.size < end:
-        return record, True
+        return None
     left = found.size - end
     if left > len(found.tail) or found.tail[len(found.tail) - left :].strip():
         raise _NotPerRecord  # more than a record in the member
-    return record, False
+    return record
 
 
-def _loaded_from(buffer: io.BytesIO) -> Any:
+def _loaded(buffer: io.BytesIO) -> Any:
+    """One record from memory, parsed by warcio's record loader (as its iterator would)."""
+    return _loader().parse_record_stream(buffer, known_format="warc")
+
+
+@cache
+def _loader() -> Any:
+    """warcio's record loader: its header parsers keep nothing between records."""
     from warcio.recordloader import ArcWarcRecordLoader
 
-    return ArcWarcRecordLoader(verify_http=False).parse_record_stream(buffer, known_format="warc")
+    return ArcWarcRecordLoader(verify_http=False)
 
 
 _HEAD_KEPT = 1 << 18  # of a member's inflated bytes: ample for a record's headers
