@@ -1,5 +1,6 @@
 """What a parent shares with the worker processes it forks (sync's extraction workers, the
-site's render workers), how those workers end with it, and how a run stops on a signal."""
+site's render workers, the export's comparers), how those workers end with it, and how a
+run stops on a signal."""
 
 from __future__ import annotations
 
@@ -12,10 +13,12 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from multiprocessing.pool import Pool
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 from archiver.errors import Interrupted
 
@@ -106,6 +109,47 @@ def worker_started(parent: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     die_with_parent(parent)
+
+
+@contextmanager
+def forked_pool(
+    workers: int, initializer: Callable[..., None] | None = None, initargs: tuple[Any, ...] = ()
+) -> Iterator[Pool]:
+    """A pool of `workers` forked processes, each running `initializer(*initargs)` first,
+    ended (SIGTERM) with the block however it ends.
+
+    Its workers keep none of this process's signal handlers: the pool ends a worker with
+    SIGTERM, and a Python handler (the one `terminate_stops` sets, which a fork inherits)
+    runs only once the worker is back in Python: one that lands just before the worker
+    blocks on the pool's queue is lost, and the pool waits for that worker forever. SIGTERM
+    stays blocked while workers are forked (the pool forks replacements from a thread it
+    starts here, which keeps the mask), so one sent before a worker has dropped the handler
+    waits until it has. Ctrl-C is for this process, which then ends them."""
+    import multiprocessing  # here: a fork pool is for the commands that use one
+
+    context = multiprocessing.get_context("fork")
+    started = (os.getpid(), initializer, initargs)
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
+    try:
+        pool = context.Pool(workers, initializer=_pool_worker_started, initargs=started)
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+    try:
+        yield pool
+    finally:
+        pool.terminate()
+        pool.join()  # their CPU is then accounted to this process's children
+
+
+def _pool_worker_started(
+    parent: int, initializer: Callable[..., None] | None, initargs: tuple[Any, ...]
+) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
+    die_with_parent(parent)  # a killed parent takes its workers with it
+    if initializer is not None:
+        initializer(*initargs)
 
 
 def die_with_parent(parent: int) -> None:

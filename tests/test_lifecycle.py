@@ -176,3 +176,33 @@ def test_killed_sync_leaves_no_worker_and_the_next_run_takes_the_lock(
     assert all(v == [1, 2] for v in _versions(root).values())
     logs = "".join(p.read_text() for p in (root / ".archiver" / "logs").glob("sync-*.log"))
     assert f"pid {process.pid}" in logs  # the next run said it took over the lock left behind
+
+
+# A program that opens and ends forked pools the way the commands do (under their SIGTERM
+# handler), printing what a worker's signals are set to and how many pools it got through.
+_POOLS = """
+import signal, sys
+from archiver.processes import forked_pool, terminate_stops
+
+def dispositions(_):
+    return signal.getsignal(signal.SIGTERM) == signal.SIG_DFL, signal.getsignal(signal.SIGINT) == signal.SIG_IGN
+
+with terminate_stops():
+    with forked_pool(2) as pool:
+        print(*pool.map(dispositions, range(4)))
+    for n in range(int(sys.argv[1])):
+        with forked_pool(2) as pool:
+            assert sorted(pool.imap_unordered(abs, range(-n % 5))) == list(range(-n % 5))
+print("ended", n + 1)
+"""
+
+
+def test_forked_pools_end_under_the_commands_sigterm_handler() -> None:
+    """A pool ends its workers with SIGTERM; a worker that kept the command's Python handler
+    could miss it just before blocking on the pool's queue and hold the pool's end forever
+    (it did, once in some tens of pools). The workers keep no handler of their parent's."""
+    ended = subprocess.run(
+        [sys.executable, "-c", _POOLS, "300"], capture_output=True, text=True, timeout=120
+    )
+    assert ended.returncode == 0, ended.stderr
+    assert ended.stdout.split("\n")[:2] == [" ".join(["(True, True)"] * 4), "ended 300"]

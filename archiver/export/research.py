@@ -32,6 +32,7 @@ from archiver.export.tables import (
     Sink,
     open_sink,
 )
+from archiver.processes import forked_pool
 from archiver.store import format as trailer
 from archiver.store.document import Document, parse_document
 from archiver.store.history import BlobReader, CommitRecord, head_commit, is_ancestor, iter_commits
@@ -428,14 +429,9 @@ def _comparer() -> Iterator[tuple[Callable[[_Job], Callable[[], _Compared]], int
         yield _here, 1
         return
     workers = min(cores - 1, MAX_COMPARERS)
-    pool = multiprocessing.get_context("fork").Pool(workers)
-    try:
+    with forked_pool(workers) as pool:
         # Results are waited for in the order the jobs were given, whichever worker ran it.
         yield (lambda job: pool.apply_async(_compare, (job,)).get), workers
-        pool.close()
-    finally:
-        pool.terminate()
-        pool.join()  # its CPU is accounted to this process's children
 
 
 def _change_kind(recorded: str | None, old: Version, new: Version, stats: ChangeStats) -> str:

@@ -3,13 +3,11 @@ at a time, with a renderer of its own (its git blob reader cannot be shared acro
 
 from __future__ import annotations
 
-import multiprocessing
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from archiver.processes import die_with_parent, objects_frozen
+from archiver.processes import forked_pool, objects_frozen
 from archiver.site.articles import ArticleJob, ArticleRenderer, ArticleResult, NextChecks
 from archiver.site.config import SiteConfig
 from archiver.site.output import OutputFolder
@@ -33,21 +31,15 @@ def pool_rendering(
 ) -> Iterator[Iterator[ArticleResult]]:
     """The jobs' results as they come, from `workers` forked processes, already at them on
     entry; each writes its pages into `out` itself."""
-    context = multiprocessing.get_context("fork")
-    init = (os.getpid(), git_dir, out, site, next_checks)
-    with (
-        objects_frozen(),
-        context.Pool(workers, initializer=_start_worker, initargs=init) as pool,
-    ):
+    init = (git_dir, out, site, next_checks)
+    with objects_frozen(), forked_pool(workers, _start_worker, init) as pool:
         batches = pool.imap_unordered(_work, _batches(jobs, BATCH))
         yield (result for batch in batches for result in batch)
 
 
 def _start_worker(
-    parent: int, git_dir: str, out: Path, site: SiteConfig, next_checks: NextChecks | None
+    git_dir: str, out: Path, site: SiteConfig, next_checks: NextChecks | None
 ) -> None:
-    # A killed builder takes its workers with it: an orphan would go on writing pages.
-    die_with_parent(parent)
     global _RENDERER
     _RENDERER = ArticleRenderer(git_dir, site, out, OutputFolder(out), next_checks)
 
