@@ -7,10 +7,12 @@ corpus's real pages (../shared/corpus beside the checkout; absent in a user's cl
 this says so and stops), cycling through them, each under a URL of its own. Then, in
 `--rounds` interleaved rounds (A, B, A, B …, as benchmarks/ab.py runs them): plain
 extraction of the same pages (decode_html and extract_page, as the import does for each,
-warmed up first), and `archiver import` of that WARC into a new archive (index, read,
-extract, decide, commit, capture copy), both in this one process. CPU is accounted per
-process as benchmarks/ab.py does (this process, git). The machine is shared and noisy:
-only the per-round ratios within one run mean much.
+warmed up first) in this process, and `archiver import` of that WARC into a new archive
+(index, read, decide, commit and capture copy in this process, extraction in its worker
+processes: one a core beside this one). CPU is accounted per process as benchmarks/ab.py
+does (this process, the extraction workers, git): the import's all-CPU figure against the
+extraction's is its cost in work, the wall figure what a user waits. The machine is shared
+and noisy: only the per-round ratios within one run mean much.
 """
 
 from __future__ import annotations
@@ -108,13 +110,15 @@ def table(records: int, imports: Sequence[Run], plain: Sequence[Run]) -> str:
         walls = [r.use.wall for r in runs]
         rate = spread([records / w for w in walls]).show("", 1)
         counted = spread([r.count / r.use.wall for r in runs]).show("", 1)
-        cpu = " | ".join(spread([r.use.get(role) for r in runs]).show() for role in ("main", "git"))
+        roles = ("main", "workers", "git")
+        cpu = " | ".join(spread([r.use.get(role) for r in runs]).show() for role in roles)
         total = spread([r.use.total for r in runs]).show()
         return f"| {label} | {spread(walls).show()} | {rate} | {counted} {what} | {cpu} | {total} |"
 
     lines = [
-        "| run | wall | records/s | versions or pages/s | main CPU | git CPU | all CPU |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        "| run | wall | records/s | versions or pages/s | main CPU | workers CPU | git CPU"
+        " | all CPU |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
         row("import", imports, f"versions/s ({imports[0].count})"),
         row("extraction only", plain, f"pages/s ({plain[0].count})"),
         "",
@@ -122,8 +126,8 @@ def table(records: int, imports: Sequence[Run], plain: Sequence[Run]) -> str:
         + ratios([r.use.wall for r in imports], [r.use.wall for r in plain]).show("×"),
         "import ÷ extraction, all CPU: "
         + ratios([r.use.total for r in imports], [r.use.total for r in plain]).show("×"),
-        "import ÷ extraction, this process's CPU: "
-        + ratios([r.use.get("main") for r in imports], [r.use.get("main") for r in plain]).show(
+        "import ÷ extraction, extraction's process (workers ÷ main): "
+        + ratios([r.use.get("workers") for r in imports], [r.use.get("main") for r in plain]).show(
             "×"
         ),
     ]

@@ -3,15 +3,18 @@ their captures, with the records that cannot be versions counted and skipped."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from archiver.archive import Archive, init_archive
 from archiver.capture.model import Outcome, RunReport
 from archiver.cli import app
 from archiver.clock import FixedClock
+from archiver.imports.ingest import AHEAD
 from archiver.site import build_site
 from archiver.store import format as fmt
 from archiver.store.captures import read_response
@@ -140,6 +143,46 @@ def test_importing_again_adds_nothing(archive: Archive, tmp_path: Path) -> None:
     assert "Stored 0 versions" in again.output
     assert "4 already in the archive" in again.output
     assert git(archive.root, "rev-parse", "HEAD") == head
+
+
+def test_extraction_workers_store_what_extracting_in_turn_stores(
+    archive: Archive, clock: FixedClock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An import extracts in worker processes several captures ahead of the one it stores:
+    an article's captures in flight together (each compared with the version before it,
+    which is stored only once the one before is), a page with no article among them, and
+    the same capture in two files give the very commits that extracting in turn gives."""
+    texts = [BRIDGE, BRIDGE_EDITED, BRIDGE, [*BRIDGE_EDITED, "Update: it reopens."]]
+    records = [
+        Record(STORY, at(f"2024-03-01T06:{2 * n:02}:00"), page("Bridge to close", texts[n % 4]))
+        for n in range(3 * AHEAD)
+    ]
+    records.insert(5, Record(STORY, at("2024-03-01T06:09:00"), b"<html><p>Gone.</p></html>"))
+    records.append(Record(OTHER, at("2024-03-01T07:00:00"), page("Harbour plans", HARBOUR)))
+    first = write_warc(tmp_path / "crawl.warc.gz", records)
+    again = write_warc(tmp_path / "again.warc.gz", records[:4])
+
+    def imported(into: Archive) -> tuple[str, str]:
+        result = cli(into, "import", str(first.path), str(again.path))
+        assert result.exit_code == 0, result.output
+        story = git(
+            into.root,
+            "log",
+            "--reverse",
+            "--raw",
+            "--no-abbrev",
+            "--format=%aI %B",
+            "--grep=^Archiver-URL:",
+        )
+        # Capture files are named by the run's time: the digests must agree, not the names.
+        return result.output, re.sub(r"(?m)^(Archiver-Capture: )\S+ <[^>]+>", r"\1", story)
+
+    pooled = imported(archive)
+    monkeypatch.setattr("archiver.imports.files.extraction_workers", lambda: None)
+    in_turn = imported(configure(init_archive(tmp_path / "in-turn", clock), min_delay=0))
+    assert pooled == in_turn
+    assert "1 failed extraction" in pooled[0]
+    assert len(versions_of(archive, STORY)) == 3 * AHEAD
 
 
 def test_patterns_and_dates_choose_the_captures(archive: Archive, tmp_path: Path) -> None:

@@ -185,7 +185,8 @@ import signal, sys
 from archiver.processes import forked_pool, terminate_stops
 
 def dispositions(_):
-    return signal.getsignal(signal.SIGTERM) == signal.SIG_DFL, signal.getsignal(signal.SIGINT) == signal.SIG_IGN
+    term, interrupt = signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)
+    return term == signal.SIG_DFL, interrupt == signal.SIG_IGN
 
 with terminate_stops():
     with forked_pool(2) as pool:

@@ -40,11 +40,15 @@ class Extracted:
 
     @classmethod
     def of(cls, page: Page, stored: str | None = None, stored_blob: str = "") -> Extracted:
-        text = page.document.render()
-        if stored is None or blob_id(text) == stored_blob:
-            return cls(page, text)  # nothing stored, or the very same text: no comparing
-        previous = parse_document(stored, page.document.url)
-        return cls(page, text, compare(previous, page.document, stored_blob))
+        return cls(page, page.document.render()).compared(stored, stored_blob)
+
+    def compared(self, stored: str | None, stored_blob: str) -> Extracted:
+        """This extraction with its comparison against the stored version (its text and
+        blob), when there is one to make."""
+        if stored is None or blob_id(self.text) == stored_blob:
+            return self  # nothing stored, or the very same text: no comparing
+        previous = parse_document(stored, self.page.document.url)
+        return replace(self, comparison=compare(previous, self.page.document, stored_blob))
 
     def with_url(self, url: str) -> Extracted:
         """The capture recorded under another URL (the page's declared canonical one)."""
@@ -86,10 +90,11 @@ def fingerprint(source: SourceConfig) -> str:
     return f"{EXTRACTOR}; normalizer {NORMALIZER_VERSION}; rules {rules}"
 
 
-def make_executor(jobs: int) -> Executor | None:
-    """Warm worker processes for extraction; none when one article or one core is all."""
+def make_executor(jobs: int, fewest: int = 2) -> Executor | None:
+    """Warm worker processes for extraction, at most one a core; none when fewer than
+    `fewest` would run (one article, one core)."""
     workers = min(jobs, os.cpu_count() or 1)
-    if workers < 2:
+    if workers < max(fewest, 1):
         return None
     import multiprocessing
 

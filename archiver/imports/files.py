@@ -9,7 +9,8 @@ redirects, revisits, records cut short) are counted by reason, never stored.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
@@ -28,8 +29,10 @@ from archiver.imports.ingest import (
     Capture,
     ImportReport,
     Ingest,
+    extraction_workers,
 )
 from archiver.imports.warcs import Entry, RecordError, Records, index_files
+from archiver.processes import objects_frozen
 from archiver.store import format as fmt
 from archiver.store.commits import CommitStream
 from archiver.urls import SOURCE_NAME
@@ -110,18 +113,21 @@ def import_files(
         wanted = [e for e in index.entries if _wanted(e, filters, report)]
         wanted.sort(key=lambda e: (e.date, e.url))
         sources = list(archive.config.sources.values())
-        with CommitStream(archive.repo) as stream, Records() as records:
+        with ExitStack() as stack:
+            stack.enter_context(objects_frozen())
+            workers = extraction_workers()  # forked before any thread starts
+            if workers is not None:
+                stack.callback(workers.shutdown, cancel_futures=True)
+                workers.submit(int).result()
+            stream = stack.enter_context(CommitStream(archive.repo))
+            records = stack.enter_context(Records())
             ingest = Ingest(archive, stream, report, batch)
-            try:
-                for entry in wanted:
-                    try:
-                        capture = _capture(records, entry)
-                    except RecordError as err:
-                        report.skip(CUT_SHORT, str(err))
-                        continue
-                    ingest.add(capture, source or source_for(entry.url, sources))
-            finally:
-                ingest.close()
+            stack.callback(ingest.close)
+            captures = (
+                (capture, source or source_for(entry.url, sources))
+                for entry, capture in _captures(records, wanted, report)
+            )
+            ingest.add_all(captures, workers)
         return report
 
 
@@ -143,6 +149,17 @@ def _wanted(entry: Entry, filters: Filters, report: ImportReport) -> bool:
     if reason:
         report.skip(reason)
     return not reason
+
+
+def _captures(
+    records: Records, entries: Iterable[Entry], report: ImportReport
+) -> Iterator[tuple[Entry, Capture]]:
+    """Each entry's record read as a capture; one cut short counted and left out."""
+    for entry in entries:
+        try:
+            yield entry, _capture(records, entry)
+        except RecordError as err:
+            report.skip(CUT_SHORT, str(err))
 
 
 def _capture(records: Records, entry: Entry) -> Capture:

@@ -10,7 +10,10 @@ for the same article) is skipped, so importing or backfilling again adds nothing
 
 from __future__ import annotations
 
-from collections import Counter
+import os
+from collections import Counter, deque
+from collections.abc import Callable, Iterable
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -18,8 +21,9 @@ from archiver.archive import Archive
 from archiver.capture.checker import StoredTexts, validate
 from archiver.capture.model import Checked, Fetched, Outcome, Result, Target
 from archiver.capture.recorder import Recorder
-from archiver.capture.worker import extraction_job
+from archiver.capture.worker import Extracted, extraction_job, make_executor
 from archiver.clock import isoformat
+from archiver.config import SourceConfig
 from archiver.errors import ArticleError, ExtractionError
 from archiver.fetch.client import Exchange
 from archiver.store import format as fmt
@@ -96,6 +100,26 @@ class Ingest:
 
     def add(self, capture: Capture, source: str) -> Result | None:
         """Stores the capture as the article's next version, or counts why not."""
+        prepared = self._prepare(capture, source, None)
+        return self._store(prepared) if prepared is not None else None
+
+    def add_all(self, captures: Iterable[tuple[Capture, str]], workers: Executor | None) -> None:
+        """Stores each capture (with its source) as `add` does, in order, each extracted by
+        `workers` a few captures ahead: the extraction runs beside this process's reading,
+        deciding and writing instead of after it, in a process whose caches it has alone."""
+        ahead: deque[_Prepared] = deque()
+        for capture, source in captures:
+            prepared = self._prepare(capture, source, workers)
+            if prepared is not None:
+                ahead.append(prepared)
+            if len(ahead) > AHEAD:
+                self._store(ahead.popleft())
+        while ahead:
+            self._store(ahead.popleft())
+
+    def _prepare(self, capture: Capture, source: str, workers: Executor | None) -> _Prepared | None:
+        """The capture on its way to being stored, its extraction started (in `workers`,
+        else when it is needed); None, counted, when it can be no version."""
         try:
             url = canonical_url(capture.url)
         except ArticleError:
@@ -108,11 +132,24 @@ class Ingest:
         if self._known(url, capture, digest):
             self.report.skip(KNOWN)
             return None
+        state = self.recorder.state_of(url)
+        config = self.archive.config.source(source if state is None else state.source)
+        job = (capture.payload, capture.header("content-encoding"), _charset(capture), url, config)
+        if workers is None:
+            return _Prepared(capture, source, url, digest, lambda: _extraction(*job))
+        return _Prepared(capture, source, url, digest, workers.submit(_extraction, *job).result)
+
+    def _store(self, prepared: _Prepared) -> Result | None:
+        capture, url, digest = prepared.capture, prepared.url, prepared.digest
+        if self._known(url, capture, digest):  # an earlier capture of this run was the same
+            self.report.skip(KNOWN)
+            return None
         self.report.records += 1
         state = self.recorder.state_of(url)
         if state is not None and state.last_changed and capture.when <= state.last_changed:
-            return self._earlier(url, capture, state, digest)
-        checked = self._checked(url, capture, source if state is None else state.source, state)
+            return self._earlier(prepared, state)
+        source = prepared.source if state is None else state.source
+        checked = self._checked(prepared, source, state)
         if checked is None:
             return None
         origin = fmt.origin_trailer(capture.origin)
@@ -122,12 +159,11 @@ class Ingest:
         self._count(result, capture)
         return result
 
-    def _earlier(
-        self, url: str, capture: Capture, state: ArticleState, digest: str
-    ) -> Result | None:
+    def _earlier(self, prepared: _Prepared, state: ArticleState) -> Result | None:
         """A capture older than the article's latest version: decided against the version
         before it in capture order, and, when it is a version, committed with the current
         text written back after it (readers order versions by their capture times)."""
+        capture, digest = prepared.capture, prepared.digest
         self.recorder.flush()  # the run's commits readable by the history read
         versions = article_versions(self.archive.repo, state.path)
         fetched = isoformat(capture.when)
@@ -144,7 +180,7 @@ class Ingest:
             removed=False,
             last_changed=capture.when if before else None,
         )
-        checked = self._checked(url, capture, state.source, then)
+        checked = self._checked(prepared, state.source, then)
         if checked is None:
             return None
         assert checked.extracted is not None
@@ -191,14 +227,13 @@ class Ingest:
         )
 
     def _checked(
-        self, url: str, capture: Capture, source: str, state: ArticleState | None
+        self, prepared: _Prepared, source: str, state: ArticleState | None
     ) -> Checked | None:
-        config = self.archive.config.source(source)
+        capture, url = prepared.capture, prepared.url
         blob = state.blob if state and state.blob and not state.removed else ""
         stored = self.recorder.stored.read(blob) if blob else None
         try:
-            body = _decoded(capture.payload, capture.header("content-encoding"), url)
-            extracted = extraction_job(body, _charset(capture), url, config, stored, blob)
+            extracted = prepared.extracted().compared(stored, blob)
             validate(extracted.page, state, url)
         except ArticleError as err:
             self.report.skip(FAILED, f"{url} ({capture.origin.value}): {err.reason}")
@@ -244,6 +279,35 @@ class Ingest:
     def close(self) -> None:
         self.recorder.close()
         self.texts.close()
+
+
+AHEAD = 8  # captures read and being extracted ahead of the one being stored
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """A capture that may be a version: its article, its payload's digest, and what gives
+    its extraction (ArticleError when the page has none), started already or not."""
+
+    capture: Capture
+    source: str  # the source its article goes under if it is new
+    url: str  # the article's
+    digest: str  # the payload's, `sha256:<hex>`
+    extracted: Callable[[], Extracted]
+
+
+def extraction_workers() -> Executor | None:
+    """The processes an import extracts in: one a core beside this one's (which reads,
+    decides and writes meanwhile); none on one core, where it extracts as it goes."""
+    return make_executor((os.cpu_count() or 1) - 1, fewest=1)
+
+
+def _extraction(
+    payload: bytes, encoding: str, charset: str | None, url: str, config: SourceConfig
+) -> Extracted:
+    """Runs in an extraction worker: the payload decoded and extracted, not yet compared
+    (the version it is compared with may be one this run has yet to store)."""
+    return extraction_job(_decoded(payload, encoding, url), charset, url, config)
 
 
 class RunTexts(StoredTexts):
