@@ -25,7 +25,7 @@ from archiver.capture.rereading import (
     reread_history,
     version_forms,
 )
-from archiver.capture.worker import fingerprint, make_executor
+from archiver.capture.worker import extraction_workers, fingerprint
 from archiver.config import check_scheduler
 from archiver.discover import Discovery, discover
 from archiver.errors import ArticleError, Interrupted
@@ -181,10 +181,7 @@ def plan(archive: Archive, found: dict[str, list[str]], check_all: bool = False)
 def _run(
     archive: Archive, job: Job, jobs: int, proxy: str | None = None, scheduler: str | None = None
 ) -> RunReport:
-    with terminate_stops(), objects_frozen():
-        executor = make_executor(jobs)
-        if executor is not None:
-            executor.submit(int).result()  # fork the workers now, before any thread starts
+    with terminate_stops(), objects_frozen(), extraction_workers(jobs) as executor:
         try:
             return asyncio.run(_session(archive, job, executor, proxy, scheduler))
         except asyncio.CancelledError:
@@ -192,9 +189,6 @@ def _run(
             if signum is None:
                 raise
             raise Interrupted(signum) from None  # the session stored what it had captured
-        finally:
-            if executor is not None:
-                executor.shutdown(cancel_futures=True)
 
 
 async def _session(

@@ -41,7 +41,7 @@ from pathlib import Path
 from archiver.capture.checker import Checker, StoredTexts
 from archiver.capture.model import Checked, Outcome, Target
 from archiver.capture.recorder import Recorder
-from archiver.capture.worker import make_executor
+from archiver.capture.worker import extraction_workers
 from archiver.clock import FixedClock
 from archiver.cluster.worker import versions
 from archiver.fetch.client import open_fetcher
@@ -110,12 +110,10 @@ def collected_checks(root: Path, site: SiteProcess, articles: int) -> list[Check
             checker = Checker(archive, fetcher, Robots(fetcher), executor, StoredTexts(archive))
             return [checked async for checked in checker.check_all(targets)]
 
-    executor = make_executor(os.cpu_count() or 1)
     try:
-        return asyncio.run(collect())
+        with extraction_workers(os.cpu_count() or 1) as executor:
+            return asyncio.run(collect())
     finally:
-        if executor is not None:
-            executor.shutdown()
         archive.close()
 
 

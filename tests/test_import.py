@@ -4,6 +4,7 @@ their captures, with the records that cannot be versions counted and skipped."""
 from __future__ import annotations
 
 import re
+from contextlib import nullcontext
 from datetime import timedelta
 from pathlib import Path
 
@@ -178,7 +179,7 @@ def test_extraction_workers_store_what_extracting_in_turn_stores(
         return result.output, re.sub(r"(?m)^(Archiver-Capture: )\S+ <[^>]+>", r"\1", story)
 
     pooled = imported(archive)
-    monkeypatch.setattr("archiver.imports.files.extraction_workers", lambda: None)
+    monkeypatch.setattr("archiver.imports.files.import_workers", lambda: nullcontext())
     in_turn = imported(configure(init_archive(tmp_path / "in-turn", clock), min_delay=0))
     assert pooled == in_turn
     assert "1 failed extraction" in pooled[0]

@@ -24,8 +24,8 @@ from archiver.capture.worker import (
     Comparison,
     Extracted,
     extraction_job,
+    extraction_workers,
     fingerprint,
-    make_executor,
 )
 
 __all__ = [
@@ -48,7 +48,7 @@ __all__ = [
     "StoredTexts",
     "Target",
     "extraction_job",
+    "extraction_workers",
     "fingerprint",
-    "make_executor",
     "source_for",
 ]

@@ -6,7 +6,9 @@ just that."""
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 
 from archiver.config import SourceConfig
@@ -90,18 +92,26 @@ def fingerprint(source: SourceConfig) -> str:
     return f"{EXTRACTOR}; normalizer {NORMALIZER_VERSION}; rules {rules}"
 
 
-def make_executor(jobs: int, fewest: int = 2) -> Executor | None:
-    """Warm worker processes for extraction, at most one a core; none when fewer than
-    `fewest` would run (one article, one core)."""
+@contextmanager
+def extraction_workers(jobs: int, fewest: int = 2) -> Iterator[Executor | None]:
+    """Warm worker processes for extraction, at most one a core, forked on entry (call it
+    before any thread starts) and shut down on exit; none when fewer than `fewest` would
+    run (one article, one core)."""
     workers = min(jobs, os.cpu_count() or 1)
-    if workers < max(fewest, 1):
-        return None
+    if workers < fewest:
+        yield None
+        return
     import multiprocessing
 
     # Forked workers inherit the imported extractor: no cold start per process.
-    return ProcessPoolExecutor(
+    executor = ProcessPoolExecutor(
         workers,
         mp_context=multiprocessing.get_context("fork"),
         initializer=worker_started,
         initargs=(os.getpid(),),
     )
+    try:
+        executor.submit(int).result()  # fork the workers now, before any thread starts
+        yield executor
+    finally:
+        executor.shutdown(cancel_futures=True)

@@ -29,7 +29,7 @@ from archiver.imports.ingest import (
     Capture,
     ImportReport,
     Ingest,
-    extraction_workers,
+    import_workers,
 )
 from archiver.imports.warcs import Entry, RecordError, Records, index_files
 from archiver.processes import objects_frozen
@@ -115,10 +115,7 @@ def import_files(
         sources = list(archive.config.sources.values())
         with ExitStack() as stack:
             stack.enter_context(objects_frozen())
-            workers = extraction_workers()  # forked before any thread starts
-            if workers is not None:
-                stack.callback(workers.shutdown, cancel_futures=True)
-                workers.submit(int).result()
+            workers = stack.enter_context(import_workers())  # before any thread starts
             stream = stack.enter_context(CommitStream(archive.repo))
             records = stack.enter_context(Records())
             ingest = Ingest(archive, stream, report, batch)

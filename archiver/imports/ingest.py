@@ -14,6 +14,7 @@ import os
 from collections import Counter, deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import Executor
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -21,7 +22,7 @@ from archiver.archive import Archive
 from archiver.capture.checker import StoredTexts, validate
 from archiver.capture.model import Checked, Fetched, Outcome, Result, Target
 from archiver.capture.recorder import Recorder
-from archiver.capture.worker import Extracted, extraction_job, make_executor
+from archiver.capture.worker import Extracted, extraction_job, extraction_workers
 from archiver.clock import isoformat
 from archiver.config import SourceConfig
 from archiver.errors import ArticleError, ExtractionError
@@ -296,10 +297,10 @@ class _Prepared:
     extracted: Callable[[], Extracted]
 
 
-def extraction_workers() -> Executor | None:
+def import_workers() -> AbstractContextManager[Executor | None]:
     """The processes an import extracts in: one a core beside this one's (which reads,
     decides and writes meanwhile); none on one core, where it extracts as it goes."""
-    return make_executor((os.cpu_count() or 1) - 1, fewest=1)
+    return extraction_workers((os.cpu_count() or 1) - 1, fewest=1)
 
 
 def _extraction(
