@@ -7,8 +7,12 @@ pass over the same history, then incremental exports after `--changed` new versi
 
 The archive is benchmarks.generate's (or `--archive`'s, which then gains the new commits).
 Each round runs, in turn (A, B, C, A, B, C …): a full SQLite export into a new file
-(`archiver.export.research.export_research`), `git log --raw` alone, read in full, and the
-floor of site_bench (that pass with each version's blob read once through `git cat-file`).
+(`archiver.export.research.export_research`), `git log --raw` alone, read in full; the
+floor of site_bench (that pass with each version's blob read once through `git cat-file`);
+`git log -p`, read in full (git's own pass over every version and its changes); and the
+search floor: the floor's pass with each blob, as it is read, put in a SQLite full-text
+index like the export's (FTS5, the same term buffer, one transaction), the least work of
+an export that can be searched.
 CPU is accounted per process as benchmarks/ab.py does: the exporter (this process), its
 workers (the forked processes that compare versions, summed), git.
 Then one JSON lines export (size), and `--incremental-rounds` rounds of: `--changed`
@@ -20,12 +24,15 @@ from __future__ import annotations
 
 import argparse
 import os
+import sqlite3
+import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from archiver.archive import Archive
 from archiver.export.research import ExportReport, export_research
+from archiver.export.tables import FTS_HASHSIZE
 
 from .ab import CpuMeter, CpuUse, interleaved, machine_load, ratios, spread
 from .generate import generate, human_size
@@ -37,6 +44,7 @@ from .site_bench import (
     head_time,
     history_floor,
     log_alone,
+    log_and_blobs,
     new_versions,
     pick_articles,
     scratch,
@@ -64,12 +72,68 @@ def timed_export(archive: Archive, out: Path, format: str = "sqlite") -> Export:
     return Export(report, meter.result, _size(out))
 
 
+def log_patch(root: Path) -> Floor:
+    """`git log -p` over the whole history, read in full: every version's changes as git
+    itself shows them."""
+    os.sync()
+    with CpuMeter() as meter:
+        total = 0
+        command = ("git", "log", "-p", "--no-color", "--no-ext-diff", "--no-renames")
+        with subprocess.Popen(command, cwd=root, stdout=subprocess.PIPE) as log:
+            assert log.stdout is not None
+            while chunk := log.stdout.read(1 << 20):
+                total += len(chunk)
+    assert meter.result is not None
+    return Floor(meter.result, 0, 0, total)
+
+
+def search_floor(root: Path, out: Path) -> Floor:
+    """The floor's pass with every blob put in a full-text index as it is read: what any
+    searchable export of this history must at least do."""
+    os.sync()
+    db = sqlite3.connect(out, isolation_level=None)
+    db.execute("PRAGMA journal_mode = OFF")
+    db.execute("PRAGMA synchronous = OFF")
+    db.execute("CREATE TABLE texts (id INTEGER PRIMARY KEY, text TEXT)")
+    db.execute("CREATE VIRTUAL TABLE texts_fts USING FTS5 (text, content=texts)")
+    db.execute("INSERT INTO texts_fts (texts_fts, rank) VALUES ('hashsize', ?)", [FTS_HASHSIZE])
+    batch: list[tuple[int, str]] = []
+    ids = iter(range(1, 1 << 62))
+
+    def index(blob: bytes) -> None:
+        batch.append((next(ids), blob.decode("utf-8", errors="replace")))
+        if len(batch) >= 512:
+            flush()
+
+    def flush() -> None:
+        db.executemany("INSERT INTO texts (id, text) VALUES (?, ?)", batch)
+        db.executemany("INSERT INTO texts_fts (rowid, text) VALUES (?, ?)", batch)
+        batch.clear()
+
+    with CpuMeter() as meter:
+        db.execute("BEGIN")
+        commits, blobs, _ = log_and_blobs(root, index)
+        flush()
+        db.execute("COMMIT")
+        db.close()
+    assert meter.result is not None
+    found = Floor(meter.result, commits, blobs, out.stat().st_size)
+    out.unlink()
+    return found
+
+
 def _cpu(uses: Sequence[CpuUse]) -> str:
     cells = [spread([u.get(role) for u in uses]).show() for role in ("main", "workers", "git")]
     return " | ".join([*cells, spread([u.total for u in uses]).show()])
 
 
-def full_table(exports: Sequence[Export], logs: Sequence[Floor], floors: Sequence[Floor]) -> str:
+def full_table(
+    exports: Sequence[Export],
+    logs: Sequence[Floor],
+    floors: Sequence[Floor],
+    patches: Sequence[Floor],
+    searches: Sequence[Floor],
+) -> str:
     r = exports[0].report
     rows = [
         "| run | wall | rows (versions / edits) | size | exporter CPU | workers CPU | git CPU "
@@ -82,16 +146,24 @@ def full_table(exports: Sequence[Export], logs: Sequence[Floor], floors: Sequenc
     for label, runs in (
         ("`git log --raw` alone", logs),
         ("floor: `git log --raw` + `cat-file --batch` of each blob", floors),
+        ("`git log -p`", patches),
+        ("search floor: the floor + each blob into FTS5", searches),
     ):
+        verb = "written" if runs is searches else "read"
         rows.append(
             f"| {label} | {spread([f.seconds for f in runs]).show()} | | "
-            f"{human_size(runs[0].bytes_read)} read | {_cpu([f.use for f in runs])} |"
+            f"{human_size(runs[0].bytes_read)} {verb} | {_cpu([f.use for f in runs])} |"
         )
     walls = [e.report.seconds for e in exports]
     lines = [
         "Full export ÷ `git log --raw` alone: "
         + ratios(walls, [f.seconds for f in logs]).show("×", 1),
         "Full export ÷ the floor: " + ratios(walls, [f.seconds for f in floors]).show("×", 1),
+        "Full export ÷ `git log -p`: " + ratios(walls, [f.seconds for f in patches]).show("×", 1),
+        "Full export ÷ the search floor: "
+        + ratios(walls, [f.seconds for f in searches]).show("×", 1),
+        "Search floor ÷ `git log --raw` alone: "
+        + ratios([f.seconds for f in searches], [f.seconds for f in logs]).show("×", 1),
         "Full export's CPU ÷ `git log`'s: "
         + ratios([e.use.total for e in exports], [f.use.total for f in logs]).show("×", 1),
     ]
@@ -128,15 +200,17 @@ def run(args: argparse.Namespace, work: Path) -> None:
         )
     archive = Archive.open(root)
     outs = iter(range(args.rounds))
-    exports, logs, floors = interleaved(
+    exports, logs, floors, patches, searches = interleaved(
         args.rounds,
         [
             lambda: timed_export(archive, work / f"export-{next(outs)}.db"),
             lambda: log_alone(root),
             lambda: history_floor(root),
+            lambda: log_patch(root),
+            lambda: search_floor(root, work / "search-floor.db"),
         ],
     )
-    print(full_table(exports, logs, floors))  # type: ignore[arg-type]
+    print(full_table(exports, logs, floors, patches, searches))  # type: ignore[arg-type]
     jsonl = timed_export(archive, work / "export-jsonl", "jsonl")
     print(
         f"\nJSON lines export: {jsonl.report.seconds:.1f} s, {human_size(jsonl.size)} "

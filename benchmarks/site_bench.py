@@ -33,7 +33,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -210,7 +210,7 @@ def history_floor(root: Path) -> Floor:
     `git cat-file --batch`, whose answers are read in full: the floor of a full build."""
     os.sync()
     with CpuMeter() as meter:
-        commits, blobs, total = _log_and_blobs(root)
+        commits, blobs, total = log_and_blobs(root)
     assert meter.result is not None
     return Floor(meter.result, commits, blobs, total)
 
@@ -228,7 +228,10 @@ def log_alone(root: Path) -> Floor:
     return Floor(meter.result, 0, 0, total)
 
 
-def _log_and_blobs(root: Path) -> tuple[int, int, int]:
+def log_and_blobs(
+    root: Path, each: Callable[[bytes], object] | None = None
+) -> tuple[int, int, int]:
+    """(commits, blobs, bytes read) of the floor's pass; `each` is handed every blob read."""
     log = subprocess.Popen(LOG, cwd=root, stdout=subprocess.PIPE)
     cat = subprocess.Popen(
         ["git", "cat-file", "--batch"], cwd=root, stdin=subprocess.PIPE, stdout=subprocess.PIPE
@@ -240,8 +243,11 @@ def _log_and_blobs(root: Path) -> tuple[int, int, int]:
     total = answers = 0
     while header := cat.stdout.readline():
         size = int(header.split()[2])
-        total += len(cat.stdout.read(size + 1))
+        blob = cat.stdout.read(size + 1)
+        total += len(blob)
         answers += 1
+        if each is not None:
+            each(blob[:-1])
     feeder.join()
     if log.wait() or cat.wait() or answers != counts[1]:
         raise SystemExit("the history floor's git processes failed")

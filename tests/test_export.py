@@ -25,6 +25,7 @@ from archiver.archive import Archive
 from archiver.clock import FixedClock
 from archiver.demo import run_demo
 from archiver.diff import split_sentences
+from archiver.export import research
 from archiver.export.research import export_research
 from archiver.store import format as trailer
 from archiver.store.document import parse_document
@@ -443,3 +444,26 @@ def test_versions_compared_in_several_batches_keep_their_own_edits(generated: Pa
             checked += 1
     archive.close()
     assert checked > 300 and sum(sum(c.values()) for c in edits.values()) > 300
+
+
+def _all_rows(db: Path) -> dict[str, list[tuple[Any, ...]]]:
+    tables = ("articles", "versions", "edits")
+    return {t: _rows(db, f"select * from {t} order by id") for t in tables}
+
+
+def test_the_rows_are_the_same_wherever_the_batches_are_compared(
+    generated: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    archive = Archive.open(generated)
+    export_research(archive, tmp_path / "default.db")
+    # Batches of 8 commits (75 of them, several in the workers at once, the bases of many
+    # versions in another batch than theirs); then, with no second core, all compared here.
+    monkeypatch.setattr(research, "BATCH_COMMITS", 8)
+    export_research(archive, tmp_path / "small.db")
+    monkeypatch.setattr(research.os, "cpu_count", lambda: 1)
+    export_research(archive, tmp_path / "here.db")
+    archive.close()
+    expected = _all_rows(tmp_path / "default.db")
+    assert len(expected["edits"]) > 300
+    assert _all_rows(tmp_path / "small.db") == expected
+    assert _all_rows(tmp_path / "here.db") == expected

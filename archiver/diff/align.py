@@ -23,7 +23,7 @@ from itertools import pairwise
 from typing import NamedTuple
 
 from archiver.diff.text import _WORD, _key
-from archiver.diff.words import Span, _common_ends, _guard, word_diff
+from archiver.diff.words import Span, _common_ends, _common_head, _guard, word_diff
 
 # Word-level similarity at which two items count as one edited item rather than a deletion
 # plus an unrelated insertion. A qualifier or a clause added to a sentence stays well above
@@ -142,7 +142,14 @@ def _match(
 
 
 def _match_middle(old: Sequence[str], new: Sequence[str]) -> _Matching:
+    if not old or not new:
+        return _Matching()  # all added or all removed
     a, b = [_Item(t) for t in old], [_Item(t) for t in new]
+    if len(a) == len(b) == 1 and a[0].key != b[0].key:
+        # One item rewritten: an edit when similar enough; never a move (one below the
+        # edit threshold is below the move threshold too).
+        found = _similar_pairs(a, b, [0], [0], EDIT_THRESHOLD)
+        return _Matching(chain=[(0, 0, found[0][0])] if found else [])
     anchors = _backbone(a, b)
     old_free = set(range(len(a))) - {i for i, _ in anchors}
     new_free = set(range(len(b))) - {j for _, j in anchors}
@@ -196,6 +203,8 @@ def _backbone(a: list[_Item], b: list[_Item]) -> list[tuple[int, int]]:
         old_at.setdefault(x.key, []).append(i)
     for j, y in enumerate(b):
         new_at.setdefault(y.key, []).append(j)
+    if in_order := _unique_in_order(old_at, new_at):
+        return in_order
     pairs: list[tuple[float, int, int]] = []
     for key, olds in old_at.items():
         news = new_at.get(key)
@@ -207,6 +216,25 @@ def _backbone(a: list[_Item], b: list[_Item]) -> list[tuple[int, int]]:
         else:
             pairs += [(weight, i, j) for i in olds for j in news]
     return [(i, j) for _, i, j in sorted(_best_chain(pairs), key=lambda p: p[1])]
+
+
+def _unique_in_order(
+    old_at: dict[str, list[int]], new_at: dict[str, list[int]]
+) -> list[tuple[int, int]]:
+    """The identical pairs, when each text is once on each side and the pairs keep the same
+    order on both: then every pair chains, and with weights above 0 all of them is the best
+    chain, whatever the weights (most versions: no words need counting). Else none."""
+    pairs: list[tuple[int, int]] = []
+    for key, olds in old_at.items():
+        news = new_at.get(key)
+        if news is None:
+            continue
+        if len(olds) > 1 or len(news) > 1:
+            return []
+        pairs.append((olds[0], news[0]))
+    if not all(j < k for (_, j), (_, k) in pairwise(pairs)):  # dicts keep the old order
+        return []
+    return pairs
 
 
 # An in-order pair still reads as moved when it lands in another part of the article: far
@@ -263,8 +291,20 @@ def moves_of(old: Sequence[str], new: Sequence[str]) -> dict[int, tuple[int, flo
 
 
 def _keyed_ends(old: Sequence[str], new: Sequence[str]) -> tuple[int, int]:
-    """How many items the lists start and end with alike, compared by their keys."""
-    return _common_ends([_key(t) for t in old], [_key(t) for t in new])
+    """How many items the lists start and end with alike, compared by their keys (never
+    overlapping). Equal texts have equal keys: the texts are compared first, and keys are
+    made only from where they differ, instead of for every item of both versions."""
+    shorter = min(len(old), len(new))
+    head = _common_head(old, new)
+    while head < shorter and _key(old[head]) == _key(new[head]):
+        head += 1
+    left = shorter - head
+    tail = 0
+    while tail < left and old[~tail] == new[~tail]:
+        tail += 1
+    while tail < left and _key(old[~tail]) == _key(new[~tail]):
+        tail += 1
+    return head, tail
 
 
 def _far(n_old: int, n_new: int) -> float:

@@ -14,7 +14,7 @@ from typing import NamedTuple
 
 from archiver.diff.align import _match, moves_of
 from archiver.diff.text import _collapse
-from archiver.diff.words import ALWAYS_DIFFABLE, _changed_chars, _guard
+from archiver.diff.words import ALWAYS_DIFFABLE, _changed_chars, _few_repeats, _guard
 
 # --- data model -------------------------------------------------------------------------
 
@@ -322,8 +322,11 @@ def _guarded(version: Version) -> tuple[Version, dict[str, str]]:
     originals: dict[str, str] = {}
     guarded = Version(
         title=_guard(version.title, originals),
-        # Most paragraphs are short enough to need no check: skip the call for them.
-        body=[p if len(p) <= ALWAYS_DIFFABLE else _guard(p, originals) for p in version.body],
+        # Most paragraphs are short enough or cheap enough (a cached answer): no call then.
+        body=[
+            p if len(p) <= ALWAYS_DIFFABLE or _few_repeats(p) else _guard(p, originals)
+            for p in version.body
+        ],
         byline=_guard(version.byline, originals),
         date=_guard(version.date, originals),
     )
