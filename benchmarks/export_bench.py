@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import os
 import sqlite3
-import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -72,19 +71,8 @@ def timed_export(archive: Archive, out: Path, format: str = "sqlite") -> Export:
     return Export(report, meter.result, _size(out))
 
 
-def log_patch(root: Path) -> Floor:
-    """`git log -p` over the whole history, read in full: every version's changes as git
-    itself shows them."""
-    os.sync()
-    with CpuMeter() as meter:
-        total = 0
-        command = ("git", "log", "-p", "--no-color", "--no-ext-diff", "--no-renames")
-        with subprocess.Popen(command, cwd=root, stdout=subprocess.PIPE) as log:
-            assert log.stdout is not None
-            while chunk := log.stdout.read(1 << 20):
-                total += len(chunk)
-    assert meter.result is not None
-    return Floor(meter.result, 0, 0, total)
+# git's own pass over every version and its changes.
+PATCH_LOG = ("git", "log", "-p", "--no-color", "--no-ext-diff", "--no-renames")
 
 
 def search_floor(root: Path, out: Path) -> Floor:
@@ -206,7 +194,7 @@ def run(args: argparse.Namespace, work: Path) -> None:
             lambda: timed_export(archive, work / f"export-{next(outs)}.db"),
             lambda: log_alone(root),
             lambda: history_floor(root),
-            lambda: log_patch(root),
+            lambda: log_alone(root, PATCH_LOG),
             lambda: search_floor(root, work / "search-floor.db"),
         ],
     )

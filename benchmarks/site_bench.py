@@ -215,12 +215,13 @@ def history_floor(root: Path) -> Floor:
     return Floor(meter.result, commits, blobs, total)
 
 
-def log_alone(root: Path) -> Floor:
-    """`git log --raw` alone, read in full (no blob read): for comparison only."""
+def log_alone(root: Path, command: Sequence[str] = LOG) -> Floor:
+    """`git log --raw` (or another git command) alone, read in full (no blob read by us):
+    for comparison only."""
     os.sync()
     with CpuMeter() as meter:
         total = 0
-        with subprocess.Popen(LOG, cwd=root, stdout=subprocess.PIPE) as log:
+        with subprocess.Popen(command, cwd=root, stdout=subprocess.PIPE) as log:
             assert log.stdout is not None
             while chunk := log.stdout.read(1 << 20):
                 total += len(chunk)
