@@ -11,7 +11,7 @@ Each round runs, in turn (A, B, C, A, B, C …): a full SQLite export into a new
 floor of site_bench (that pass with each version's blob read once through `git cat-file`);
 `git log -p`, read in full (git's own pass over every version and its changes); and the
 search floor: the floor's pass with each blob, as it is read, put in a SQLite full-text
-index like the export's (FTS5, the same term buffer, one transaction), the least work of
+index made as the export makes its own (tables.enable_search), in one transaction, the least work of
 an export that can be searched.
 CPU is accounted per process as benchmarks/ab.py does: the exporter (this process), its
 workers (the forked processes that compare versions, summed), git.
@@ -23,15 +23,18 @@ last full export's file. Nothing here asserts a timing.
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import sqlite_utils
+
 from archiver.archive import Archive
 from archiver.export.research import ExportReport, export_research
-from archiver.export.tables import FTS_HASHSIZE
+from archiver.export.tables import enable_search
 
 from .ab import CpuMeter, CpuUse, interleaved, machine_load, ratios, spread
 from .generate import generate, human_size
@@ -83,10 +86,9 @@ def search_floor(root: Path, out: Path) -> Floor:
     db.execute("PRAGMA journal_mode = OFF")
     db.execute("PRAGMA synchronous = OFF")
     db.execute("CREATE TABLE texts (id INTEGER PRIMARY KEY, text TEXT)")
-    db.execute("CREATE VIRTUAL TABLE texts_fts USING FTS5 (text, content=texts)")
-    db.execute("INSERT INTO texts_fts (texts_fts, rank) VALUES ('hashsize', ?)", [FTS_HASHSIZE])
+    enable_search(sqlite_utils.Database(db), "texts", ["text"])
     batch: list[tuple[int, str]] = []
-    ids = iter(range(1, 1 << 62))
+    ids = itertools.count(1)
 
     def index(blob: bytes) -> None:
         batch.append((next(ids), blob.decode("utf-8", errors="replace")))

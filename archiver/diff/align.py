@@ -145,11 +145,6 @@ def _match_middle(old: Sequence[str], new: Sequence[str]) -> _Matching:
     if not old or not new:
         return _Matching()  # all added or all removed
     a, b = [_Item(t) for t in old], [_Item(t) for t in new]
-    if len(a) == len(b) == 1 and a[0].key != b[0].key:
-        # One item rewritten: an edit when similar enough; never a move (one below the
-        # edit threshold is below the move threshold too).
-        found = _similar_pairs(a, b, [0], [0], EDIT_THRESHOLD)
-        return _Matching(chain=[(0, 0, found[0][0])] if found else [])
     anchors = _backbone(a, b)
     old_free = set(range(len(a))) - {i for i, _ in anchors}
     new_free = set(range(len(b))) - {j for _, j in anchors}

@@ -172,6 +172,18 @@ _SQLITE_HEADER = b"SQLite format 3\x00"
 FTS_HASHSIZE = 16 * 1024 * 1024
 
 
+def enable_search(db: sqlite_utils.Database, table: str, columns: Sequence[str]) -> None:
+    """Full-text search on the table's columns, as the export makes it: FTS5 over the table
+    as its external content, in `<table>_fts`, with the larger term buffer. No triggers:
+    rows are only ever added, and the writer indexes each batch's rows as it adds them (a
+    trigger per row cost half as much again)."""
+    db.table(table).enable_fts(list(columns), fts_version="FTS5")
+    db.execute(
+        f'insert into "{table}_fts" ("{table}_fts", rank) values (\'hashsize\', ?)',
+        [FTS_HASHSIZE],
+    )
+
+
 def _insert_sql(table: str, columns: dict[str, type], verb: str = "insert") -> str:
     names = ", ".join(f'"{c}"' for c in columns)
     values = ", ".join(f":{c}" for c in columns)
@@ -248,13 +260,7 @@ class SqliteSink:
             not_null={"article_id", "number", "commit_id"},
         )
         db.table("versions").create_index(["article_id", "number"])
-        # No triggers: versions are only ever added, and the sink indexes each batch's rows
-        # as it adds them (a trigger per row cost half as much again).
-        db.table("versions").enable_fts(list(SEARCHED), fts_version="FTS5")
-        db.execute(
-            "insert into versions_fts (versions_fts, rank) values ('hashsize', ?)",
-            [FTS_HASHSIZE],
-        )
+        enable_search(db, "versions", SEARCHED)
         db.table("edits").create(
             EDITS,
             pk="id",
